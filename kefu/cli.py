@@ -1,0 +1,119 @@
+"""`kefu` command line: `up`, `build`, `serve`, plus the commands each service registers
+(`intent …`, `catalog …`, `index …`, `retrieval …`, `llm …`, `agent …`)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from pathlib import Path
+
+# Each service contributes its commands through `register(subparsers)` in its cli module.
+SERVICE_CLIS = (
+    "services.intent.cli",
+    "services.retrieval.cli",
+    "services.dialog.cli",
+    "services.llm.cli",
+    "gateway.cli",
+)
+
+APPS = {
+    "gateway": "gateway.app:create_app",
+    "intent": "services.intent.app:create_app",
+    "dialog": "services.dialog.app:create_app",
+    "retrieval": "services.retrieval.app:create_app",
+    "llm": "services.llm.app:create_app",
+}
+PORT_OFFSETS = {"gateway": 0, "intent": 1, "dialog": 2, "retrieval": 3, "llm": 4}
+
+
+def add_data_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", default=argparse.SUPPRESS,
+                        help="data dir (default: $KEFU_DATA_DIR, else ./.kefu)")
+
+
+def apply_data_dir(args: argparse.Namespace) -> None:
+    """--data-dir wins over KEFU_DATA_DIR; exported so child processes and Settings agree."""
+    data_dir = getattr(args, "data_dir", None)
+    if data_dir:
+        os.environ["KEFU_DATA_DIR"] = str(Path(data_dir).resolve())
+    from kefu.settings import get_settings
+
+    get_settings.cache_clear()
+    get_settings().data_dir.mkdir(parents=True, exist_ok=True)
+
+
+def _cmd_up(args: argparse.Namespace) -> int:
+    from kefu.supervisor import run_up
+
+    return run_up(port=args.port, build=not args.no_build, quick=args.quick)
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from kefu.bootstrap import build_all
+
+    build_all(only=args.only, quick=args.quick, force=args.force)
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from kefu.logging import configure_logging
+    from kefu.settings import get_settings
+
+    configure_logging(args.service, get_settings().log_level)
+    port = args.port if args.port is not None else 8000 + PORT_OFFSETS[args.service]
+    uvicorn.run(APPS[args.service], factory=True, host=args.host, port=port, log_config=None,
+                access_log=False, timeout_graceful_shutdown=5)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kefu", description=__doc__)
+    add_data_dir(parser)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="start every service (and Redis if none answers)")
+    add_data_dir(up)
+    up.add_argument("--port", type=int, default=8000, help="gateway port; services use port+1..+4")
+    up.add_argument("--no-build", action="store_true", help="skip the first-run build of models/indexes")
+    up.add_argument("--quick", action="store_true", help="quick first-run build (short LLM training)")
+    up.set_defaults(func=_cmd_up)
+
+    build = sub.add_parser("build", help="build default data, models and indexes that are missing")
+    add_data_dir(build)
+    build.add_argument("--only", choices=["retrieval", "gateway", "intent", "dialog", "llm"], action="append")
+    build.add_argument("--quick", action="store_true", help="short training budgets (tests, CI)")
+    build.add_argument("--force", action="store_true", help="rebuild even if present")
+    build.set_defaults(func=_cmd_build)
+
+    serve = sub.add_parser("serve", help="run one service alone in the foreground")
+    add_data_dir(serve)
+    serve.add_argument("service", choices=sorted(APPS))
+    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.set_defaults(func=_cmd_serve)
+
+    for mod_name in SERVICE_CLIS:
+        try:
+            mod = importlib.import_module(mod_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == mod_name:
+                continue  # that service has no commands yet
+            raise
+        mod.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    apply_data_dir(args)
+    rc = args.func(args)
+    sys.exit(rc or 0)
+
+
+if __name__ == "__main__":
+    main()

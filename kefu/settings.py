@@ -1,0 +1,78 @@
+"""One Settings object for every kefu process.
+
+Environment variables named in the contract (REDIS_URL, DATABASE_URL, KEFU_*) are read here and
+nowhere else, so a service started alone behaves exactly like one started by `kefu up`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _alias(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Field(Path(".kefu"), validation_alias=_alias("KEFU_DATA_DIR", "data_dir"))
+    database_url: str | None = Field(None, validation_alias=_alias("DATABASE_URL", "database_url"))
+    redis_url: str = Field(
+        "redis://127.0.0.1:6379/0", validation_alias=_alias("REDIS_URL", "redis_url")
+    )
+    redis_prefix: str = Field("kefu:", validation_alias=_alias("KEFU_REDIS_PREFIX", "redis_prefix"))
+
+    # Where the services find each other (kefu up derives these from --port).
+    intent_url: str = Field("http://127.0.0.1:8001", validation_alias=_alias("KEFU_INTENT_URL", "intent_url"))
+    dialog_url: str = Field("http://127.0.0.1:8002", validation_alias=_alias("KEFU_DIALOG_URL", "dialog_url"))
+    retrieval_url: str = Field(
+        "http://127.0.0.1:8003", validation_alias=_alias("KEFU_RETRIEVAL_URL", "retrieval_url")
+    )
+    # OpenAI-compatible base URL (ending in /v1 or not); "off" = grounded templates only.
+    llm_url: str = Field("http://127.0.0.1:8004/v1", validation_alias=_alias("KEFU_LLM_URL", "llm_url"))
+    llm_model: str = Field("kefu-responder", validation_alias=_alias("KEFU_LLM_MODEL", "llm_model"))
+
+    agent_key: str | None = Field(None, validation_alias=_alias("KEFU_AGENT_KEY", "agent_key"))
+    rate_limits: str = Field("on", validation_alias=_alias("KEFU_RATE_LIMITS", "rate_limits"))
+    cors_origins: str = Field("*", validation_alias=_alias("KEFU_CORS_ORIGINS", "cors_origins"))
+    max_body_bytes: int = Field(64 * 1024, validation_alias=_alias("KEFU_MAX_BODY_BYTES", "max_body_bytes"))
+
+    conversation_ttl_s: int = Field(1800, validation_alias=_alias("KEFU_CONVERSATION_TTL_S", "conversation_ttl_s"))
+    intent_reranker: str = Field("embedding", validation_alias=_alias("KEFU_INTENT_RERANKER", "intent_reranker"))
+
+    http_timeout_s: float = Field(5.0, validation_alias=_alias("KEFU_HTTP_TIMEOUT_S", "http_timeout_s"))
+    log_level: str = Field("INFO", validation_alias=_alias("KEFU_LOG_LEVEL", "log_level"))
+
+    @property
+    def sql_url(self) -> str:
+        """DATABASE_URL, else SQLite under the data dir (the embedded default)."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'kefu.db').resolve()}"
+
+    @property
+    def llm_enabled(self) -> bool:
+        return self.llm_url.strip().lower() not in {"", "off", "none", "false", "0"}
+
+    @property
+    def rate_limits_enabled(self) -> bool:
+        return self.rate_limits.strip().lower() not in {"off", "false", "0", "no"}
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Process-wide settings; FastAPI dependencies use this (override in tests)."""
+    return Settings()
