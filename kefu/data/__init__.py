@@ -1,0 +1,105 @@
+"""kefu's bundled demo data: intents, catalog, orders and shop policy, written by this project.
+
+Services read these through the accessors below rather than hard-coding paths, so a packaged
+install and a source checkout behave the same. Regenerate with ``python -m kefu.data.generate``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+_HERE = Path(__file__).resolve().parent
+
+LANGS = ("en", "zh")
+
+# Which policy section answers which intent (keys of policy_sections()).
+POLICY_TOPICS: dict[str, str] = {
+    "return_request": "returns",
+    "refund_status": "refunds",
+    "shipping_info": "shipping",
+    "payment_issue": "payment",
+    "cancel_order": "cancellations",
+    "change_order": "order changes",
+    "change_address": "order changes",
+    "coupon": "coupons",
+    "account_help": "account",
+    "human_agent": "contact",
+    "complaint": "contact",
+}
+
+ORDER_STATUSES = ("pending", "paid", "shipped", "delivered", "cancelled", "refunded")
+
+
+def data_dir() -> Path:
+    return _HERE
+
+
+def intents_path() -> Path:
+    return _HERE / "intents.csv"
+
+
+def catalog_path() -> Path:
+    return _HERE / "catalog.jsonl"
+
+
+def orders_path() -> Path:
+    return _HERE / "orders.jsonl"
+
+
+def policy_path(lang: str = "en") -> Path:
+    if lang not in LANGS:
+        raise ValueError(f"no policy for language {lang!r}; have {', '.join(LANGS)}")
+    return _HERE / "policy" / f"{lang}.md"
+
+
+def policy_text(lang: str = "en") -> str:
+    return policy_path(lang).read_text(encoding="utf-8")
+
+
+_SECTION = re.compile(r"^## +(.+?)\s*$", re.MULTILINE)
+
+
+@lru_cache(maxsize=4)
+def _sections(lang: str) -> tuple[tuple[str, str], ...]:
+    text = policy_text(lang)
+    marks = list(_SECTION.finditer(text))
+    out = []
+    for i, m in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+        out.append((m.group(1).strip().lower(), text[m.end():end].strip()))
+    return tuple(out)
+
+
+def policy_sections(lang: str = "en") -> dict[str, str]:
+    """Section body by lowercase heading ("returns", "order changes"…); same keys in every language."""
+    return dict(_sections(lang))
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def load_catalog() -> list[dict[str, Any]]:
+    return _read_jsonl(catalog_path())
+
+
+def load_orders() -> list[dict[str, Any]]:
+    return _read_jsonl(orders_path())
+
+
+def load_intents() -> list[dict[str, str]]:
+    with intents_path().open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+__all__ = [
+    "LANGS", "ORDER_STATUSES", "POLICY_TOPICS", "catalog_path", "data_dir", "intents_path",
+    "load_catalog", "load_intents", "load_orders", "orders_path", "policy_path", "policy_sections",
+    "policy_text",
+]
