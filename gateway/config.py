@@ -1,0 +1,53 @@
+"""Gateway tunables on top of the shared Settings (one pydantic-settings object per process).
+
+Everything here has a default that works for `kefu up`; the environment can override it
+(e.g. KEFU_RATE_LIMIT_MESSAGES_PER_MIN) without code changes.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+
+from kefu.settings import Settings, _alias
+
+
+class GatewaySettings(Settings):
+    """Shared Settings plus the gateway's own knobs (budgets, limits, breaker, cache)."""
+
+    # Per-step time budgets (seconds): a slow dependency costs at most this much of a turn.
+    budget_lock_s: float = Field(5.0, validation_alias=_alias("KEFU_BUDGET_LOCK_S", "budget_lock_s"))
+    budget_resolve_s: float = Field(0.8, validation_alias=_alias("KEFU_BUDGET_RESOLVE_S", "budget_resolve_s"))
+    budget_intent_s: float = Field(0.8, validation_alias=_alias("KEFU_BUDGET_INTENT_S", "budget_intent_s"))
+    budget_retrieval_s: float = Field(1.5, validation_alias=_alias("KEFU_BUDGET_RETRIEVAL_S",
+                                                                   "budget_retrieval_s"))
+    budget_llm_first_token_s: float = Field(4.0, validation_alias=_alias("KEFU_BUDGET_LLM_FIRST_S",
+                                                                         "budget_llm_first_token_s"))
+    budget_llm_total_s: float = Field(15.0, validation_alias=_alias("KEFU_BUDGET_LLM_TOTAL_S",
+                                                                    "budget_llm_total_s"))
+    budget_record_s: float = Field(2.0, validation_alias=_alias("KEFU_BUDGET_RECORD_S", "budget_record_s"))
+    llm_max_tokens: int = Field(120, validation_alias=_alias("KEFU_LLM_MAX_TOKENS", "llm_max_tokens"))
+
+    # Circuit breaker: open after N consecutive failures, probe again after cooldown.
+    breaker_failures: int = Field(3, validation_alias=_alias("KEFU_BREAKER_FAILURES", "breaker_failures"))
+    breaker_cooldown_s: float = Field(10.0, validation_alias=_alias("KEFU_BREAKER_COOLDOWN_S",
+                                                                    "breaker_cooldown_s"))
+
+    # Rate limits (fixed one-minute windows in Redis); KEFU_RATE_LIMITS=off disables all.
+    rate_limit_ip_per_min: int = Field(240, validation_alias=_alias("KEFU_RATE_LIMIT_IP_PER_MIN",
+                                                                    "rate_limit_ip_per_min"))
+    rate_limit_conv_per_min: int = Field(30, validation_alias=_alias("KEFU_RATE_LIMIT_CONV_PER_MIN",
+                                                                     "rate_limit_conv_per_min"))
+    rate_limit_new_conv_per_min: int = Field(
+        30, validation_alias=_alias("KEFU_RATE_LIMIT_NEW_CONV_PER_MIN", "rate_limit_new_conv_per_min"))
+
+    cache_ttl_s: int = Field(3600, validation_alias=_alias("KEFU_CACHE_TTL_S", "cache_ttl_s"))
+    shop_name: str = Field("Kefu Demo Shop", validation_alias=_alias("KEFU_SHOP_NAME", "shop_name"))
+    shop_lang: str = Field("en", validation_alias=_alias("KEFU_SHOP_LANG", "shop_lang"))
+    max_text_chars: int = Field(4000, validation_alias=_alias("KEFU_MAX_TEXT_CHARS", "max_text_chars"))
+
+
+@lru_cache
+def get_gateway_settings() -> GatewaySettings:
+    return GatewaySettings()

@@ -1,0 +1,541 @@
+"""One shopper turn, end to end, with no HTTP server code: lock → resolve → classify (+ search,
+order lookup, policy in parallel) → grounded context → generation with a grounding check (or the
+template) → record → publish → unlock.
+
+Every dependency call has a budget; a failed dependency is named in `degraded` and the turn is
+answered from what is left. Ordering per conversation comes from a local FIFO lock (one waiter
+per process reaches the dialog service) plus the dialog service's fenced lock (across processes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from prometheus_client import Counter, Histogram
+from redis.asyncio import Redis
+
+from gateway import grounding, policy, templates
+from gateway.cache import ResponseCache
+from gateway.clients import Dependencies, DependencyDown, DependencyError
+from gateway.config import GatewaySettings
+from gateway.events import AGENTS, EventHub
+from gateway.fallback_intent import guess_intent, is_angry
+from gateway.orders import OrderStore, find_order_id
+from gateway.store import ConversationStore
+from kefu.contracts import (
+    ClassifyResponse,
+    DialogState,
+    RecordTurnRequest,
+    ReplyContext,
+    SearchRequest,
+    SearchResponse,
+    Turn,
+)
+from kefu.logging import mask_pii
+from kefu.prompting import build_messages
+
+log = logging.getLogger("kefu.gateway.turn")
+
+TURNS = Counter("kefu_gateway_turns_total", "shopper turns answered", ["source"])
+TURN_SECONDS = Histogram(
+    "kefu_gateway_turn_seconds", "whole-turn latency inside the gateway", ["source"],
+    buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+DEGRADED = Counter("kefu_gateway_degraded_total", "turns answered without a dependency", ["dep"])
+HANDOFFS = Counter("kefu_gateway_handoffs_total", "conversations handed to a human", ["reason"])
+GROUNDING_REJECTS = Counter("kefu_gateway_grounding_rejections_total",
+                            "generated replies replaced by the grounded template", ["reason"])
+
+Emit = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+PRODUCT_INTENTS = templates.PRODUCT_INTENTS
+ORDER_INTENTS = templates.ORDER_INTENTS | {"return_request"}
+POLICY_INTENTS = {"shipping_info", "return_request", "refund_status", "payment_issue", "coupon",
+                  "account_help", "change_address", "change_order", "cancel_order"}
+_WORDS = re.compile(r"\w+", re.UNICODE)
+_PRODUCT_HINT = re.compile(
+    r"\b(show|find|search|looking|buy|need|want|recommend|price|cost|how much|cheap|under|below|size|"
+    r"colou?r|stock|available|similar|another|other|it|one)\b|找|买|推荐|多少钱|价格|便宜|有货|库存|这个|那个|第",
+    re.IGNORECASE)
+
+
+@dataclass
+class TurnResult:
+    message_id: str
+    reply: str
+    intent: dict[str, Any]
+    slots: dict[str, Any]
+    products: list[dict[str, Any]]
+    handoff: bool
+    degraded: list[str]
+    status: str
+    lang: str
+    source: str  # llm | template | cache | none (agent is handling)
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def public(self) -> dict[str, Any]:
+        """The contract's JSON for a turn."""
+        return {
+            "message_id": self.message_id,
+            "reply": {"text": self.reply, "source": self.source, "lang": self.lang},
+            "intent": self.intent,
+            "slots": self.slots,
+            "products": self.products,
+            "handoff": self.handoff,
+            "degraded": self.degraded,
+            "status": self.status,
+        }
+
+
+def product_view(hit: dict[str, Any]) -> dict[str, Any]:
+    """What the widget shows and the evidence records for one product."""
+    attrs = hit.get("attributes") or {}
+    out = {k: hit.get(k) for k in ("id", "title", "price", "currency", "score", "category", "brand",
+                                   "stock", "url", "image_url")}
+    if attrs.get("title_zh"):
+        out["title_zh"] = attrs["title_zh"]
+    if hit.get("scorers"):
+        out["scorers"] = hit["scorers"]
+    return out
+
+
+class _LocalLocks:
+    """FIFO asyncio locks per conversation, dropped when nobody holds or waits."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, cid: str) -> AsyncIterator[None]:
+        lock, n = self._locks.get(cid, (asyncio.Lock(), 0))
+        self._locks[cid] = (lock, n + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, n = self._locks[cid]
+            if n <= 1:
+                self._locks.pop(cid, None)
+            else:
+                self._locks[cid] = (lock, n - 1)
+
+
+class Orchestrator:
+    def __init__(self, settings: GatewaySettings, deps: Dependencies, redis: Redis,
+                 store: ConversationStore, hub: EventHub, cache: ResponseCache, orders: OrderStore) -> None:
+        self.s = settings
+        self.deps = deps
+        self.redis = redis
+        self.store = store
+        self.hub = hub
+        self.cache = cache
+        self.orders = orders
+        self.locks = _LocalLocks()
+        self.catalog_version = ""
+        self.intent_version = ""
+        self.grounding_checked = 0
+        self.grounding_rejected = 0
+
+    # ------------------------------------------------------------------ pending transcript
+    def _pending_key(self, cid: str) -> str:
+        return f"{self.s.redis_prefix}gw:pending:{cid}"
+
+    async def _park(self, cid: str, req: RecordTurnRequest) -> None:
+        """Dialog is down: keep the turn in Redis and hand it over when dialog is back."""
+        req = req.model_copy(update={"evidence": {**req.evidence, "at": time.time()}})
+        try:
+            await self.redis.rpush(self._pending_key(cid), req.model_dump_json(exclude={"fence"}))
+            await self.redis.expire(self._pending_key(cid), 7 * 24 * 3600)
+        except Exception as exc:
+            log.error("turn %s lost: dialog and Redis both failed (%s)", req.message_id, exc)
+
+    async def pending(self, cid: str) -> list[dict[str, Any]]:
+        try:
+            return [json.loads(x) for x in await self.redis.lrange(self._pending_key(cid), 0, -1)]
+        except Exception:
+            return []
+
+    async def _flush_pending(self, cid: str, fence: int | None) -> None:
+        key = self._pending_key(cid)
+        while True:
+            raw = await self.redis.lindex(key, 0)
+            if raw is None:
+                return
+            req = RecordTurnRequest.model_validate_json(raw)
+            req.fence = fence
+            try:
+                await self.deps.record(cid, req)
+            except DependencyError as exc:
+                log.warning("dialog refused parked turn %s: %s", req.message_id, exc.body)
+            await self.redis.lpop(key)
+
+    # ------------------------------------------------------------------ turn
+    async def handle(self, cid: str, text: str, emit: Emit | None = None) -> TurnResult:
+        t0 = time.perf_counter()
+        async with self.locks.hold(cid):
+            degraded: list[str] = []
+            lease = None
+            try:
+                lease = await self.deps.lock(cid)
+            except (DependencyDown, DependencyError) as exc:
+                log.warning("no dialog lock for %s: %s", cid, exc)
+                degraded.append("dialog")
+            try:
+                if lease is not None:
+                    with contextlib.suppress(Exception):
+                        await self._flush_pending(cid, lease.fence)
+                result = await self._turn(cid, text, degraded, lease.fence if lease else None, emit)
+            finally:
+                if lease is not None:
+                    with contextlib.suppress(DependencyDown, DependencyError):
+                        await self.deps.unlock(cid, lease.lease_id)
+        elapsed = time.perf_counter() - t0
+        TURNS.labels(result.source).inc()
+        TURN_SECONDS.labels(result.source).observe(elapsed)
+        for dep in result.degraded:
+            DEGRADED.labels(dep).inc()
+        log.info("turn", extra={"fields": {"conversation_id": cid, "intent": result.intent.get("name"),
+                                           "source": result.source, "degraded": result.degraded,
+                                           "ms": round(elapsed * 1000, 1)}})
+        return result
+
+    async def _resolve(self, cid: str, text: str, degraded: list[str]) -> tuple[str, dict[str, Any],
+                                                                                list[str], DialogState | None]:
+        if "dialog" in degraded:
+            return text, {}, [], None
+        try:
+            r = await self.deps.resolve(cid, text)
+            return r.standalone or text, dict(r.slots), list(r.referenced_products), r.state
+        except (DependencyDown, DependencyError) as exc:
+            log.warning("resolve failed for %s: %s", cid, exc)
+            degraded.append("dialog")
+            return text, {}, [], None
+
+    async def _classify(self, text: str, degraded: list[str]) -> dict[str, Any]:
+        try:
+            c: ClassifyResponse = await self.deps.classify(text)
+        except (DependencyDown, DependencyError) as exc:
+            log.warning("intent unavailable: %s", exc)
+            degraded.append("intent")
+            return {"name": guess_intent(text), "confidence": 0.0, "stage": "fallback", "candidates": []}
+        if c.model_version:
+            self.intent_version = c.model_version
+        name = "out_of_scope" if c.out_of_scope else c.intent
+        return {"name": name, "confidence": round(float(c.confidence), 4), "stage": c.stage,
+                "candidates": [x.model_dump() for x in c.candidates[:5]]}
+
+    async def _search(self, text: str) -> SearchResponse:
+        return await self.deps.search(SearchRequest(query=text[:500], k=5))
+
+    async def _turn(self, cid: str, text: str, degraded: list[str], fence: int | None,
+                    emit: Emit | None) -> TurnResult:
+        message_id = uuid.uuid4().hex
+        t0 = time.perf_counter()
+        lang = templates.detect_lang(text, "en")
+        standalone, slots, referenced, state = await self._resolve(cid, text, degraded)
+        status = await self.store.status(cid)  # the gateway owns takeover/release, so its record wins
+        user_event = {"type": "message", "conversation_id": cid, "message_id": message_id, "role": "user",
+                      "text": text, "at": time.time()}
+        await self.hub.publish(AGENTS, user_event)
+
+        if status == "human":
+            # An agent owns the conversation: record the message, push it to agents, stay silent.
+            req = RecordTurnRequest(message_id=message_id, user_text=text, reply_text="", role="bot",
+                                    slots=slots, evidence={"suppressed": "agent_handling", "lang": lang},
+                                    fence=fence)
+            await self._record(cid, req, degraded)
+            await self.store.touch(cid, "user", text)
+            return TurnResult(message_id, "", {"name": None, "confidence": None, "stage": None}, slots, [],
+                              True, degraded, status, lang, "none", {"suppressed": "agent_handling"})
+
+        order_id = find_order_id(str(slots.get("order_id") or ""), standalone, text)
+        if order_id:
+            slots.setdefault("order_id", order_id)
+        want_search = not order_id and (bool(referenced) or len(_WORDS.findall(standalone)) >= 3
+                                        or bool(_PRODUCT_HINT.search(standalone)))
+        search_task = asyncio.create_task(self._search(standalone)) if want_search else None
+        order_task = asyncio.create_task(asyncio.to_thread(self.orders.lookup, order_id)) if order_id else None
+        intent = await self._classify(standalone, degraded)
+        name = intent["name"] or "out_of_scope"
+        if emit:
+            await emit("intent", {k: intent[k] for k in ("name", "confidence", "stage")})
+
+        products: list[dict[str, Any]] = []
+        search_meta: dict[str, Any] = {}
+        if name in PRODUCT_INTENTS:
+            if search_task is None:
+                search_task = asyncio.create_task(self._search(standalone))
+            try:
+                sr = await search_task
+                self.catalog_version = sr.index_version or self.catalog_version
+                products = [product_view(h.model_dump()) for h in sr.hits]
+                if referenced:
+                    products.sort(key=lambda p: 0 if p["id"] in referenced else 1)
+                search_meta = {"filters": sr.filters.model_dump(exclude_none=True), "query": sr.query,
+                               "index_version": sr.index_version}
+            except (DependencyDown, DependencyError) as exc:
+                log.warning("retrieval unavailable: %s", exc)
+                degraded.append("retrieval")
+        elif search_task is not None:
+            search_task.cancel()
+        if emit:
+            await emit("products", {"products": products})
+
+        order: dict[str, Any] | None = None
+        order_missing = False
+        cancel: dict[str, Any] | None = None
+        if order_task is not None:
+            try:
+                order = await order_task
+            except Exception as exc:
+                log.warning("orders table unavailable: %s", exc)
+                degraded.append("orders")
+            order_missing = order is None and "orders" not in degraded
+        if name not in ORDER_INTENTS and name not in ("complaint",):
+            order = None if name not in ("payment_issue",) else order
+            order_missing = False
+        if name == "cancel_order" and order is not None:
+            res = await asyncio.to_thread(self.orders.cancel, order["id"])
+            order = res.order or order
+            cancel = {"cancelled": res.cancelled, "reason": res.reason}
+
+        pol = policy.section_for(name, lang) if name in POLICY_INTENTS else None
+        policy_text = pol[1] if pol else None
+
+        handoff_reason = self._handoff_reason(name, text, state)
+        handoff = handoff_reason is not None or status == "pending_human"
+        if handoff_reason and status == "bot":
+            status = "pending_human"
+            await self._set_status(cid, status, handoff_reason, degraded)
+            HANDOFFS.labels(handoff_reason).inc()
+
+        note = None
+        if cancel is not None:
+            note = ("order cancelled" if cancel["cancelled"] else f"order cannot be cancelled: {cancel['reason']}")
+        elif order_missing:
+            note = f"no order found with id {order_id}"
+        ctx = ReplyContext(lang=lang, intent=name, user_text=text, slots=slots, order=order,
+                           products=products[:3], policy=policy_text,
+                           history=(state.turns[-5:] if state else []), note=note)
+        template = templates.render(ctx, handoff=handoff_reason is not None, cancel=cancel,
+                                    order_missing=order_missing)
+        reply, source, verdict = await self._phrase(ctx, template, slots, standalone,
+                                                    handoff_reason is not None, degraded, emit)
+
+        evidence = {
+            "intent": intent, "standalone": standalone, "lang": lang, "slots": slots,
+            "products": [{k: p.get(k) for k in ("id", "title", "price", "score", "scorers")} for p in products],
+            "order_id": order["id"] if order else None, "order_status": order["status"] if order else None,
+            "cancel": cancel, "policy_section": pol[0] if pol else None, "search": search_meta,
+            "degraded": sorted(set(degraded)), "source": source, "handoff_reason": handoff_reason,
+            "grounding": verdict,
+        }
+        latency_ms = round((time.perf_counter() - t0) * 1000, 2)
+        req = RecordTurnRequest(message_id=message_id, user_text=text, reply_text=reply, role="bot",
+                                intent=name, confidence=intent["confidence"], stage=intent["stage"],
+                                slots=slots, products=[p["id"] for p in products[:5]], evidence=evidence,
+                                latency_ms=latency_ms, fence=fence)
+        await self._record(cid, req, degraded)
+        evidence["degraded"] = sorted(set(degraded))
+        await self.store.touch(cid, "bot", reply, name)
+        await self.hub.publish(AGENTS, {"type": "message", "conversation_id": cid, "message_id": message_id,
+                                        "role": "bot", "text": reply, "at": time.time(), "evidence": evidence})
+        intent_public = {"name": name, "confidence": intent["confidence"], "stage": intent["stage"]}
+        return TurnResult(message_id, reply, intent_public, slots, products, handoff,
+                          sorted(set(degraded)), status, lang, source, evidence)
+
+    def _handoff_reason(self, intent: str, text: str, state: DialogState | None) -> str | None:
+        if intent == "human_agent":
+            return "asked_for_human"
+        if intent == "out_of_scope" and state is not None:
+            window = [t for t in state.turns[-4:] if t.user]
+            if any(t.intent == "out_of_scope" for t in window):
+                return "out_of_scope_twice"
+        if intent == "complaint" and is_angry(text):
+            return "angry_shopper"
+        return None
+
+    async def _set_status(self, cid: str, status: str, reason: str | None, degraded: list[str]) -> None:
+        await self.store.set_status(cid, status, reason)
+        if "dialog" not in degraded:
+            try:
+                await self.deps.set_status(cid, status)
+            except (DependencyDown, DependencyError) as exc:
+                log.warning("dialog did not take status %s for %s: %s", status, cid, exc)
+        event = {"type": "status", "conversation_id": cid, "status": status, "reason": reason, "at": time.time()}
+        await self.hub.publish(AGENTS, event)
+        await self.hub.publish(EventHub.conv_topic(cid), event)
+
+    async def _record(self, cid: str, req: RecordTurnRequest, degraded: list[str]) -> None:
+        if "dialog" in degraded:
+            await self._park(cid, req)
+            return
+        try:
+            await self.deps.record(cid, req)
+        except DependencyDown as exc:
+            log.warning("record failed for %s: %s", cid, exc)
+            degraded.append("dialog")
+            await self._park(cid, req)
+        except DependencyError as exc:
+            log.error("dialog refused turn %s: %s", req.message_id, exc.body)
+            degraded.append("dialog")
+            await self._park(cid, req)
+
+    # ------------------------------------------------------------------ phrasing
+    async def _phrase(self, ctx: ReplyContext, template: str, slots: dict[str, Any], standalone: str,
+                      handoff: bool, degraded: list[str], emit: Emit | None
+                      ) -> tuple[str, str, dict[str, Any] | None]:
+        """Returns (reply, source, grounding verdict); streams `token` events when asked."""
+        if not self.s.llm_enabled or handoff:
+            await self._emit_text(emit, template)
+            return template, "template", None
+        cache_key = None
+        if ResponseCache.cacheable(ctx.intent, slots, ctx.user_text):
+            cache_key = self.cache.key(intent=ctx.intent, lang=ctx.lang, slots=slots, text=standalone,
+                                       catalog_version=self.catalog_version,
+                                       model_version=f"{self.intent_version}/{self.s.llm_model}")
+            hit = await self.cache.get(cache_key)
+            if hit:
+                await self._emit_text(emit, hit)
+                return hit, "cache", {"ok": True, "cached": True}
+        messages = build_messages(ctx)
+        try:
+            if emit:
+                reply, verdict = await self._stream_llm(messages, ctx, emit)
+            else:
+                reply = (await self.deps.chat(messages)).strip()
+                verdict = grounding.check(reply, ctx)
+        except DependencyDown as exc:
+            log.warning("generation unavailable: %s", exc)
+            degraded.append("llm")
+            if emit:
+                await emit("reset", {"reason": "llm unavailable"})
+            await self._emit_text(emit, template)
+            return template, "template", None
+        self.grounding_checked += 1
+        if verdict.ok:
+            grounding.GROUNDING.labels("accepted").inc()
+            if cache_key:
+                await self.cache.put(cache_key, reply)
+            return reply, "llm", {"ok": True}
+        self.grounding_rejected += 1
+        grounding.GROUNDING.labels("rejected").inc()
+        for r in verdict.reasons[:3]:
+            GROUNDING_REJECTS.labels(r.split(" ")[0] + ("_" + r.split(" ")[1] if " " in r else "")).inc()
+        log.warning("grounding check rejected a generated reply: %s", mask_pii("; ".join(verdict.reasons)))
+        if emit:
+            await emit("reset", {"reason": "grounding"})
+            await self._emit_text(emit, template)
+        return template, "template", {"ok": False, "reasons": verdict.reasons, "rejected": reply[:500]}
+
+    async def _stream_llm(self, messages: list[dict[str, str]], ctx: ReplyContext,
+                          emit: Emit) -> tuple[str, grounding.Verdict]:
+        """Stream tokens, but only after each completed word passes the grounding check, so a
+        made-up fact is never shown even for a moment."""
+        buf = ""
+        sent = 0
+        async for piece in self.deps.chat_stream(messages):
+            buf += piece
+            cut = max(buf.rfind(" "), buf.rfind("\n"), buf.rfind("，"), buf.rfind("。"))
+            if cut + 1 > sent:
+                prefix = buf[: cut + 1]
+                v = grounding.check(prefix, ctx, partial=True)
+                if not v.ok:
+                    return buf, v
+                await emit("token", {"text": prefix[sent:]})
+                sent = len(prefix)
+        reply = buf.strip()
+        verdict = grounding.check(reply, ctx)
+        if verdict.ok and len(buf) > sent:
+            await emit("token", {"text": buf[sent:]})
+        return reply, verdict
+
+    @staticmethod
+    async def _emit_text(emit: Emit | None, text: str) -> None:
+        if not emit or not text:
+            return
+        parts = re.findall(r"\S+\s*|\s+", text) if " " in text else [text[i:i + 8] for i in range(0, len(text), 8)]
+        chunk = ""
+        for p in parts:
+            chunk += p
+            if len(chunk) >= 24:
+                await emit("token", {"text": chunk})
+                chunk = ""
+        if chunk:
+            await emit("token", {"text": chunk})
+
+    # ------------------------------------------------------------------ agents
+    async def agent_message(self, cid: str, text: str, agent: str) -> dict[str, Any]:
+        """An agent's message: recorded in order with shopper turns, pushed live to the shopper."""
+        message_id = uuid.uuid4().hex
+        async with self.locks.hold(cid):
+            degraded: list[str] = []
+            lease = None
+            try:
+                lease = await self.deps.lock(cid)
+            except (DependencyDown, DependencyError):
+                degraded.append("dialog")
+            try:
+                req = RecordTurnRequest(message_id=message_id, user_text=None, reply_text=text, role="agent",
+                                        evidence={"agent": agent}, fence=lease.fence if lease else None)
+                await self._record(cid, req, degraded)
+            finally:
+                if lease is not None:
+                    with contextlib.suppress(DependencyDown, DependencyError):
+                        await self.deps.unlock(cid, lease.lease_id)
+        now = time.time()
+        event = {"type": "message", "conversation_id": cid, "message_id": message_id, "role": "agent",
+                 "text": text, "agent": agent, "at": now}
+        await self.store.touch(cid, "agent", text)
+        await self.hub.publish(EventHub.conv_topic(cid), event)
+        await self.hub.publish(AGENTS, event)
+        return {"message_id": message_id, "role": "agent", "text": text, "created_at": now,
+                "degraded": sorted(set(degraded))}
+
+    async def change_status(self, cid: str, status: str, reason: str | None) -> None:
+        degraded: list[str] = []
+        await self._set_status(cid, status, reason, degraded)
+
+    async def suggest(self, cid: str, last_user_text: str, history: list[Turn]) -> dict[str, Any]:
+        """A drafted reply for the agent: the same grounded pipeline, nothing recorded."""
+        degraded: list[str] = []
+        lang = templates.detect_lang(last_user_text)
+        intent = await self._classify(last_user_text, degraded)
+        name = intent["name"] or "out_of_scope"
+        products: list[dict[str, Any]] = []
+        if name in PRODUCT_INTENTS:
+            try:
+                products = [product_view(h.model_dump()) for h in (await self._search(last_user_text)).hits]
+            except (DependencyDown, DependencyError):
+                degraded.append("retrieval")
+        order = None
+        oid = find_order_id(last_user_text, *[t.user for t in history[::-1]])
+        if oid and name in ORDER_INTENTS | {"complaint"}:
+            order = await asyncio.to_thread(self.orders.lookup, oid)
+        pol = policy.section_for(name, lang) if name in POLICY_INTENTS else None
+        ctx = ReplyContext(lang=lang, intent=name, user_text=last_user_text,
+                           slots={"order_id": oid} if oid else {}, order=order, products=products[:3],
+                           policy=pol[1] if pol else None, history=history[-5:])
+        template = templates.render(ctx, order_missing=bool(oid and order is None and name in ORDER_INTENTS))
+        text, source, verdict = template, "template", None
+        if self.s.llm_enabled:
+            try:
+                draft = (await self.deps.chat(build_messages(ctx))).strip()
+                v = grounding.check(draft, ctx)
+                verdict = {"ok": v.ok, "reasons": v.reasons}
+                if v.ok:
+                    text, source = draft, "llm"
+            except DependencyDown:
+                degraded.append("llm")
+        return {"text": text, "source": source, "intent": intent, "products": products[:3],
+                "order": order, "policy_section": pol[0] if pol else None, "grounding": verdict,
+                "degraded": sorted(set(degraded))}
