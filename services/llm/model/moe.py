@@ -1,0 +1,148 @@
+"""DeepSeek-style mixture-of-experts feed-forward with grouped dispatch.
+
+What changed from the seed's `MoEGating`, and why
+-------------------------------------------------
+The seed scored tokens with a linear gate, took the top-k *logits*, scattered them into a `-inf`
+tensor and softmaxed that, then looped over the k slots building a boolean scatter mask per
+expert and running each expert on the masked tokens.
+
+Kept: a linear router with no bias, k experts per token (2 of 16 by default), gated SiLU experts
+and the weighted sum of the chosen experts' outputs.
+
+Changed:
+* **Scores over all routed experts first, then top-k.** Softmaxing only the top-k logits makes the
+  weights depend on which experts lost (they are gone from the normaliser) and differs from what
+  DeepSeek checkpoints were trained with. We softmax over all experts (DeepSeek-V2 /
+  `scoring_func: softmax`) or take per-expert sigmoids (DeepSeek-V3), select top-k, then
+  **renormalise** over the chosen k when `norm_topk_prob` (V3) and multiply by
+  `routed_scaling_factor`, exactly as the released models do.
+* **Grouped top-k (DeepSeek-V3 `noaux_tc`)**: experts are split into `n_group` groups; each group is
+  scored by the sum of its two best (bias-corrected) scores, only the `topk_group` best groups may
+  be chosen, and `e_score_correction_bias` steers *selection* but not the weights (auxiliary-loss
+  free load balancing).
+* **Shared experts** run on every token and are added (the seed had none).
+* **Grouped dispatch**: the (token, expert) pairs are sorted by expert once; each *active* expert
+  then runs once, on one contiguous slice of its tokens. The seed's loop ran k x E masked passes
+  (k times more expert calls, each with a full-size mask and a gather/scatter). There is no Python
+  loop over tokens; the loop over active experts is at most E iterations of two matmuls each.
+
+`expert_counts` accumulates how many tokens each expert received (per layer) so the engine can
+export expert load balance as metrics.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from services.llm.model.config import ModelConfig
+from services.llm.model.layers import ACTS, GatedMLP
+
+
+class Router(nn.Module):
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.n_experts = cfg.n_routed_experts
+        self.top_k = cfg.num_experts_per_tok
+        self.n_group = max(cfg.n_group, 1)
+        self.topk_group = max(cfg.topk_group, 1)
+        self.norm_topk_prob = cfg.norm_topk_prob
+        self.scale = cfg.routed_scaling_factor
+        self.scoring = cfg.scoring_func
+        self.method = cfg.topk_method
+        self.weight = nn.Parameter(torch.zeros(self.n_experts, cfg.hidden_size))
+        self.register_buffer("e_score_correction_bias", torch.zeros(self.n_experts))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x: [N, H] -> (weights [N, k] float32, expert ids [N, k])."""
+        logits = F.linear(x.float(), self.weight.float())
+        scores = logits.sigmoid() if self.scoring == "sigmoid" else logits.softmax(dim=-1)
+        choice = scores
+        if self.method == "noaux_tc":
+            choice = scores + self.e_score_correction_bias
+        if self.n_group > 1 and self.method in {"noaux_tc", "group_limited_greedy"}:
+            grouped = choice.view(-1, self.n_group, self.n_experts // self.n_group)
+            if self.method == "noaux_tc":
+                group_scores = grouped.topk(2, dim=-1)[0].sum(dim=-1)
+            else:
+                group_scores = grouped.amax(dim=-1)
+            group_idx = group_scores.topk(self.topk_group, dim=-1, sorted=False)[1]
+            keep = torch.zeros_like(group_scores, dtype=torch.bool).scatter_(1, group_idx, True)
+            keep = keep[:, :, None].expand_as(grouped).reshape(-1, self.n_experts)
+            choice = choice.masked_fill(~keep, float("-inf"))
+        idx = choice.topk(self.top_k, dim=-1, sorted=False)[1]
+        w = scores.gather(1, idx)
+        if self.norm_topk_prob and self.top_k > 1:
+            w = w / (w.sum(dim=-1, keepdim=True) + 1e-20)
+        return w * self.scale, idx
+
+
+class Experts(nn.Module):
+    """All routed experts' weights stacked, so dispatch indexes them instead of walking modules."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        e, h, i = cfg.n_routed_experts, cfg.hidden_size, cfg.moe_intermediate_size
+        self.gate_up = nn.Parameter(torch.empty(e, 2 * i, h))
+        self.down = nn.Parameter(torch.empty(e, h, i))
+        self.act = ACTS[cfg.hidden_act]
+        self.inter = i
+
+    def run(self, e: int, x: torch.Tensor) -> torch.Tensor:
+        gu = F.linear(x, self.gate_up[e])
+        g, u = gu[:, : self.inter], gu[:, self.inter:]
+        return F.linear(self.act(g) * u, self.down[e])
+
+
+class MoE(nn.Module):
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.gate = Router(cfg)
+        self.experts = Experts(cfg)
+        self.n_experts = cfg.n_routed_experts
+        self.shared_experts = (
+            GatedMLP(cfg.hidden_size, cfg.moe_intermediate_size * cfg.n_shared_experts, cfg.hidden_act)
+            if cfg.n_shared_experts else None
+        )
+        self.register_buffer("expert_counts", torch.zeros(cfg.n_routed_experts, dtype=torch.int64),
+                             persistent=False)
+        self.track = True
+
+    def dispatch(self, x: torch.Tensor, w: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+        """Grouped dispatch: sort (token, expert) pairs by expert, run each active expert once."""
+        n, k = idx.shape
+        flat = idx.reshape(-1)
+        order = torch.argsort(flat, stable=True)
+        token_of = order // k
+        counts = torch.bincount(flat, minlength=self.n_experts)
+        if self.track:
+            self.expert_counts += counts
+        xs = x.index_select(0, token_of)
+        out = torch.empty_like(xs)
+        start = 0
+        for e, c in enumerate(counts.tolist()):
+            if c:
+                out[start:start + c] = self.experts.run(e, xs[start:start + c])
+                start += c
+        out.mul_(w.reshape(-1)[order].to(out.dtype)[:, None])
+        y = torch.zeros_like(x)
+        y.index_add_(0, token_of, out)
+        return y
+
+    def dispatch_naive(self, x: torch.Tensor, w: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+        """The seed's scheme (k x E masked passes), kept as the benchmark baseline."""
+        y = torch.zeros_like(x)
+        for slot in range(idx.shape[1]):
+            for e in range(self.n_experts):
+                mask = idx[:, slot] == e
+                if mask.any():
+                    y[mask] += self.experts.run(e, x[mask]) * w[mask, slot, None].to(x.dtype)
+        return y
+
+    def forward(self, x: torch.Tensor, naive: bool = False) -> torch.Tensor:
+        w, idx = self.gate(x)
+        y = (self.dispatch_naive if naive else self.dispatch)(x, w, idx)
+        if self.shared_experts is not None:
+            y = y + self.shared_experts(x)
+        return y
