@@ -1,0 +1,110 @@
+"""Wire models of the dialog service: the shared contracts plus additive extensions."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from kefu.contracts import (
+    ConversationStatus,
+    DialogState,
+    LockResponse,
+    RecordTurnRequest,
+    ResolveRequest,
+    ResolveResponse,
+    Turn,
+)
+
+__all__ = [
+    "ConversationStatus", "DialogState", "LockResponse", "RecordTurnRequest", "ResolveRequest",
+    "ResolveResponse", "Turn", "CreateConversation", "LockRequest", "StatusRequest", "DialogStateOut",
+    "ResolveOut", "RecordTurnBody", "RecordTurnResponse", "ProductBrief", "TranscriptMessage",
+    "TranscriptResponse", "ConversationSummary", "ConversationList",
+]
+
+
+class CreateConversation(BaseModel):
+    conversation_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    lang: str = Field("en", max_length=8)
+
+
+class LockRequest(BaseModel):
+    ttl_ms: int = Field(10000, ge=100, le=600000, description="lease length; a crashed holder frees it then")
+    wait_ms: int = Field(30000, ge=0, le=600000, description="how long to queue before 409 lock_timeout")
+
+
+class StatusRequest(BaseModel):
+    status: ConversationStatus
+
+
+class DialogStateOut(DialogState):
+    """DialogState plus what the dashboard and debugging want (all optional for clients)."""
+
+    topic: str | None = None
+    seq: int = 0
+    updated_at: str | None = None
+    restored: bool = Field(False, description="rebuilt from SQL on this call (Redis had lost it)")
+
+
+class ResolveOut(ResolveResponse):
+    state: DialogStateOut
+    kind: str = Field("none", description="reference|cheaper|pricier|elliptical|order|none")
+    ambiguous: bool = Field(False, description="a pronoun with several products shown and none in focus")
+    topic: str | None = None
+    context_scores: list[float] = Field(default_factory=list, description="relevance of each window turn")
+    lang: str = "en"
+
+
+class ProductBrief(BaseModel):
+    id: str
+    title: str
+    title_zh: str = ""
+    price: float | None = None
+
+
+class RecordTurnBody(RecordTurnRequest):
+    """Optional: product titles/prices for the ids in `products`, so references resolve without
+    a catalog look-up (the service reads the products table otherwise)."""
+
+    product_details: list[ProductBrief] = Field(default_factory=list)
+
+
+class RecordTurnResponse(BaseModel):
+    seq: int = Field(..., description="seq of the last message written by this turn")
+    first_seq: int | None = None
+    duplicate: bool = False
+    slots: dict[str, Any] = {}
+
+
+class TranscriptMessage(BaseModel):
+    seq: int
+    role: Literal["user", "bot", "agent"]
+    text: str
+    created_at: str | None = None
+    message_id: str = ""
+    intent: str | None = None
+    confidence: float | None = None
+    stage: str | None = None
+    slots: dict[str, Any] = {}
+    products: list[Any] = []
+    evidence: dict[str, Any] = {}
+    latency_ms: float | None = None
+
+
+class TranscriptResponse(BaseModel):
+    conversation_id: str
+    messages: list[TranscriptMessage]
+
+
+class ConversationSummary(BaseModel):
+    conversation_id: str
+    status: str
+    lang: str = "en"
+    last_message: dict[str, Any] | None = None
+    turns: int = 0
+    updated_at: str | None = None
+
+
+class ConversationList(BaseModel):
+    conversations: list[ConversationSummary]

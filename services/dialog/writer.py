@@ -1,0 +1,187 @@
+"""The transcript writer: Redis Stream -> SQL, outside the reply's critical path.
+
+Runs as a background task in the dialog service. Reads with a consumer group, commits a batch
+in one SQL transaction, and only then XACKs (and XDELs, so the stream holds just the backlog)
+and drops the read-your-writes copies. A writer that dies between read and commit leaves its
+entries pending; on start, and every few seconds, entries idle longer than `claim_idle_ms` are
+claimed (XAUTOCLAIM) and written again — the insert is idempotent on (conversation, seq).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from services.dialog.sqlstore import Event, TranscriptDB
+from services.dialog.store import GROUP, DialogStore
+
+log = logging.getLogger("kefu.dialog.writer")
+MAX_FAILURES = 5
+
+
+def parse_entry(entry_id: str, fields: dict[str, str]) -> Event:
+    return Event(entry_id=entry_id, kind=fields.get("kind", "turn"), cid=fields["cid"],
+                 seq=int(fields.get("seq", 0)), status=fields.get("status", "bot"), lang=fields.get("lang", "en"),
+                 slots=orjson.loads(fields.get("slots") or "{}"), messages=orjson.loads(fields.get("data") or "[]"))
+
+
+class TranscriptWriter:
+    def __init__(self, store: DialogStore, db: TranscriptDB, *, consumer: str | None = None,
+                 batch: int = 200, block_ms: int = 1000, claim_idle_ms: int = 15000) -> None:
+        self.store = store
+        self.db = db
+        self.r = store.r
+        self.consumer = consumer or f"dialog-{socket.gethostname()}-{os.getpid()}"
+        self.batch = batch
+        self.block_ms = block_ms
+        self.claim_idle_ms = claim_idle_ms
+        self.written = 0
+        self.last_error: str | None = None
+        self._failures: dict[str, int] = {}
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        # XREADGROUP blocks: its own connection pool so other calls never queue behind it
+        self.rb = aioredis.Redis(connection_pool=store.rb.connection_pool)
+
+    async def ensure_group(self) -> None:
+        try:
+            await self.r.xgroup_create(self.store.stream, GROUP, id="0", mkstream=True)
+        except aioredis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    def start(self) -> asyncio.Task:
+        self._task = asyncio.create_task(self.run(), name="dialog-transcript-writer")
+        return self._task
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+
+    async def run(self) -> None:
+        last_claim = 0.0
+        while not self._stop.is_set():
+            try:
+                await self.ensure_group()
+                # our own unacknowledged entries first (same consumer name after a crash-restart)
+                await self._drain_own()
+                while not self._stop.is_set():
+                    if time.monotonic() - last_claim > max(self.claim_idle_ms / 1000, 1.0):
+                        await self.claim_stale()
+                        last_claim = time.monotonic()
+                    resp = await self.rb.xreadgroup(GROUP, self.consumer, {self.store.stream: ">"},
+                                                    count=self.batch, block=self.block_ms)
+                    for _stream, entries in resp or []:
+                        await self.handle(entries)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Redis or SQL down: say so, back off, keep going
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("transcript writer error: %s", self.last_error)
+                await asyncio.sleep(1.0)
+
+    async def _drain_own(self) -> None:
+        while True:
+            resp = await self.r.xreadgroup(GROUP, self.consumer, {self.store.stream: "0"}, count=self.batch)
+            entries = resp[0][1] if resp else []
+            if not entries:
+                return
+            if await self.handle(entries) == 0:
+                return  # nothing could be written now; the outer loop backs off and retries
+
+    async def claim_stale(self) -> int:
+        """Take over entries another (dead) writer read but never acknowledged."""
+        claimed = 0
+        start = "0-0"
+        while True:
+            res = await self.r.xautoclaim(self.store.stream, GROUP, self.consumer, self.claim_idle_ms,
+                                          start_id=start, count=self.batch)
+            nxt, entries = res[0], res[1]
+            if entries:
+                claimed += len(entries)
+                await self.handle(entries)
+            if nxt in ("0-0", b"0-0"):
+                break
+            start = nxt
+        return claimed
+
+    async def handle(self, entries: list[tuple[str, dict[str, Any]]]) -> int:
+        """Write and acknowledge; returns how many entries were settled."""
+        events = []
+        gone = [eid for eid, fields in entries if not fields]
+        if gone:  # deleted after a commit whose XACK was lost: already durable
+            await self.r.xack(self.store.stream, GROUP, *gone)
+        for eid, fields in entries:
+            if not fields:
+                continue
+            try:
+                events.append(parse_entry(eid, fields))
+            except Exception as exc:  # malformed entry: park it rather than block the stream
+                await self._dead_letter(eid, fields, f"parse: {exc}")
+        if not events:
+            return len(gone)
+        try:
+            await asyncio.to_thread(self.db.write_events, events)
+        except (OperationalError, InterfaceError):
+            raise  # the database is unreachable: not the entries' fault; back off and retry
+        except Exception as exc:
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            done = 0
+            for ev in events:  # isolate the bad entry, commit the rest
+                try:
+                    await asyncio.to_thread(self.db.write_events, [ev])
+                    await self._ack([ev])
+                    done += 1
+                except (OperationalError, InterfaceError):
+                    raise
+                except Exception as one_exc:
+                    await self._fail(ev, one_exc)
+            return done + len(gone)
+        await self._ack(events)
+        return len(events) + len(gone)
+
+    async def _ack(self, events: list[Event]) -> None:
+        async with self.r.pipeline(transaction=True) as pipe:
+            ids = [e.entry_id for e in events]
+            pipe.xack(self.store.stream, GROUP, *ids)
+            pipe.xdel(self.store.stream, *ids)
+            for ev in events:
+                if ev.kind == "turn" and ev.messages:
+                    pipe.hdel(self.store.k(ev.cid, ":p"), *[str(ev.seq + i) for i in range(len(ev.messages))])
+            await pipe.execute()
+        self.written += sum(len(e.messages) for e in events)
+        self.last_error = None
+
+    async def _fail(self, ev: Event, exc: Exception) -> None:
+        n = self._failures.get(ev.entry_id, 0) + 1
+        self._failures[ev.entry_id] = n
+        log.warning("transcript entry %s failed (%d/%d): %s", ev.entry_id, n, MAX_FAILURES, exc)
+        if n >= MAX_FAILURES:
+            await self._dead_letter(ev.entry_id, {"cid": ev.cid, "seq": str(ev.seq)}, str(exc))
+            self._failures.pop(ev.entry_id, None)
+
+    async def _dead_letter(self, eid: str, fields: dict[str, Any], reason: str) -> None:
+        """Keep the entry (never silently dropped) in a dead-letter stream, then acknowledge it."""
+        orig = await self.r.xrange(self.store.stream, eid, eid)
+        data = dict(orig[0][1]) if orig else dict(fields)
+        data["error"] = reason[:500]
+        data["orig_id"] = eid
+        async with self.r.pipeline(transaction=True) as pipe:
+            pipe.xadd(self.store.p + "dead", data)
+            pipe.xack(self.store.stream, GROUP, eid)
+            pipe.xdel(self.store.stream, eid)
+            await pipe.execute()
+        log.error("transcript entry %s moved to the dead-letter stream: %s", eid, reason)
