@@ -126,7 +126,11 @@ def _casualize_zh(text: str, intent: str, rng: random.Random) -> str:
 
 
 def build_intents(rng: random.Random) -> list[dict[str, str]]:
-    """Every intent gets its quota per language; cores are cycled so none dominates."""
+    """Every intent gets its quota per language; cores are cycled so none dominates.
+
+    Rows also carry "core" (which hand-written phrasing they came from, not written to the CSV)
+    so an evaluation can hold out whole phrasings instead of near-copies.
+    """
     slots = _slot_values(rng)
     rows: list[dict[str, str]] = []
     seen: set[str] = set()
@@ -151,7 +155,8 @@ def build_intents(rng: random.Random) -> list[dict[str, str]]:
                     continue
                 misses = 0
                 seen.add(key)
-                rows.append({"text": text, "label": intent, "lang": lang})
+                rows.append({"text": text, "label": intent, "lang": lang,
+                             "core": f"{lang}/{intent}/{cores.index(core)}"})
                 made += 1
     return rows
 
@@ -399,7 +404,8 @@ def _jsonl(rows: list[dict[str, Any]]) -> str:
 
 def _csv(rows: list[dict[str, str]]) -> str:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=["text", "label", "lang"], lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=["text", "label", "lang"], lineterminator="\n",
+                            extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
     return buf.getvalue()
