@@ -173,7 +173,7 @@ textarea:focus{border-color:var(--c);box-shadow:0 0 0 3px rgba(79,70,229,.15)}
     if (opts.id) { m.dataset.id = opts.id; seen.add(opts.id); }
     const typing = log.querySelector(".typing-row");
     log.insertBefore(m, opts.beforeTyping && typing ? typing : null);
-    scroll(role === "user");
+    scroll(role !== "bot");
     return m;
   }
   const sysLine = (text) => { log.append(el("div", "sys", text)); scroll(); };
@@ -250,10 +250,11 @@ textarea:focus{border-color:var(--c);box-shadow:0 0 0 3px rgba(79,70,229,.15)}
     note.classList.remove("off");
     note.hidden = s === "bot";
     note.textContent = s === "human" ? T.withHuman : s === "pending_human" ? T.pending : "";
-    $(".sx").textContent = s === "human" ? T.withHuman : T.sub;
+    $(".sx").textContent = s === "human" ? T.agent : T.sub;
     $(".hu").hidden = s !== "bot";
     if (!quiet && s === "bot" && was !== "bot") sysLine(T.back);
     showChips(s === "bot" && !busy);
+    scroll(true);
   }
 
   function offline(on) {
