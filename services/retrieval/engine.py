@@ -1,0 +1,514 @@
+"""The retrieval engine: catalog (SQL) -> embeddings -> FAISS + BM25 -> filtered hybrid search.
+
+One `Snapshot` is what searches read: the FAISS index, the BM25 index and the per-product filter
+columns, all keyed by a dense integer vector id. Syncing with the catalog builds a new snapshot
+next to the live one and swaps the reference (atomic in Python), so searches never see half an
+update; the FAISS index itself is changed in place only under a write lock (add/remove by id).
+
+On disk (`<data_dir>/index/`): `CURRENT` names the live version directory `vNNNNNN/` holding
+`vectors.faiss` and `manifest.json` (product id -> [vector id, text hash], build facts). A new
+version is written to a temporary directory and renamed, then `CURRENT` is replaced atomically.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import bm25s
+import faiss
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kefu.contracts import ProductHit, SearchFilters, SearchRequest, SearchResponse
+from kefu.db import Product, get_engine
+from kefu.settings import Settings
+
+from . import vectors as V
+from .catalog import catalog_signature, product_dict
+from .embed import DIM, MODEL_ID, EmbeddingCache, embed_with_cache, get_embedder
+from .query import ParsedQuery, Vocabulary, merge_filters, parse_query
+from .text import embed_text, lexical_tokens, text_hash, tokenize
+
+RRF_K = 60  # the constant from Cormack et al. (2009); not tuned on any benchmark
+CANDIDATES = 200  # per scorer, before fusion
+MAX_QUERY_TOKENS = 64
+
+
+class RWLock:
+    """Many searches at once, or one writer changing the FAISS index in place."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writer = False
+
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        with self._cond:
+            while self._writer:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        with self._cond:
+            while self._writer or self._readers:
+                self._cond.wait()
+            self._writer = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writer = False
+                self._cond.notify_all()
+
+
+@dataclass
+class Doc:
+    """What the engine keeps per indexed product (display fields come from SQL at query time)."""
+
+    pid: str
+    vid: int
+    hash: str
+    tokens: list[str]
+    price: float | None
+    stock: int
+    category: str
+    brand: str
+    category_zh: str = ""
+
+
+@dataclass
+class Snapshot:
+    version: int
+    generation: int  # live changes applied since `version` was saved
+    index: Any  # faiss.Index
+    info: V.BuildInfo
+    docs: dict[str, Doc]
+    next_vid: int
+    watermark: str  # catalog max(updated_at) this snapshot reflects
+    catalog_count: int
+    built_at: float
+    # derived, for search
+    vid_pid: list[str | None] = field(default_factory=list)
+    alive: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    price: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    stock: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    cat: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    brand: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    cat_codes: dict[str, int] = field(default_factory=dict)
+    brand_codes: dict[str, int] = field(default_factory=dict)
+    bm25: Any = None
+    bm25_vids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    vocab: Vocabulary | None = None
+
+    @property
+    def label(self) -> str:
+        return f"v{self.version}" + (f"+{self.generation}" if self.generation else "")
+
+    def derive(self) -> None:
+        n = self.next_vid
+        self.vid_pid = [None] * n
+        self.alive = np.zeros(n, bool)
+        self.price = np.full(n, np.nan)
+        self.stock = np.zeros(n, np.int64)
+        self.cat = np.full(n, -1, np.int32)
+        self.brand = np.full(n, -1, np.int32)
+        cats: dict[str, str] = {}
+        brands: dict[str, str] = {}
+        for d in self.docs.values():
+            self.vid_pid[d.vid] = d.pid
+            self.alive[d.vid] = True
+            self.price[d.vid] = np.nan if d.price is None else d.price
+            self.stock[d.vid] = d.stock
+            if d.category:
+                self.cat[d.vid] = self.cat_codes.setdefault(d.category.lower(), len(self.cat_codes))
+                cats.setdefault(d.category, d.category)
+                if d.category_zh:
+                    cats.setdefault(d.category_zh, d.category)
+            if d.brand:
+                self.brand[d.vid] = self.brand_codes.setdefault(d.brand.lower(), len(self.brand_codes))
+                brands.setdefault(d.brand, d.brand)
+        self.vocab = Vocabulary(cats, brands)
+        order = sorted(self.docs.values(), key=lambda d: d.vid)
+        self.bm25_vids = np.array([d.vid for d in order], dtype=np.int64)
+        corpus = [d.tokens or ["\x00"] for d in order]
+        if corpus:
+            bm = bm25s.BM25(k1=1.2, b=0.75)
+            bm.index(corpus, show_progress=False)
+            self.bm25 = bm
+        else:
+            self.bm25 = None
+
+    def mask(self, f: SearchFilters) -> np.ndarray | None:
+        if all(v is None for v in f.model_dump().values()):
+            return None
+        m = self.alive.copy()
+        if f.price_min is not None:
+            m &= np.nan_to_num(self.price, nan=-np.inf) >= f.price_min
+        if f.price_max is not None:
+            m &= np.nan_to_num(self.price, nan=np.inf) <= f.price_max
+        if f.in_stock:
+            m &= self.stock > 0
+        elif f.in_stock is False:
+            m &= self.stock <= 0
+        if f.category:
+            m &= self.cat == self.cat_codes.get(f.category.lower(), -2)
+        if f.brand:
+            m &= self.brand == self.brand_codes.get(f.brand.lower(), -2)
+        return m
+
+
+def _doc_from(p: dict[str, Any], vid: int, h: str, tokens: list[str]) -> Doc:
+    return Doc(pid=p["id"], vid=vid, hash=h, tokens=tokens, price=p.get("price"), stock=int(p.get("stock") or 0),
+               category=p.get("category") or "", brand=p.get("brand") or "",
+               category_zh=str((p.get("attributes") or {}).get("category_zh") or ""))
+
+
+class RetrievalEngine:
+    """Owns the live snapshot for one data dir + database."""
+
+    def __init__(self, settings: Settings, *, verbose: bool = True, approx_threshold: int | None = None) -> None:
+        self.settings = settings
+        self.sql_url = settings.sql_url
+        self.engine = get_engine(self.sql_url)
+        self.dir = settings.index_dir
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.verbose = verbose
+        self.approx_threshold = approx_threshold or int(os.environ.get("KEFU_APPROX_THRESHOLD",
+                                                                       V.APPROX_THRESHOLD))
+        self._embedder = None
+        self.cache = EmbeddingCache(self.dir / "embcache.sqlite")
+        self.lock = RWLock()
+        self._write = threading.Lock()  # one sync/upsert at a time in this process
+        self.snap: Snapshot | None = None
+        self.last_sync: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ plumbing
+    @property
+    def embedder(self):  # noqa: ANN201 - lazily loaded: CLI catalog commands never need the model
+        if self._embedder is None:
+            self._embedder = get_embedder(self.settings.models_dir)
+        return self._embedder
+
+    def log(self, msg: str) -> None:
+        if self.verbose:
+            print(f"[retrieval] {msg}", file=sys.stderr, flush=True)
+
+    @contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        with open(self.dir / ".lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def current_version(self) -> int:
+        try:
+            return int((self.dir / "CURRENT").read_text().strip().lstrip("v"))
+        except (FileNotFoundError, ValueError):
+            return 0
+
+    # ------------------------------------------------------------------ load / save
+    def load(self) -> bool:
+        """Load the saved index (vectors + id map); the sync that follows fills in the rest."""
+        ver = self.current_version()
+        vdir = self.dir / f"v{ver:06d}"
+        if not ver or not (vdir / "manifest.json").exists():
+            return False
+        man = json.loads((vdir / "manifest.json").read_text())
+        if man.get("model") != MODEL_ID or man.get("dim") != DIM:
+            self.log("saved index was built with another model; rebuilding")
+            return False
+        index = faiss.read_index(str(vdir / "vectors.faiss"))
+        info = V.BuildInfo(**man["build"])
+        if isinstance(index, faiss.IndexIVF):
+            index.nprobe = info.nprobe
+        docs = {pid: Doc(pid=pid, vid=v[0], hash=v[1], tokens=[], price=None, stock=0, category="", brand="")
+                for pid, v in man["items"].items()}
+        self.snap = Snapshot(version=ver, generation=0, index=index, info=info, docs=docs,
+                             next_vid=man["next_vid"], watermark="", catalog_count=0, built_at=man["built_at"])
+        self.snap.tokens_missing = True  # type: ignore[attr-defined]
+        return True
+
+    def save(self) -> int:
+        """Write the live snapshot as a new version and point CURRENT at it."""
+        snap = self.snap
+        assert snap is not None
+        with self._file_lock():
+            ver = max(self.current_version(), snap.version) + 1
+            tmp = self.dir / f".v{ver:06d}.tmp{os.getpid()}"
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir()
+            with self.lock.read():
+                faiss.write_index(snap.index, str(tmp / "vectors.faiss"))
+            man = {"version": ver, "model": MODEL_ID, "dim": DIM, "built_at": time.time(),
+                   "next_vid": snap.next_vid, "count": len(snap.docs), "watermark": snap.watermark,
+                   "build": snap.info.__dict__,
+                   "items": {d.pid: [d.vid, d.hash] for d in snap.docs.values()}}
+            (tmp / "manifest.json").write_text(json.dumps(man))
+            final = self.dir / f"v{ver:06d}"
+            shutil.rmtree(final, ignore_errors=True)
+            os.replace(tmp, final)
+            cur_tmp = self.dir / f".CURRENT.tmp{os.getpid()}"
+            cur_tmp.write_text(f"v{ver:06d}\n")
+            os.replace(cur_tmp, self.dir / "CURRENT")
+            for old in sorted(self.dir.glob("v[0-9]*"))[:-2]:  # keep the previous one for readers mid-load
+                shutil.rmtree(old, ignore_errors=True)
+        snap.version, snap.generation = ver, 0
+        return ver
+
+    # ------------------------------------------------------------------ sync with the catalog
+    def _load_products(self, ids: list[str] | None = None) -> list[dict[str, Any]]:
+        with Session(self.engine) as s:
+            q = select(Product)
+            if ids is not None:
+                q = q.where(Product.id.in_(ids))
+            return [product_dict(p) for p in s.scalars(q)]
+
+    def signature(self) -> tuple[int, str]:
+        with Session(self.engine) as s:
+            return catalog_signature(s)
+
+    def sync(self, *, full: bool = False, save: bool = True) -> dict[str, Any]:
+        """Bring the index in step with the whole catalog; only changed texts are embedded.
+
+        `full` rebuilds the FAISS index from scratch (choosing flat vs IVF by size) instead of
+        changing the live one in place; either way the swap is atomic for searches.
+        """
+        with self._write:
+            t0 = time.perf_counter()
+            if self.snap is None:
+                self.load()
+            count, watermark = self.signature()
+            products = self._load_products()
+            stats = self._apply(products, full=full, complete=True)
+            self.snap.watermark, self.snap.catalog_count = watermark, count
+            if save and (stats["changed"] or stats["removed"] or full or not self.current_version()
+                         or self.snap.generation):
+                self.save()
+            stats.update(version=self.snap.label, size=len(self.snap.docs), seconds=round(time.perf_counter() - t0, 2),
+                         index_kind=self.snap.info.kind)
+            self.last_sync = stats
+            self.log(f"index {stats['version']}: {stats['size']} products ({stats['added']} added, "
+                     f"{stats['updated']} updated, {stats['removed']} removed, {stats['embedded']} embedded) "
+                     f"in {stats['seconds']}s")
+            return stats
+
+    def apply_ids(self, upserted: list[str], deleted: list[str]) -> dict[str, Any]:
+        """After an API write: re-read just those products from SQL and update the live index."""
+        if self.snap is None or getattr(self.snap, "tokens_missing", False):
+            return self.sync()
+        with self._write:
+            products = self._load_products(upserted) if upserted else []
+            stats = self._apply(products, removed_ids=deleted)
+            count, watermark = self.signature()
+            if stats["changed"] or stats["removed"]:
+                self.snap.generation += 1
+            # Only claim the catalog watermark if nothing else changed meanwhile.
+            self.snap.catalog_count = count
+            self.snap.watermark = max(self.snap.watermark, watermark) if self.snap.watermark else watermark
+            stats.update(version=self.snap.label, size=len(self.snap.docs))
+            return stats
+
+    def _apply(self, products: list[dict[str, Any]], *, removed_ids: list[str] | None = None,
+               full: bool = False, complete: bool = False) -> dict[str, Any]:
+        old = self.snap
+        old_docs = old.docs if old is not None else {}
+        need_tokens = bool(old is not None and getattr(old, "tokens_missing", False))
+        texts = {p["id"]: embed_text(p) for p in products}
+        hashes = {pid: text_hash(t, MODEL_ID) for pid, t in texts.items()}
+        docs = dict(old_docs)
+        next_vid = old.next_vid if old is not None else 0
+        removed = set(removed_ids or [])
+        if complete:
+            removed |= set(old_docs) - set(texts)
+        added, updated, meta_only = [], [], []
+        for p in products:
+            pid = p["id"]
+            prev = old_docs.get(pid)
+            if prev is None:
+                added.append(pid)
+            elif prev.hash != hashes[pid]:
+                updated.append(pid)
+            else:
+                meta_only.append(pid)
+        changed = added + updated
+        if full:
+            changed = [p["id"] for p in products]
+        vec_pids = changed
+        vecs, n_embedded = embed_with_cache(self.embedder, self.cache, [texts[p] for p in vec_pids],
+                                            [hashes[p] for p in vec_pids], show_progress=self.verbose) \
+            if vec_pids else (np.zeros((0, DIM), np.float32), 0)
+        by_id = {p["id"]: p for p in products}
+        for pid in removed:
+            docs.pop(pid, None)
+        for pid in (set(changed) | set(meta_only) if not need_tokens else set(by_id)):
+            p = by_id[pid]
+            prev = old_docs.get(pid)
+            vid = prev.vid if prev is not None else None  # an update keeps its id: remove, then add
+            if vid is None:
+                vid = next_vid
+                next_vid += 1
+            toks = prev.tokens if (prev is not None and prev.hash == hashes[pid] and prev.tokens) \
+                else lexical_tokens(p)
+            docs[pid] = _doc_from(p, vid, hashes[pid], toks)
+        if full or old is None:
+            # Fresh index off to the side; vids compacted so the id space stays dense.
+            order = sorted(docs.values(), key=lambda d: d.pid)
+            vec_of = dict(zip(vec_pids, vecs, strict=True))
+            for i, d in enumerate(order):
+                d.vid = i
+            next_vid = len(order)
+            allv = np.stack([vec_of[d.pid] for d in order]) if order else np.zeros((0, DIM), np.float32)
+            index, info = V.build_index(allv, np.arange(len(order), dtype=np.int64),
+                                        approx_threshold=self.approx_threshold, verbose=self.verbose)
+            version = old.version if old else 0
+            snap = Snapshot(version=version, generation=0, index=index, info=info, docs=docs,
+                            next_vid=next_vid, watermark="", catalog_count=0, built_at=time.time())
+        else:
+            stale_vids = [old_docs[p].vid for p in list(removed) + updated if p in old_docs]
+            new_docs = [docs[p] for p in changed]
+            with self.lock.write():  # in place: searches wait for the few ms this takes
+                if stale_vids:
+                    old.index.remove_ids(np.array(stale_vids, dtype=np.int64))
+                if new_docs:
+                    old.index.add_with_ids(np.ascontiguousarray(vecs),
+                                           np.array([d.vid for d in new_docs], dtype=np.int64))
+            snap = Snapshot(version=old.version, generation=old.generation, index=old.index, info=old.info,
+                            docs=docs, next_vid=next_vid, watermark=old.watermark,
+                            catalog_count=old.catalog_count, built_at=time.time())
+        snap.derive()
+        self.snap = snap  # the swap
+        return {"added": len(added), "updated": len(updated), "removed": len(removed & set(old_docs)),
+                "embedded": n_embedded, "changed": len(changed), "meta_refreshed": len(meta_only)}
+
+    # ------------------------------------------------------------------ search
+    def ensure_ready(self) -> Snapshot:
+        if self.snap is None or getattr(self.snap, "tokens_missing", False):
+            self.sync()
+        assert self.snap is not None
+        return self.snap
+
+    def search(self, req: SearchRequest, *, hydrate: bool = True, mode: str = "hybrid") -> SearchResponse:
+        t0 = time.perf_counter()
+        snap = self.snap
+        if snap is None:
+            raise RuntimeError("index not loaded")
+        pq = parse_query(req.query, snap.vocab) if req.parse_filters else ParsedQuery(req.query, SearchFilters())
+        filters = merge_filters(req.filters, pq.filters)
+        mask = snap.mask(filters)
+        text = pq.text if pq.text.strip() else req.query
+        ranked: dict[str, list[tuple[int, float]]] = {}
+        allowed = int(mask.sum()) if mask is not None else len(snap.docs)
+        if allowed and snap.docs:
+            if mode in ("hybrid", "dense"):
+                qv = self.embedder.encode_query(text)
+                with self.lock.read():
+                    d, ids = V.search(snap.index, qv, CANDIDATES, mask, snap.info.nprobe)
+                ranked["dense"] = [(int(i), float(s)) for i, s in zip(ids, d, strict=True)
+                                   if i < len(snap.alive) and snap.alive[i]]
+            if mode in ("hybrid", "bm25") and snap.bm25 is not None:
+                toks = list(dict.fromkeys(tokenize(text)))[:MAX_QUERY_TOKENS]
+                ranked["bm25"] = self._bm25(snap, toks, mask)
+        fused = self._fuse(ranked)
+        hits_v = fused[: req.k]
+        hits = self._hydrate(snap, hits_v, ranked) if hydrate else [
+            ProductHit(id=snap.vid_pid[v], title="", score=s, scorers=sc) for v, s, sc in
+            self._with_scorers(hits_v, ranked)]
+        return SearchResponse(hits=hits, filters=filters, query=text, index_version=snap.label,
+                              latency_ms=round((time.perf_counter() - t0) * 1000, 3))
+
+    @staticmethod
+    def _bm25(snap: Snapshot, toks: list[str], mask: np.ndarray | None) -> list[tuple[int, float]]:
+        if not toks:
+            return []
+        scores = snap.bm25.get_scores(toks)
+        if mask is not None:
+            scores = np.where(mask[snap.bm25_vids], scores, 0.0)
+        n = min(CANDIDATES, int((scores > 0).sum()))
+        if n == 0:
+            return []
+        top = np.argpartition(-scores, n - 1)[:n]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(snap.bm25_vids[i]), float(scores[i])) for i in top]
+
+    @staticmethod
+    def _fuse(ranked: dict[str, list[tuple[int, float]]]) -> list[tuple[int, float]]:
+        """Reciprocal-rank fusion: scale-free, so BM25's unbounded scores and cosines combine
+        without weights fitted to any labels."""
+        if len(ranked) == 1:
+            return list(next(iter(ranked.values())))
+        acc: dict[int, float] = {}
+        for lst in ranked.values():
+            for r, (vid, _) in enumerate(lst):
+                acc[vid] = acc.get(vid, 0.0) + 1.0 / (RRF_K + r + 1)
+        return sorted(acc.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    @staticmethod
+    def _with_scorers(hits: list[tuple[int, float]], ranked: dict[str, list[tuple[int, float]]]
+                      ) -> list[tuple[int, float, dict[str, float]]]:
+        lookup = {name: dict(lst) for name, lst in ranked.items()}
+        return [(v, s, {n: round(t[v], 6) for n, t in lookup.items() if v in t}) for v, s in hits]
+
+    def _hydrate(self, snap: Snapshot, hits: list[tuple[int, float]],
+                 ranked: dict[str, list[tuple[int, float]]]) -> list[ProductHit]:
+        pids = [snap.vid_pid[v] for v, _ in hits]
+        with Session(self.engine) as s:
+            rows = {p.id: p for p in s.scalars(select(Product).where(Product.id.in_(pids)))} if pids else {}
+        out = []
+        for (_v, score, scorers), pid in zip(self._with_scorers(hits, ranked), pids, strict=True):
+            p = rows.get(pid)
+            if p is None:  # deleted in SQL, index not yet synced: never show a ghost
+                continue
+            out.append(ProductHit(
+                id=p.id, title=p.title, price=p.price, currency=p.currency or "USD", category=p.category or "",
+                brand=p.brand or "", stock=p.stock or 0, url=p.url or "", image_url=p.image_url or "",
+                description=(p.description or "")[:500], attributes=dict(p.attributes or {}),
+                score=round(score, 6), scorers=scorers))
+        return out
+
+    # ------------------------------------------------------------------ status
+    def status(self) -> dict[str, Any]:
+        snap = self.snap
+        count, watermark = self.signature()
+        out: dict[str, Any] = {"catalog_count": count, "catalog_updated_at": watermark}
+        if snap is None:
+            out.update(index_version=None, index_size=0, lag_products=count)
+            return out
+        pending = 0
+        lag_s = 0.0
+        if snap.watermark and watermark > snap.watermark:
+            try:
+                wm = datetime.fromisoformat(snap.watermark)
+                lag_s = (datetime.fromisoformat(watermark) - wm).total_seconds()
+                with Session(self.engine) as s:
+                    pending = int(s.scalar(select(func.count()).select_from(Product)
+                                           .where(Product.updated_at > wm)) or 0)
+            except ValueError:
+                pending = count
+        size_diff = count - len(snap.docs)  # > 0: products not indexed; < 0: deleted, still indexed
+        out.update(index_version=snap.label, index_kind=snap.info.kind, index_size=len(snap.docs),
+                   index_recall_at_10=snap.info.recall_at_10, indexed_watermark=snap.watermark,
+                   lag_products=max(pending, abs(size_diff)), lag_updated=pending, lag_size=size_diff,
+                   lag_seconds=lag_s, embedder=self._embedder.backend if self._embedder else None)
+        return out
