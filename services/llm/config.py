@@ -1,0 +1,30 @@
+"""Generation-service knobs not (yet) in kefu.settings; read from the environment here only.
+
+KEFU_LLM_UPSTREAM is proposed for kefu.settings (see the report); until then it lives here.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LLMSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KEFU_LLM_", extra="ignore")
+
+    upstream: str = Field("", description="OpenAI-compatible base URL to proxy to (vLLM, SGLang…)")
+    upstream_api_key: str = ""
+    upstream_timeout_s: float = 60.0
+    upstream_retries: int = 2
+    max_batch: int = 16
+    max_queue: int = 64
+    max_len: int | None = None
+    timeout_s: float = 120.0
+    prefill_chunk: int = 256
+    dtype: str = "float32"  # float32 | bfloat16 | float16
+    int8: bool = False  # weight-only INT8 for linear layers
+    threads: int | None = None
+
+
+def get_llm_settings() -> LLMSettings:
+    return LLMSettings()

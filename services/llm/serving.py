@@ -1,0 +1,184 @@
+"""OpenAI chat/completions logic over the engine (no routes here: app.py only wires them).
+
+Chat template: the tokenizer's own `chat_template` when it has one (SmolLM2, kefu-responder);
+otherwise kefu's documented fallback::
+
+    <|system|>\n{system}\n<|user|>\n{user}\n<|assistant|>\n{assistant}\n ... <|assistant|>\n
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from kefu.errors import APIError
+from services.llm.engine import Engine, EngineStopped, GenerationEvent, PromptTooLong, QueueFull
+from services.llm.protocol import (
+    ChatChoice,
+    ChatChoiceMessage,
+    ChatCompletionRequest,
+    ChatCompletionResponse,
+    CompletionChoice,
+    CompletionRequest,
+    CompletionResponse,
+    ModelCard,
+    ModelList,
+    Usage,
+    chat_chunk,
+    completion_chunk,
+    new_id,
+)
+from services.llm.sampling import SamplingParams
+
+FALLBACK_TEMPLATE_DOC = "<|system|>/<|user|>/<|assistant|> blocks, one per message, then '<|assistant|>\\n'"
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def render_chat(tokenizer: Any, messages: list[dict[str, str]]) -> str:
+    if getattr(tokenizer, "chat_template", None):
+        return tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+    parts = [f"<|{m['role']}|>\n{m['content']}\n" for m in messages]
+    return "".join(parts) + "<|assistant|>\n"
+
+
+def sse(obj: Any) -> bytes:
+    return b"data: " + (obj if isinstance(obj, bytes) else orjson.dumps(obj)) + b"\n\n"
+
+
+class OpenAIServing:
+    def __init__(self, engine: Engine, model_name: str, aliases: set[str]) -> None:
+        self.engine = engine
+        self.model_name = model_name
+        self.aliases = {model_name, *aliases}
+        self.tokenizer = engine.tokenizer
+
+    # ------------------------------------------------------------------ helpers
+    def models(self) -> ModelList:
+        return ModelList(data=[ModelCard(id=self.model_name, max_model_len=self.engine.max_len,
+                                         root=self.engine.loaded.path)])
+
+    def check_model(self, name: str | None) -> None:
+        if name and name not in self.aliases:
+            raise APIError(404, "model_not_found",
+                           f"model {name!r} is not served here; available: {self.model_name!r}")
+
+    def _params(self, req: ChatCompletionRequest | CompletionRequest, default_max: int | None) -> SamplingParams:
+        max_tokens = getattr(req, "max_completion_tokens", None) or req.max_tokens
+        return SamplingParams(max_tokens=max_tokens or default_max or 16, temperature=req.temperature,
+                              top_p=req.top_p, stop=req.stop_list(), seed=req.seed)
+
+    def _submit(self, prompt: str, params: SamplingParams, explicit_max: bool) -> Any:
+        ids = self.tokenizer.encode(prompt, add_special_tokens=False)
+        bos = self.engine.loaded.config.bos_token_id
+        if (bos is not None and getattr(self.tokenizer, "add_bos_token", False)
+                and (not ids or ids[0] != bos)):
+            ids = [bos, *ids]
+        if not ids:
+            raise APIError(400, "empty_prompt", "the prompt is empty after tokenization")
+        room = self.engine.max_len - len(ids)
+        if room <= 0:
+            raise APIError(400, "context_length_exceeded",
+                           f"prompt is {len(ids)} tokens but this model's context window is "
+                           f"{self.engine.max_len} tokens; shorten the prompt")
+        if not explicit_max:
+            params.max_tokens = min(params.max_tokens, room)
+        try:
+            return self.engine.submit(ids, params)
+        except PromptTooLong as exc:
+            raise APIError(400, "context_length_exceeded", str(exc)) from exc
+        except QueueFull as exc:
+            raise APIError(429, "overloaded", str(exc), headers={"Retry-After": str(exc.retry_after_s)}) from exc
+        except EngineStopped as exc:
+            raise APIError(503, "unavailable", str(exc), headers={"Retry-After": "5"}) from exc
+
+    @staticmethod
+    async def _drain(handle: Any) -> tuple[str, GenerationEvent]:
+        text = ""
+        async for ev in handle.stream():
+            text += ev.text
+            if ev.finished:
+                return text, ev
+        raise APIError(503, "generation_failed", "generation ended without a result")
+
+    @staticmethod
+    def _raise_for(ev: GenerationEvent) -> None:
+        if ev.finish_reason == "timeout":
+            raise APIError(504, "timeout", ev.error or "generation timed out")
+        if ev.finish_reason == "error":
+            raise APIError(503, "generation_failed", ev.error or "generation failed", headers={"Retry-After": "5"})
+
+    @staticmethod
+    def _finish(ev: GenerationEvent) -> str:
+        return ev.finish_reason if ev.finish_reason in {"stop", "length"} else (ev.finish_reason or "stop")
+
+    # ------------------------------------------------------------------ endpoints
+    async def chat(self, req: ChatCompletionRequest) -> JSONResponse | StreamingResponse:
+        self.check_model(req.model)
+        try:
+            messages = [{"role": "system" if m.role == "developer" else m.role, "content": m.text()}
+                        for m in req.messages]
+        except ValueError as exc:
+            raise APIError(400, "invalid_request", str(exc)) from exc
+        if not any(m["role"] == "user" and m["content"].strip() for m in messages):
+            raise APIError(400, "invalid_request", "messages must contain a non-empty user message")
+        prompt = render_chat(self.tokenizer, messages)
+        explicit = (req.max_completion_tokens or req.max_tokens) is not None
+        handle = self._submit(prompt, self._params(req, 256), explicit)
+        rid, created, model = new_id("chatcmpl"), int(time.time()), self.model_name
+        if not req.stream:
+            text, ev = await self._drain(handle)
+            self._raise_for(ev)
+            body = ChatCompletionResponse(
+                id=rid, created=created, model=model,
+                choices=[ChatChoice(message=ChatChoiceMessage(content=text), finish_reason=self._finish(ev))],
+                usage=Usage(prompt_tokens=ev.prompt_tokens, completion_tokens=ev.completion_tokens,
+                            total_tokens=ev.prompt_tokens + ev.completion_tokens))
+            return JSONResponse(body.model_dump())
+
+        async def events() -> AsyncIterator[bytes]:
+            yield sse(chat_chunk(rid, model, created, {"role": "assistant", "content": ""}, None))
+            async for ev in handle.stream():
+                if ev.text:
+                    yield sse(chat_chunk(rid, model, created, {"content": ev.text}, None))
+                if ev.finished:
+                    if ev.finish_reason in {"timeout", "error"}:
+                        yield sse({"error": {"code": ev.finish_reason, "message": ev.error or ev.finish_reason}})
+                    usage = {"prompt_tokens": ev.prompt_tokens, "completion_tokens": ev.completion_tokens,
+                             "total_tokens": ev.prompt_tokens + ev.completion_tokens}
+                    yield sse(chat_chunk(rid, model, created, {}, self._finish(ev), usage))
+            yield b"data: [DONE]\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)
+
+    async def completion(self, req: CompletionRequest) -> JSONResponse | StreamingResponse:
+        self.check_model(req.model)
+        prompt = req.prompt_text()
+        if not prompt:
+            raise APIError(400, "invalid_request", "prompt must not be empty")
+        handle = self._submit(prompt, self._params(req, 16), req.max_tokens is not None)
+        rid, created, model = new_id("cmpl"), int(time.time()), self.model_name
+        if not req.stream:
+            text, ev = await self._drain(handle)
+            self._raise_for(ev)
+            body = CompletionResponse(
+                id=rid, created=created, model=model,
+                choices=[CompletionChoice(text=text, finish_reason=self._finish(ev))],
+                usage=Usage(prompt_tokens=ev.prompt_tokens, completion_tokens=ev.completion_tokens,
+                            total_tokens=ev.prompt_tokens + ev.completion_tokens))
+            return JSONResponse(body.model_dump())
+
+        async def events() -> AsyncIterator[bytes]:
+            async for ev in handle.stream():
+                if ev.text:
+                    yield sse(completion_chunk(rid, model, created, ev.text, None))
+                if ev.finished:
+                    if ev.finish_reason in {"timeout", "error"}:
+                        yield sse({"error": {"code": ev.finish_reason, "message": ev.error or ev.finish_reason}})
+                    yield sse(completion_chunk(rid, model, created, "", self._finish(ev)))
+            yield b"data: [DONE]\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)

@@ -1,0 +1,165 @@
+"""Upstream mode: kefu's OpenAI API in front of another OpenAI-compatible server (vLLM, SGLang,
+DeepSeek's API), with bounded timeouts, retries on transient failures and a circuit breaker so a
+dead upstream is refused fast (503 + Retry-After) instead of tying up every gateway request."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from kefu.errors import APIError
+from kefu.http import make_async_client
+
+RETRY_STATUSES = {502, 503, 504}
+
+
+class CircuitBreaker:
+    """closed -> (threshold consecutive failures) -> open for cooldown_s -> half-open (one trial)."""
+
+    def __init__(self, threshold: int = 5, cooldown_s: float = 15.0) -> None:
+        self.threshold = threshold
+        self.cooldown_s = cooldown_s
+        self.failures = 0
+        self.opened_at: float | None = None
+        self._trial = False
+
+    @property
+    def state(self) -> str:
+        if self.opened_at is None:
+            return "closed"
+        return "half_open" if time.monotonic() - self.opened_at >= self.cooldown_s else "open"
+
+    def allow(self) -> bool:
+        st = self.state
+        if st == "closed":
+            return True
+        if st == "half_open" and not self._trial:
+            self._trial = True
+            return True
+        return False
+
+    def retry_after(self) -> int:
+        if self.opened_at is None:
+            return 1
+        return max(1, int(self.cooldown_s - (time.monotonic() - self.opened_at)) + 1)
+
+    def success(self) -> None:
+        self.failures, self.opened_at, self._trial = 0, None, False
+
+    def failure(self) -> None:
+        self.failures += 1
+        self._trial = False
+        if self.failures >= self.threshold or self.opened_at is not None:
+            self.opened_at = time.monotonic()
+
+
+def normalise_base(url: str) -> str:
+    url = url.rstrip("/")
+    return url if url.endswith("/v1") else url + "/v1"
+
+
+class Upstream:
+    def __init__(self, base_url: str, api_key: str = "", timeout_s: float = 60.0, retries: int = 2,
+                 breaker: CircuitBreaker | None = None) -> None:
+        self.base = normalise_base(base_url)
+        self.retries = retries
+        self.breaker = breaker or CircuitBreaker()
+        self.client = make_async_client(self.base, timeout_s=timeout_s, connect_timeout_s=2.0, retries=0)
+        self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    def _refuse(self) -> APIError:
+        return APIError(503, "upstream_unavailable",
+                        f"upstream {self.base} is failing; circuit open", headers={"Retry-After": str(self.breaker.retry_after())})
+
+    async def _send(self, method: str, path: str, body: dict[str, Any] | None, stream: bool) -> httpx.Response:
+        """Send with retries on connect errors and 502/503/504; the breaker counts final failures."""
+        if not self.breaker.allow():
+            raise self._refuse()
+        last: Exception | None = None
+        for attempt in range(self.retries + 1):
+            try:
+                req = self.client.build_request(method, path, json=body, headers=self.headers)
+                resp = await self.client.send(req, stream=stream)
+                if resp.status_code in RETRY_STATUSES and attempt < self.retries:
+                    await resp.aclose()
+                    await asyncio.sleep(0.2 * 2**attempt)
+                    continue
+                if resp.status_code >= 500:
+                    self.breaker.failure()
+                else:
+                    self.breaker.success()
+                return resp
+            except httpx.TimeoutException as exc:
+                last = exc
+                break  # a timed-out generation is not retried: it would double the wait
+            except httpx.TransportError as exc:
+                last = exc
+                if attempt < self.retries:
+                    await asyncio.sleep(0.2 * 2**attempt)
+        self.breaker.failure()
+        if isinstance(last, httpx.TimeoutException):
+            raise APIError(504, "upstream_timeout", f"upstream {self.base} did not answer in time")
+        raise APIError(502, "upstream_unreachable", f"upstream {self.base} unreachable: {type(last).__name__}")
+
+    @staticmethod
+    async def _as_error(resp: httpx.Response) -> JSONResponse:
+        data = await resp.aread()
+        await resp.aclose()
+        try:
+            body = httpx.Response(200, content=data).json()
+            if not isinstance(body, dict) or "error" not in body:
+                raise ValueError
+            err = body["error"]
+            if not isinstance(err, dict):
+                err = {"message": str(err)}
+            err.setdefault("code", "upstream_error")
+            body = {"error": {"code": str(err.get("code") or "upstream_error"), "message": str(err.get("message", ""))}}
+        except ValueError:
+            body = {"error": {"code": "upstream_error", "message": data[:500].decode("utf-8", "replace")}}
+        headers = {"Retry-After": resp.headers["retry-after"]} if "retry-after" in resp.headers else None
+        status = resp.status_code if resp.status_code < 500 else 502
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    async def forward(self, path: str, body: dict[str, Any]) -> JSONResponse | StreamingResponse:
+        stream = bool(body.get("stream"))
+        resp = await self._send("POST", path, body, stream=stream)
+        if resp.status_code != 200:
+            return await self._as_error(resp)
+        if not stream:
+            data = resp.json()
+            return JSONResponse(data)
+
+        async def relay() -> AsyncIterator[bytes]:
+            try:
+                async for chunk in resp.aiter_raw():
+                    yield chunk
+            except httpx.HTTPError as exc:
+                self.breaker.failure()
+                yield b'data: {"error": {"code": "upstream_error", "message": "' + type(exc).__name__.encode() + b'"}}\n\n'
+                yield b"data: [DONE]\n\n"
+            finally:
+                await resp.aclose()
+
+        return StreamingResponse(relay(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    async def models(self) -> JSONResponse:
+        resp = await self._send("GET", "/models", None, stream=False)
+        if resp.status_code != 200:
+            return await self._as_error(resp)
+        return JSONResponse(resp.json())
+
+    async def ping(self) -> tuple[bool, str]:
+        try:
+            resp = await self.client.get("/models", headers=self.headers, timeout=2.0)
+            return resp.status_code == 200, f"upstream /models answered {resp.status_code}"
+        except httpx.HTTPError as exc:
+            return False, f"upstream {self.base} unreachable: {type(exc).__name__}"
