@@ -1,0 +1,141 @@
+"""Dialog fixtures: real Redis (db 5, a unique prefix per test), real SQL (SQLite tmp file, or the
+PostgreSQL database kefu_test_dialog), and the dialog service run by a real uvicorn process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS_URL = os.environ.get("KEFU_TEST_DIALOG_REDIS", "redis://127.0.0.1:6379/5")
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+PG_URL = "postgresql://postgres@127.0.0.1:5432/kefu_test_dialog"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"kt-dlg-{uuid.uuid4().hex[:10]}:"
+
+
+@pytest.fixture
+def rds() -> Iterator[redis.Redis]:
+    r = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    r.ping()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'dialog.db'}"
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    """The dialog's own PostgreSQL database, created if missing (skipped if PostgreSQL is absent)."""
+    from sqlalchemy import create_engine, text
+
+    try:
+        eng = create_engine(PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+        with eng.connect() as c:
+            if not c.execute(text("SELECT 1 FROM pg_database WHERE datname='kefu_test_dialog'")).scalar():
+                c.execute(text("CREATE DATABASE kefu_test_dialog"))
+        eng.dispose()
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432: {exc}")
+    return PG_URL
+
+
+@dataclass
+class Server:
+    url: str
+    proc: subprocess.Popen
+    env: dict[str, str]
+    port: int
+    log: Path
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def start_server(env_extra: dict[str, str], log: Path, port: int | None = None, wait_ready: bool = True) -> Server:
+    port = port or _free_port()
+    env = dict(os.environ)
+    env.update({"PYTHONUNBUFFERED": "1", "KEFU_LOG_LEVEL": "WARNING"})
+    env.update(env_extra)
+    fh = open(log, "ab")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "services.dialog.app:create_app", "--factory", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning"],
+        cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+    srv = Server(f"http://127.0.0.1:{port}", proc, env, port, log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"dialog server exited:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            r = httpx.get(srv.url + "/readyz", timeout=1)
+            if r.status_code == 200 or (not wait_ready and r.status_code == 503):
+                return srv
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    srv.kill()
+    raise RuntimeError(f"dialog server not ready:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+@pytest.fixture
+def server_env(tmp_path: Path, prefix: str, sqlite_url: str) -> dict[str, str]:
+    return {"REDIS_URL": REDIS_URL, "KEFU_REDIS_PREFIX": prefix, "DATABASE_URL": sqlite_url,
+            "KEFU_DATA_DIR": str(tmp_path / "data")}
+
+
+@pytest.fixture
+def server(server_env: dict[str, str], tmp_path: Path) -> Iterator[Server]:
+    srv = start_server(server_env, tmp_path / "dialog.log")
+    yield srv
+    srv.stop()
+
+
+def cleanup_prefix(r: redis.Redis, prefix: str) -> None:
+    keys = list(r.scan_iter(match=prefix + "*", count=1000))
+    if keys:
+        r.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
+def _clean_prefix(prefix: str) -> Iterator[None]:
+    yield
+    r = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    try:
+        cleanup_prefix(r, prefix)
+    finally:
+        r.close()
