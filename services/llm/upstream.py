@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import orjson
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from kefu.errors import APIError
@@ -76,8 +77,8 @@ class Upstream:
         await self.client.aclose()
 
     def _refuse(self) -> APIError:
-        return APIError(503, "upstream_unavailable",
-                        f"upstream {self.base} is failing; circuit open", headers={"Retry-After": str(self.breaker.retry_after())})
+        return APIError(503, "upstream_unavailable", f"upstream {self.base} is failing; circuit open",
+                        headers={"Retry-After": str(self.breaker.retry_after())})
 
     async def _send(self, method: str, path: str, body: dict[str, Any] | None, stream: bool) -> httpx.Response:
         """Send with retries on connect errors and 502/503/504; the breaker counts final failures."""
@@ -143,7 +144,8 @@ class Upstream:
                     yield chunk
             except httpx.HTTPError as exc:
                 self.breaker.failure()
-                yield b'data: {"error": {"code": "upstream_error", "message": "' + type(exc).__name__.encode() + b'"}}\n\n'
+                err = {"error": {"code": "upstream_error", "message": type(exc).__name__}}
+                yield b"data: " + orjson.dumps(err) + b"\n\n"
                 yield b"data: [DONE]\n\n"
             finally:
                 await resp.aclose()
