@@ -121,7 +121,7 @@ class Gateway:
         await self.limiter.hit(scope, ip, limit)
 
 
-async def read_text_body(request: Request, max_chars: int) -> str:
+async def read_text_body(request: Request, max_chars: int) -> tuple[str, str | None]:
     """Parse {"text": ...} ourselves so bad bytes, bad JSON and empty text get precise 4xx answers."""
     raw = await request.body()
     try:
@@ -142,7 +142,10 @@ async def read_text_body(request: Request, max_chars: int) -> str:
         raise APIError(422, "empty_text", "text must not be empty")
     if len(text) > max_chars:
         raise APIError(422, "text_too_long", f"text is longer than {max_chars} characters")
-    return text
+    cmid = body.get("client_message_id")
+    if cmid is not None and (not isinstance(cmid, str) or not 0 < len(cmid) <= 128):
+        raise APIError(422, "invalid_request", "client_message_id must be a string of 1-128 characters")
+    return text, cmid
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -217,6 +220,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         cid = uuid.uuid4().hex
         token = new_token()
         await gw.store.create(cid, hash_token(token), lang)
+        with contextlib.suppress(DependencyDown, DependencyError):
+            await gw.deps.create_conversation(cid, lang)  # else created on the first turn
         await gw.hub.publish(AGENTS, {"type": "conversation", "conversation_id": cid, "status": "bot",
                                       "lang": lang, "at": time.time()})
         return JSONResponse({"conversation_id": cid, "token": token, "status": "bot"}, status_code=201)
@@ -235,15 +240,15 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         gw = gw_of(request)
         await gw.limit_ip(request, "ip", settings.rate_limit_ip_per_min)
         await gw.conversation(cid, request)
-        text = await read_text_body(request, settings.max_text_chars)
+        text, cmid = await read_text_body(request, settings.max_text_chars)
         await gw.limiter.hit("conv", cid, settings.rate_limit_conv_per_min)
         if "text/event-stream" in request.headers.get("accept", ""):
-            return StreamingResponse(stream_turn(gw, cid, text), media_type="text/event-stream",
+            return StreamingResponse(stream_turn(gw, cid, text, cmid), media_type="text/event-stream",
                                      headers=SSE_HEADERS)
-        result = await gw.orch.handle(cid, text)
+        result = await gw.orch.handle(cid, text, client_message_id=cmid)
         return JSONResponse(result.public())
 
-    async def stream_turn(gw: Gateway, cid: str, text: str) -> AsyncIterator[bytes]:
+    async def stream_turn(gw: Gateway, cid: str, text: str, cmid: str | None) -> AsyncIterator[bytes]:
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
 
         async def emit(event: str, data: dict[str, Any]) -> None:
@@ -251,7 +256,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
         async def run() -> None:
             try:
-                result = await gw.orch.handle(cid, text, emit)
+                result = await gw.orch.handle(cid, text, emit, client_message_id=cmid)
                 queue.put_nowait(("done", result.public()))
             except Exception as exc:  # the turn failed unexpectedly: say so, never hang the stream
                 log.exception("streamed turn failed")
@@ -268,12 +273,34 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             if event in ("done", "error"):
                 return
 
+    @app.post("/v1/conversations/{cid}/handoff", tags=["conversations"],
+              summary="The shopper asks for a human: the conversation joins the agents' queue")
+    async def request_handoff(cid: str, request: Request) -> dict[str, Any]:
+        gw = gw_of(request)
+        await gw.limit_ip(request, "ip", settings.rate_limit_ip_per_min)
+        rec = await gw.conversation(cid, request)
+        reason = "requested"
+        raw = await request.body()
+        if raw.strip():
+            try:
+                body = json.loads(raw.decode("utf-8"))
+                if isinstance(body, dict) and isinstance(body.get("reason"), str):
+                    reason = body["reason"][:64] or reason
+            except (UnicodeDecodeError, ValueError) as exc:
+                raise APIError(400, "invalid_json", "request body is not valid JSON") from exc
+        status = rec.get("status", "bot")
+        if status == "bot":
+            status = "pending_human"
+            await gw.orch.change_status(cid, status, reason)
+        return {"conversation_id": cid, "status": status}
+
     @app.get("/v1/conversations/{cid}/messages", response_model=Transcript, tags=["conversations"],
              summary="The conversation's transcript, in order")
     async def get_messages(cid: str, request: Request) -> dict[str, Any]:
         gw = gw_of(request)
         rec = await gw.conversation(cid, request, allow_query=True)
         msgs, degraded = await gw.transcripts.fetch(cid, await gw.orch.pending(cid))
+        msgs = [m for m in msgs if m["role"] == "user" or m["text"]]
         public = [{k: m.get(k) for k in ("role", "text", "created_at", "message_id")} for m in msgs]
         for src, dst in zip(msgs, public, strict=True):
             if src["role"] == "bot" and src.get("products"):
@@ -337,7 +364,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                     "suppressed": ev.get("suppressed"),
                 }
         out = public_record(cid, rec)
-        out.update({"messages": msgs, "degraded": degraded})
+        last_bot = next((m for m in reversed(msgs) if m["role"] == "bot" and m.get("slots")), None)
+        out.update({"messages": msgs, "degraded": degraded, "slots": (last_bot or {}).get("slots", {})})
         return out
 
     async def _status_change(request: Request, cid: str, status: str, reason: str) -> dict[str, Any]:
@@ -422,13 +450,19 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         if category:
             params["category"] = category
         try:
-            return await gw.deps.list_products(params)
+            data = await gw.deps.list_products(params)
         except DependencyDown as exc:
             raise APIError(503, "unavailable", f"catalog unavailable ({exc.reason})",
                            headers={"Retry-After": "5"}) from exc
         except DependencyError as exc:
             raise APIError(exc.status, "bad_request", "catalog rejected the request",
                            extra={"detail": exc.body}) from exc
+        if isinstance(data, list):
+            data = {"products": data}
+        elif isinstance(data, dict) and "products" not in data:
+            data = {**data, "products": data.get("items") or data.get("hits") or []}
+        data.setdefault("total", len(data["products"]))
+        return data
 
     # ================================================================== static
     def static_file(name: str, media_type: str | None = None) -> FileResponse:

@@ -20,6 +20,6 @@ CANNED: list[dict[str, str]] = [
 
 
 def canned(lang: str | None = None) -> list[dict[str, str]]:
-    if lang in ("en", "zh"):
-        return [{"id": c["id"], "title": c["title"], "text": c[lang]} for c in CANNED]
-    return [dict(c) for c in CANNED]
+    langs = [lang] if lang in ("en", "zh") else ["en", "zh"]
+    return [{"id": f"{c['id']}-{lg}", "title": c["title"], "text": c[lg], "lang": lg}
+            for lg in langs for c in CANNED]

@@ -155,21 +155,31 @@ class Dependencies:
     async def lock(self, cid: str) -> LockResponse:
         wait = self.settings.budget_lock_s
         data = await self._call("dialog", "POST", f"/v1/conversations/{cid}/lock", wait + 0.5,
-                                json_body={"wait_s": wait, "ttl_s": 30}, trip_on_timeout=False)
+                                json_body={"wait_ms": int(wait * 1000), "ttl_ms": 30000},
+                                trip_on_timeout=False)
         return LockResponse.model_validate(data)
 
     async def unlock(self, cid: str, lease_id: str) -> None:
         await self._call("dialog", "DELETE", f"/v1/conversations/{cid}/lock/{lease_id}",
                          self.settings.budget_record_s)
 
+    async def create_conversation(self, cid: str, lang: str) -> Any:
+        return await self._call("dialog", "POST", "/v1/conversations", self.settings.budget_record_s,
+                                json_body={"conversation_id": cid, "lang": lang})
+
     async def resolve(self, cid: str, text: str) -> ResolveResponse:
         data = await self._call("dialog", "POST", f"/v1/conversations/{cid}/resolve",
                                 self.settings.budget_resolve_s, json_body={"text": text})
         return ResolveResponse.model_validate(data)
 
-    async def record(self, cid: str, req: RecordTurnRequest) -> Any:
+    async def record(self, cid: str, req: RecordTurnRequest,
+                     product_details: list[dict[str, Any]] | None = None) -> Any:
+        """product_details (id, title, title_zh, price) let dialog resolve "the second one" later."""
+        body = req.model_dump(mode="json")
+        if product_details:
+            body["product_details"] = product_details
         return await self._call("dialog", "POST", f"/v1/conversations/{cid}/turns",
-                                self.settings.budget_record_s, json_body=req.model_dump(mode="json"))
+                                self.settings.budget_record_s, json_body=body)
 
     async def set_status(self, cid: str, status: str) -> Any:
         return await self._call("dialog", "PUT", f"/v1/conversations/{cid}/status",

@@ -179,9 +179,35 @@ class Orchestrator:
             await self.redis.lpop(key)
 
     # ------------------------------------------------------------------ turn
-    async def handle(self, cid: str, text: str, emit: Emit | None = None) -> TurnResult:
+    def _cmid_key(self, cid: str, cmid: str) -> str:
+        return f"{self.s.redis_prefix}gw:cmid:{cid}:{cmid}"
+
+    async def _replayed(self, cid: str, cmid: str | None) -> TurnResult | None:
+        """A retried message (same client_message_id) gets the first answer, not a second turn."""
+        if not cmid:
+            return None
+        try:
+            raw = await self.redis.get(self._cmid_key(cid, cmid))
+        except Exception:
+            return None
+        if not raw:
+            return None
+        d = json.loads(raw)
+        return TurnResult(d["message_id"], d["reply"]["text"], d["intent"], d["slots"], d["products"],
+                          d["handoff"], d["degraded"], d.get("status", "bot"), d["reply"].get("lang", "en"),
+                          d["reply"].get("source", "template"), {"replayed": True})
+
+    async def handle(self, cid: str, text: str, emit: Emit | None = None,
+                     client_message_id: str | None = None) -> TurnResult:
         t0 = time.perf_counter()
         async with self.locks.hold(cid):
+            replay = await self._replayed(cid, client_message_id)
+            if replay is not None:
+                if emit:
+                    await emit("intent", replay.intent)
+                    await emit("products", {"products": replay.products})
+                    await self._emit_text(emit, replay.reply)
+                return replay
             degraded: list[str] = []
             lease = None
             try:
@@ -194,6 +220,10 @@ class Orchestrator:
                     with contextlib.suppress(Exception):
                         await self._flush_pending(cid, lease.fence)
                 result = await self._turn(cid, text, degraded, lease.fence if lease else None, emit)
+                if client_message_id:
+                    with contextlib.suppress(Exception):
+                        await self.redis.set(self._cmid_key(cid, client_message_id),
+                                             json.dumps(result.public(), default=str), ex=86400)
             finally:
                 if lease is not None:
                     with contextlib.suppress(DependencyDown, DependencyError):
@@ -213,7 +243,14 @@ class Orchestrator:
         if "dialog" in degraded:
             return text, {}, [], None
         try:
-            r = await self.deps.resolve(cid, text)
+            try:
+                r = await self.deps.resolve(cid, text)
+            except DependencyError as exc:
+                if exc.status != 404:
+                    raise
+                # dialog lost or never saw this conversation (created while it was down)
+                await self.deps.create_conversation(cid, templates.detect_lang(text))
+                r = await self.deps.resolve(cid, text)
             return r.standalone or text, dict(r.slots), list(r.referenced_products), r.state
         except (DependencyDown, DependencyError) as exc:
             log.warning("resolve failed for %s: %s", cid, exc)
@@ -244,7 +281,7 @@ class Orchestrator:
         standalone, slots, referenced, state = await self._resolve(cid, text, degraded)
         status = await self.store.status(cid)  # the gateway owns takeover/release, so its record wins
         user_event = {"type": "message", "conversation_id": cid, "message_id": message_id, "role": "user",
-                      "text": text, "at": time.time()}
+                      "text": text, "at": time.time(), "created_at": time.time()}
         await self.hub.publish(AGENTS, user_event)
 
         if status == "human":
@@ -344,11 +381,12 @@ class Orchestrator:
                                 intent=name, confidence=intent["confidence"], stage=intent["stage"],
                                 slots=slots, products=[p["id"] for p in products[:5]], evidence=evidence,
                                 latency_ms=latency_ms, fence=fence)
-        await self._record(cid, req, degraded)
+        await self._record(cid, req, degraded, products)
         evidence["degraded"] = sorted(set(degraded))
         await self.store.touch(cid, "bot", reply, name)
         await self.hub.publish(AGENTS, {"type": "message", "conversation_id": cid, "message_id": message_id,
-                                        "role": "bot", "text": reply, "at": time.time(), "evidence": evidence})
+                                        "role": "bot", "text": reply, "at": time.time(), "created_at": time.time(),
+                                        "evidence": evidence})
         intent_public = {"name": name, "confidence": intent["confidence"], "stage": intent["stage"]}
         return TurnResult(message_id, reply, intent_public, slots, products, handoff,
                           sorted(set(degraded)), status, lang, source, evidence)
@@ -371,16 +409,20 @@ class Orchestrator:
                 await self.deps.set_status(cid, status)
             except (DependencyDown, DependencyError) as exc:
                 log.warning("dialog did not take status %s for %s: %s", status, cid, exc)
-        event = {"type": "status", "conversation_id": cid, "status": status, "reason": reason, "at": time.time()}
+        event = {"type": "status", "conversation_id": cid, "status": status, "reason": reason,
+                 "at": time.time(), "created_at": time.time()}
         await self.hub.publish(AGENTS, event)
         await self.hub.publish(EventHub.conv_topic(cid), event)
 
-    async def _record(self, cid: str, req: RecordTurnRequest, degraded: list[str]) -> None:
+    async def _record(self, cid: str, req: RecordTurnRequest, degraded: list[str],
+                      products: list[dict[str, Any]] | None = None) -> None:
         if "dialog" in degraded:
             await self._park(cid, req)
             return
+        details = [{"id": p["id"], "title": p.get("title") or "", "title_zh": p.get("title_zh"),
+                    "price": p.get("price")} for p in (products or [])[:5]]
         try:
-            await self.deps.record(cid, req)
+            await self.deps.record(cid, req, details)
         except DependencyDown as exc:
             log.warning("record failed for %s: %s", cid, exc)
             degraded.append("dialog")
@@ -494,7 +536,7 @@ class Orchestrator:
                         await self.deps.unlock(cid, lease.lease_id)
         now = time.time()
         event = {"type": "message", "conversation_id": cid, "message_id": message_id, "role": "agent",
-                 "text": text, "agent": agent, "at": now}
+                 "text": text, "agent": agent, "at": now, "created_at": now}
         await self.store.touch(cid, "agent", text)
         await self.hub.publish(EventHub.conv_topic(cid), event)
         await self.hub.publish(AGENTS, event)

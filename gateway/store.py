@@ -63,7 +63,7 @@ class ConversationStore:
             q = select(Conversation).order_by(Conversation.updated_at.desc()).limit(limit)
             if status:
                 q = q.where(Conversation.status == status)
-            return [{"conversation_id": c.id, "status": c.status, "lang": c.lang,
+            return [{"conversation_id": c.id, "id": c.id, "status": c.status, "lang": c.lang,
                      "created_at": c.created_at.timestamp(), "updated_at": c.updated_at.timestamp()}
                     for c in s.execute(q).scalars()]
 
@@ -166,12 +166,12 @@ def public_record(cid: str, rec: dict[str, Any]) -> dict[str, Any]:
             return None
 
     out: dict[str, Any] = {
-        "conversation_id": cid, "status": rec.get("status", "bot"), "lang": rec.get("lang", "en"),
+        "conversation_id": cid, "id": cid, "status": rec.get("status", "bot"), "lang": rec.get("lang", "en"),
         "created_at": f("created"), "updated_at": f("updated"),
     }
     if rec.get("last_text") is not None:
         out["last_message"] = {"role": rec.get("last_role"), "text": rec.get("last_text"),
-                               "at": f("last_at"), "intent": rec.get("last_intent")}
+                               "created_at": f("last_at"), "intent": rec.get("last_intent")}
     if rec.get("handoff_reason"):
         out["handoff_reason"] = rec["handoff_reason"]
     return out

@@ -1,0 +1,211 @@
+"""Gateway test harness: the gateway as a real uvicorn process on a free port, in front of the
+real intent/dialog/retrieval services (`kefu serve <svc>`), each its own process. A service
+whose app is not in the tree yet is replaced by the contract-shaped stand-in in
+stub_services.py; the LLM is always a small real HTTP server we control (to make it
+hallucinate, echo its prompt or stall on purpose)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def kefu_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"KEFU_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1"})
+    env.pop("DATABASE_URL", None)
+    env.update(extra)
+    return env
+
+STUBS = Path(__file__).resolve().parent / "stub_services.py"
+REDIS_DB6 = "redis://127.0.0.1:6379/6"
+
+
+@dataclass
+class Proc:
+    name: str
+    port: int
+    popen: subprocess.Popen
+    log: Path
+    cmd: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+                self.popen.wait(5)
+
+    def restart(self, ready_path: str = "/readyz", timeout: float = 120) -> None:
+        self.stop()
+        self.popen = _spawn(self.cmd, self.env, self.log)
+        wait_ready(self, ready_path, timeout)
+
+    def tail(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:]
+
+
+def _spawn(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    fh = open(log, "ab")  # noqa: SIM115
+    return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def wait_ready(p: Proc, path: str = "/readyz", timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if p.popen.poll() is not None:
+            raise RuntimeError(f"{p.name} exited:\n{p.tail()}")
+        try:
+            if httpx.get(p.url + path, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{p.name} not ready in {timeout}s:\n{p.tail()}")
+
+
+def real_service_exists(name: str) -> bool:
+    return (ROOT / "services" / name / "app.py").exists()
+
+
+def start_service(name: str, data_dir: Path, logs: Path, env_extra: dict[str, str]) -> Proc:
+    port = free_port()
+    env = kefu_env(data_dir, REDIS_URL=REDIS_DB6, **env_extra)
+    if real_service_exists(name):
+        cmd = [sys.executable, "-m", "kefu.cli", "serve", name, "--port", str(port)]
+    else:
+        cmd = [sys.executable, str(STUBS), name, str(port)]
+    log = logs / f"{name}-{port}.log"
+    p = Proc(name, port, _spawn(cmd, env, log), log, cmd, env)
+    wait_ready(p, "/readyz", 180)
+    return p
+
+
+def start_llm_stub(mode: str, logs: Path) -> Proc:
+    port = free_port()
+    cmd = [sys.executable, str(STUBS), "llm", str(port), mode]
+    env = dict(os.environ)
+    log = logs / f"llm-{mode}-{port}.log"
+    p = Proc(f"llm-{mode}", port, _spawn(cmd, env, log), log, cmd, env)
+    wait_ready(p, "/v1/models", 60)
+    return p
+
+
+@dataclass
+class Backend:
+    data_dir: Path
+    logs: Path
+    prefix: str
+    services: dict[str, Proc]
+
+    def env(self) -> dict[str, str]:
+        return {"KEFU_INTENT_URL": self.services["intent"].url, "KEFU_DIALOG_URL": self.services["dialog"].url,
+                "KEFU_RETRIEVAL_URL": self.services["retrieval"].url}
+
+
+@dataclass
+class Gateway:
+    proc: Proc
+    agent_key: str
+
+    @property
+    def url(self) -> str:
+        return self.proc.url
+
+    def client(self, **kw: object) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30, **kw)
+
+    def new_conversation(self, c: httpx.Client) -> tuple[str, dict[str, str]]:
+        r = c.post("/v1/conversations", json={})
+        assert r.status_code == 201, r.text
+        body = r.json()
+        return body["conversation_id"], {"Authorization": f"Bearer {body['token']}"}
+
+    @property
+    def agent_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.agent_key}"}
+
+
+@pytest.fixture(scope="session")
+def backend(built_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    base = tmp_path_factory.mktemp("gw")
+    data = base / "data"
+    shutil.copytree(built_data_dir, data, ignore=shutil.ignore_patterns("*.log", "logs", "redis*"))
+    logs = base / "logs"
+    logs.mkdir()
+    prefix = f"gwt-{uuid.uuid4().hex[:8]}:"
+    extra = {"KEFU_REDIS_PREFIX": prefix}
+    services: dict[str, Proc] = {}
+    try:
+        for name in ("intent", "dialog", "retrieval"):
+            services[name] = start_service(name, data, logs, extra)
+        # First calls load models lazily; warm them so turn budgets measure steady state.
+        for _ in range(2):
+            httpx.post(services["retrieval"].url + "/v1/search", json={"query": "running shoes", "k": 5}, timeout=60)
+            httpx.post(services["intent"].url + "/v1/classify", json={"text": "where is my order"}, timeout=60)
+        yield Backend(data, logs, prefix, services)
+    finally:
+        for p in services.values():
+            p.stop()
+
+
+GatewayFactory = Callable[..., Gateway]
+
+
+@pytest.fixture(scope="session")
+def gateway_factory(backend: Backend) -> Iterator[GatewayFactory]:
+    started: list[Proc] = []
+
+    def make(**env_extra: str) -> Gateway:
+        port = free_port()
+        key = "agent-" + uuid.uuid4().hex[:10]
+        env = kefu_env(backend.data_dir, REDIS_URL=REDIS_DB6, KEFU_REDIS_PREFIX=backend.prefix,
+                       KEFU_AGENT_KEY=key, KEFU_LLM_URL="off", KEFU_RATE_LIMITS="off", **backend.env(),
+                       # generous budgets: seven test suites share two cores; degradation tests
+                       # stop services outright instead of relying on a tight budget
+                       KEFU_BUDGET_RETRIEVAL_S="8", KEFU_BUDGET_INTENT_S="5", KEFU_BUDGET_RESOLVE_S="5",
+                       KEFU_BUDGET_RECORD_S="8")
+        env.update(env_extra)
+        cmd = [sys.executable, "-m", "kefu.cli", "serve", "gateway", "--port", str(port)]
+        log = backend.logs / f"gateway-{port}.log"
+        p = Proc("gateway", port, _spawn(cmd, env, log), log, cmd, env)
+        started.append(p)
+        wait_ready(p, "/readyz", 60)
+        return Gateway(p, key)
+
+    yield make
+    for p in started:
+        p.stop()
+
+
+@pytest.fixture(scope="session")
+def gateway(gateway_factory: GatewayFactory) -> Gateway:
+    """Template replies (KEFU_LLM_URL=off), rate limits off: the default gateway for most tests."""
+    return gateway_factory()
