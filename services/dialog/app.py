@@ -14,7 +14,8 @@ from fastapi.responses import JSONResponse
 
 from kefu.db import init_db
 from kefu.errors import APIError, error_response
-from kefu.service import Check, create_app as kefu_app
+from kefu.service import Check
+from kefu.service import create_app as kefu_app
 from kefu.settings import Settings, get_settings
 from services.dialog.context import ProductInfo
 from services.dialog.schemas import (

@@ -130,7 +130,8 @@ SEARCH_EN = re.compile(
     r"^(?:hi[,!.]?\s+|hello[,!.]?\s+|ok[,!.]?\s+|okay[,!.]?\s+|and\s+|also\s+|now\s+)?"
     r"(?:can you |could you |please |pls )?"
     r"(?:show me|find me|find|search for|look for|i'?m looking for|i am looking for|looking for|"
-    r"i want to buy|i'?d like to buy|i need to buy|i want|i need|i'?d like|do you (?:have|sell|carry)|"
+    r"i want to buy|i'?d like to buy|i need to buy|i want|i need|i'?d like|i'?m after|i am after|"
+    r"do you (?:have|sell|carry)|"
     r"have you got|got any|recommend(?: me)?|suggest|what (?:are|is) (?:some|a good|the best|good)|"
     r"let me see|i'?m shopping for|shopping for|any)\s+"
     r"(.+?)\s*[?.!]*$", re.I)
@@ -164,13 +165,20 @@ def detect_search(text: str) -> str | None:
             return None
         q = sl.strip_price_phrases(m.group(1))
         q = re.sub(r"[，,。？?！!]+", " ", q).strip()
+        q = re.sub(r"(?:价格|价位|价钱|预算)在?", " ", q)
+        q = re.sub(r"\s+", " ", q).strip()
         q = _LEAD_ZH.sub("", q).strip()
         q = re.sub(r"(?:的|吗|呢)+$", "", q).strip()
-        leftover = _FILLER_ZH.sub("", _attr_free(q))
+        leftover = re.sub(r"[\s，,。？?！!]+", "", _FILLER_ZH.sub("", _attr_free(q)))
         if not leftover or PRONOUN_ZH.search(q) or CHEAPER_ZH.search(q):
             return None
         return re.sub(r"\s+", " ", q)
     m = SEARCH_EN.match(t)
+    if not m:  # "actually nevermind. show me X": the last sentence may be the search
+        parts = re.split(r"(?<=[.!;])\s+", t)
+        m = SEARCH_EN.match(parts[-1]) if len(parts) > 1 else None
+        if m and ORDER_WORDS_EN.search(parts[-1]) is None:
+            t = parts[-1]
     if not m or ORDER_WORDS_EN.search(t):
         return None
     q = sl.strip_price_phrases(m.group(1))
@@ -298,15 +306,17 @@ def resolve(text: str, window: list[WindowTurn], slots: dict[str, Any], topic: s
     extracted = sl.extract(text)
     scores = score_turns(text, window, info)
     ordinal = find_ordinal(text)
-    pronoun = None if ordinal else find_pronoun(text)
+    # a message that names its own object (an order id, contact details) has no reference to resolve
+    pronoun = None if ordinal or any(k in extracted for k in ("order_id", "email", "phone")) \
+        else find_pronoun(text)
     cheaper = bool(CHEAPER_ZH.search(text) if lang == "zh" else CHEAPER_EN.search(text))
     pricier = bool(PRICIER_ZH.search(text) if lang == "zh" else PRICIER_EN.search(text))
     search_q = None if (ordinal or cheaper or pricier) else detect_search(text)
     if search_q and pronoun:
         search_q = None
     new_topic = detect_topic(text, extracted, search_q)
-    if ordinal and not extracted.get("order_id"):
-        new_topic = None  # "can I return the second one?" stays on the products
+    if (ordinal or (pronoun and topic == "product" and slots.get("product_id"))) and not extracted.get("order_id"):
+        new_topic = None  # "can I return the second one / it?" stays on the products
 
     # ----- topic change resets everything but who the shopper is
     topic_changed = False
@@ -325,7 +335,9 @@ def resolve(text: str, window: list[WindowTurn], slots: dict[str, Any], topic: s
         new_slots.pop("product_id", None)
 
     # ----- which shown products the message can point into: the most relevant turn with products
-    product_turns = [(scores[i], i) for i, t in enumerate(window) if t.products]
+    # an ordinal needs a list at least that long ("the third one" never points into one product)
+    need = max(2, ordinal[0]) if ordinal else 1
+    product_turns = [(scores[i], i) for i, t in enumerate(window) if len(t.products) >= need]
     shown: list[str] = []
     if product_turns:
         _, best = max(product_turns)

@@ -18,7 +18,7 @@ Decisions (documented in services/dialog/README.md):
   不超过/低于 -> price_max; 元以上/以上/高于/不低于 -> price_min; A到B元/A-B元/A至B -> both.
 - quantities: a number (digits, English words, Chinese numerals) before a unit word (pairs,
   pieces, items, of them, 件/双/个/条/台/只/套/瓶/盒/包) or after "qty"/"quantity"/"x"; never
-  after 第 (that is an ordinal) and not 一个 alone (usually just "a").
+  after 第 (that is an ordinal) and not 一+classifier (usually just "a").
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ ORDER_BARE = re.compile(r"(?:\border\s*(?:#|no\.?|number)?\s*|订单号?\s*[:：
                         re.I)
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 PHONE_CN = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?(1[3-9]\d[\s-]?\d{4}[\s-]?\d{4})(?!\d)")
-PHONE_INTL = re.compile(r"(?<![\w+])(\+?\d[\d\s().-]{6,}\d)(?![\w])")
+PHONE_INTL = re.compile(r"(?<![A-Za-z0-9+])(\+?\d[\d\s().-]{6,}\d)(?![A-Za-z0-9])")
 
 
 def extract_order_ids(text: str) -> list[str]:
@@ -80,10 +80,16 @@ def extract_order_ids(text: str) -> list[str]:
 
 
 def extract_phone(text: str) -> str | None:
+    found = find_phone(text)
+    return found[0] if found else None
+
+
+def find_phone(text: str) -> tuple[str, str] | None:
+    """(normalised number, the text it was written as)."""
     scrubbed = ORDER_ID.sub(" ", EMAIL.sub(" ", text))
     m = PHONE_CN.search(scrubbed)
     if m:
-        return re.sub(r"\D", "", m.group(1))
+        return re.sub(r"\D", "", m.group(1)), m.group(0)
     for m in PHONE_INTL.finditer(scrubbed):
         raw = m.group(1)
         digits = re.sub(r"\D", "", raw)
@@ -91,7 +97,7 @@ def extract_phone(text: str) -> str | None:
             continue
         if re.fullmatch(r"\d{1,4}(?:\.\d+)?\s*-\s*\d{1,4}(?:\.\d+)?", raw.strip()):
             continue  # a price range like 50-100
-        return ("+" if raw.strip().startswith("+") else "") + digits
+        return ("+" if raw.strip().startswith("+") else "") + digits, raw
     return None
 
 
@@ -128,7 +134,7 @@ def extract_colour(text: str) -> str | None:
 
 _SIZE_WORD = {"small": "S", "medium": "M", "large": "L", "extra large": "XL", "x-large": "XL"}
 _SIZE_PATTERNS = [
-    re.compile(r"\bsize\s*[:#]?\s*(xxs|xs|s|m|l|xl|xxl|xxxl|extra large|x-large|small|medium|large)\b", re.I),
+    re.compile(r"\bsize(?:\s*[:#]\s*|\s+)(xxs|xs|s|m|l|xl|xxl|xxxl|extra large|x-large|small|medium|large)\b", re.I),
     re.compile(r"\b(?:size|eu|us|uk)\s*[:#]?\s*(\d{1,2}(?:\.5)?)\b", re.I),
     re.compile(r"(\d{1,2}(?:\.5)?)\s*(?:码|号)(?!码)"),
     re.compile(r"(XXS|XS|XXL|XXXL|XL|S|M|L)\s*(?:码|号)"),
@@ -163,21 +169,21 @@ _AMT = r"(?:\$|usd\s*|¥|￥|rmb\s*)?(\d+(?:,\d{3})*(?:\.\d+)?)\s*(?:dollars|buc
 _PRICE_BETWEEN = [
     re.compile(r"\bbetween\s+" + _AMT + r"\s+and\s+" + _AMT, re.I),
     re.compile(r"\bfrom\s+" + _AMT + r"\s+to\s+" + _AMT, re.I),
-    re.compile(r"(?<![\w.])" + r"(?:\$|¥|￥)?(\d+(?:\.\d+)?)\s*(?:-|–|~|到|至)\s*(?:\$|¥|￥)?(\d+(?:\.\d+)?)"
-               r"\s*(?:dollars|bucks|usd|元|块钱?)", re.I),
-    re.compile(r"(?<![\w.])(?:\$|¥|￥)(\d+(?:\.\d+)?)\s*(?:-|–|~|to)\s*(?:\$|¥|￥)(\d+(?:\.\d+)?)", re.I),
     re.compile(r"(?:价格|价位)?在?(\d+(?:\.\d+)?)\s*(?:-|–|~|到|至)\s*(\d+(?:\.\d+)?)\s*(?:元|块)?(?:之间|以内)"),
+    re.compile(r"(?<![A-Za-z0-9.])" + r"(?:\$|¥|￥)?(\d+(?:\.\d+)?)\s*(?:-|–|~|到|至)\s*(?:\$|¥|￥)?(\d+(?:\.\d+)?)"
+               r"\s*(?:dollars|bucks|usd|元|块钱?)", re.I),
+    re.compile(r"(?<![A-Za-z0-9.])(?:\$|¥|￥)(\d+(?:\.\d+)?)\s*(?:-|–|~|to)\s*(?:\$|¥|￥)(\d+(?:\.\d+)?)", re.I),
 ]
 _PRICE_MAX = [
     re.compile(r"\b(?:under|below|less than|cheaper than|up to|at most|max(?:imum)?|no more than|"
                r"not more than|within|lower than|<)\s*" + _AMT, re.I),
     re.compile(r"(\d+(?:\.\d+)?)\s*(?:元|块钱?|美元|刀)?\s*(?:以下|以内|之内|内)"),
-    re.compile(r"(?:不超过|低于|少于|不到|最多)\s*(\d+(?:\.\d+)?)"),
+    re.compile(r"(?:不超过|低于|少于|不到|最多)\s*(\d+(?:\.\d+)?)\s*(?:元|块钱?)?"),
 ]
 _PRICE_MIN = [
     re.compile(r"\b(?:over|above|more than|at least|min(?:imum)?|higher than|starting at|>)\s*" + _AMT, re.I),
     re.compile(r"(\d+(?:\.\d+)?)\s*(?:元|块钱?|美元|刀)?\s*以上"),
-    re.compile(r"(?:高于|不低于|超过|至少)\s*(\d+(?:\.\d+)?)"),
+    re.compile(r"(?:高于|不低于|(?<!不)超过|至少)\s*(\d+(?:\.\d+)?)\s*(?:元|块钱?)?"),
 ]
 PRICE_SPANS = _PRICE_BETWEEN + _PRICE_MAX + _PRICE_MIN
 
@@ -219,13 +225,14 @@ _QTY_EN = [
     re.compile(r"\b(?:buy|order|get|take|want|need)\s+(\d{1,3}|two|three|four|five|six|seven|eight|nine|ten)\b"
                r"(?!\s*(?:dollars|bucks|usd|%|days?))", re.I),
 ]
-_QTY_ZH = re.compile(r"(?<!第)(?<![\d.])([0-9]{1,3}|[一二两三四五六七八九十]{1,3})\s*(件|双|个|条|台|只|套|瓶|盒|包|份)")
+_QTY_ZH = re.compile(r"(?<!第)(?<![\d.])([0-9]{1,3}|[一二两三四五六七八九十]{1,3})\s*"
+                     r"(件|双|个|条|台|只|套|瓶|盒|包|份)")
 
 
 def extract_quantity(text: str) -> int | None:
     for m in _QTY_ZH.finditer(text):
-        if m.group(1) == "一" and m.group(2) == "个":
-            continue
+        if m.group(1) == "一":
+            continue  # 一双/一件/一个 is mostly just "a"; one is the default quantity anyway
         n = zh_number(m.group(1))
         if n:
             return n
@@ -251,12 +258,12 @@ def extract(text: str) -> dict[str, Any]:
     m = EMAIL.search(text)
     if m:
         slots["email"] = m.group(0).lower()
-    phone = extract_phone(text)
+    phone = find_phone(text)
     if phone:
-        slots["phone"] = phone
+        slots["phone"] = phone[0]
     scrub = EMAIL.sub(" ", ORDER_ID.sub(" ", ORDER_BARE.sub(" ", text)))
     if phone:
-        scrub = scrub.replace(phone, " ")
+        scrub = scrub.replace(phone[1], " ")
     slots.update(extract_price(scrub))
     no_price = strip_price_phrases(scrub)
     size = extract_size(no_price)

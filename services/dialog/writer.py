@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import socket
 import time
 from typing import Any
@@ -39,7 +38,9 @@ class TranscriptWriter:
         self.store = store
         self.db = db
         self.r = store.r
-        self.consumer = consumer or f"dialog-{socket.gethostname()}-{os.getpid()}"
+        # Stable per host: a restarted writer finds its predecessor's unacknowledged entries at
+        # once (XREADGROUP from 0); entries of writers on other hosts are claimed after idling.
+        self.consumer = consumer or f"dialog-{socket.gethostname()}"
         self.batch = batch
         self.block_ms = block_ms
         self.claim_idle_ms = claim_idle_ms

@@ -7,7 +7,6 @@ import sqlite3
 import time
 
 import httpx
-
 from conftest import Server
 
 

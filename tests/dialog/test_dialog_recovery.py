@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
-
 from conftest import REDIS_URL, Server, start_server
+
 from kefu.contracts import RecordTurnRequest
 from kefu.db import Product, init_db, session_factory
 from services.dialog.sqlstore import TranscriptDB
