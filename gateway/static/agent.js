@@ -13,7 +13,18 @@
   };
   const STATUS = { bot: "Bot", pending_human: "Waiting for agent", human: "Agent" };
   const SHORT = { bot: "Bot", pending_human: "Waiting", human: "Agent" };
-  const REASON = { requested: "asked for a person", out_of_scope: "out of scope twice", angry: "shopper upset" };
+  const REASON = {
+    requested: "asked for a person", asked_for_human: "asked for a person", out_of_scope_twice: "out of scope twice",
+    out_of_scope: "out of scope twice", angry_shopper: "shopper upset", angry: "shopper upset",
+  };
+  // Handoff reasons from the gateway; takeover/release carry the agent ("takeover:alice").
+  function reasonText(r) {
+    if (!r) return "";
+    const [kind, who] = String(r).split(":");
+    if (kind === "takeover") return "taken over" + (who ? " by " + who : "");
+    if (kind === "release") return "handed back" + (who ? " by " + who : "");
+    return REASON[kind] || String(r).replace(/_/g, " ");
+  }
   const state = {
     key: sessionStorage.getItem(KEY) || "", filter: "", list: [], current: null, detail: null,
     selected: null, canned: [], seen: {}, es: null, esTries: 0, esTimer: 0,
@@ -55,6 +66,8 @@
   const clock = (v) => { const d = when(v); return d ? d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : ""; };
   const shortId = (id) => (String(id).length > 14 ? "#" + String(id).slice(-8) : "#" + id);
   const idOf = (c) => c.id || c.conversation_id;
+  // A shopper message and the bot reply to it share one message_id (one turn).
+  const keyOf = (m, i) => (m.message_id ? m.role + ":" + m.message_id : "i" + i);
   const pct = (x) => (typeof x === "number" ? Math.round(x * (x <= 1 ? 100 : 1)) + "%" : "—");
   function money(p) {
     if (p.price == null) return "";
@@ -145,7 +158,7 @@
       top.append(el("span", "conv-time", ago(c.updated_at || c.created_at)));
       const last = c.last_message;
       const prefix = last ? (last.role === "user" ? "" : last.role === "agent" ? "You: " : "Bot: ") : "";
-      const preview = el("div", "conv-preview", last ? prefix + last.text : c.handoff_reason ? REASON[c.handoff_reason] || c.handoff_reason : "New conversation");
+      const preview = el("div", "conv-preview", last ? prefix + last.text : c.handoff_reason ? reasonText(c.handoff_reason) : "New conversation");
       b.append(top, preview);
       b.onclick = () => open(id);
       li.append(b);
@@ -197,7 +210,7 @@
     st.className = "badge " + d.status;
     st.textContent = STATUS[d.status] || d.status;
     $("chat-reason").hidden = !d.handoff_reason;
-    $("chat-reason").textContent = d.handoff_reason ? "· " + (REASON[d.handoff_reason] || d.handoff_reason) : "";
+    $("chat-reason").textContent = d.handoff_reason ? "· " + reasonText(d.handoff_reason) : "";
     $("chat-lang").textContent = d.lang || "";
     $("chat-lang").hidden = !d.lang;
     $("chat-since").textContent = d.created_at ? "started " + ago(d.created_at) + (ago(d.created_at) === "now" ? "" : " ago") : "";
@@ -212,7 +225,7 @@
     msgs.forEach((m, i) => {
       const role = m.role === "user" || m.role === "agent" ? m.role : m.role === "system" ? "system" : "bot";
       if (role === "system") { box.append(el("div", "sysmsg", m.text)); return; }
-      const key = m.message_id || "i" + i;
+      const key = keyOf(m, i);
       const w = el("div", "msg " + role);
       const who = el("div", "who");
       who.append(el("span", "", role === "user" ? "Shopper" : role === "agent" ? (m.agent_name || "Agent") : "Bot"), el("span", "", clock(m.created_at)));
@@ -236,7 +249,7 @@
       w.dataset.key = key;
       box.append(w);
     });
-    if (!state.selected || !msgs.some((m, i) => (m.message_id || "i" + i) === state.selected)) state.selected = lastBot;
+    if (!state.selected || !msgs.some((m, i) => keyOf(m, i) === state.selected)) state.selected = lastBot;
     for (const w of box.querySelectorAll(".msg.bot")) w.classList.toggle("selected", w.dataset.key === state.selected);
     if (scrollDown || atBottom) box.scrollTop = box.scrollHeight;
     renderEvidence();
@@ -252,12 +265,10 @@
   // ---- evidence (inline on the message or nested in `evidence`; intent as a name or an object)
   function evidenceOf(m) {
     const e = (m.evidence && typeof m.evidence === "object") ? m.evidence : {};
-    let intent = m.intent ?? e.intent, confidence = m.confidence ?? e.confidence, stage = m.stage ?? e.stage;
-    if (intent && typeof intent === "object") {
-      confidence = confidence ?? intent.confidence;
-      stage = stage ?? intent.stage;
-      intent = intent.name;
-    }
+    const io = [m.intent, e.intent].find((x) => x && typeof x === "object") || {};
+    const intent = [m.intent, e.intent, io.name, io.label].find((x) => typeof x === "string" && x);
+    const confidence = m.confidence ?? e.confidence ?? io.confidence;
+    const stage = m.stage ?? e.stage ?? io.stage;
     const objs = (x) => Array.isArray(x) && x.length && typeof x[0] === "object";
     const products = objs(e.products) ? e.products : objs(m.products) ? m.products : (m.products || e.products || []).map((id) => ({ id }));
     const used = new Set(["intent", "confidence", "stage", "products", "slots", "degraded", "latency_ms", "candidates"]);
@@ -267,7 +278,7 @@
       slots: m.slots && Object.keys(m.slots).length ? m.slots : e.slots || {},
       degraded: m.degraded || e.degraded || [],
       latency: m.latency_ms ?? e.latency_ms,
-      candidates: e.candidates || [],
+      candidates: e.candidates || io.candidates || [],
     };
   }
   function kv(obj) {
@@ -295,7 +306,7 @@
     const box = $("evidence");
     box.textContent = "";
     const msgs = (state.detail && state.detail.messages) || [];
-    const m = msgs.find((x, i) => (x.message_id || "i" + i) === state.selected);
+    const m = msgs.find((x, i) => keyOf(x, i) === state.selected);
     if (!m) { box.append(el("p", "muted", "No bot replies in this conversation yet.")); return; }
     const ev = evidenceOf(m);
     const head = el("div");
@@ -311,6 +322,8 @@
     box.append(block("Slots this turn", kv(ev.slots)));
     const prods = el("div");
     if (!ev.products.length) prods.append(el("div", "muted", "none retrieved"));
+    // Scores differ in scale by scorer (cosine, RRF…): bars are relative to the best hit.
+    const top = Math.max(1e-9, ...ev.products.map((p) => (typeof p.score === "number" ? p.score : 0)));
     for (const p of ev.products.slice(0, 8)) {
       const c = el("div", "prod");
       const top = el("div", "prod-top");
@@ -318,7 +331,7 @@
       c.append(top, el("div", "prod-id", [p.id, p.brand, p.stock != null ? "stock " + p.stock : ""].filter((x) => x !== "" && x != null).join(" · ")));
       if (typeof p.score === "number") {
         const s = el("div", "score");
-        s.append(el("span", "", "score"), meter(Math.max(0, Math.min(1, p.score))), el("span", "", p.score.toFixed(3)));
+        s.append(el("span", "", "score"), meter(Math.max(0, Math.min(1, p.score / top))), el("span", "", p.score.toFixed(3)));
         c.append(s);
       }
       if (p.scorers && Object.keys(p.scorers).length) {
@@ -331,9 +344,24 @@
     if (ev.degraded.length) for (const s of ev.degraded) deg.append(el("span", "pill", s));
     else deg.append(el("span", "ok-note", "all services answered"));
     box.append(block("Degraded services", deg));
+    const extra = Object.fromEntries(ev.extra);
+    if (extra.source || extra.grounding) {
+      const g = el("div");
+      const src = { llm: "generated by the model", template: "grounded template", cache: "response cache" }[extra.source] || extra.source || "";
+      if (src) g.append(el("div", "", "Reply: " + src));
+      const v = extra.grounding;
+      if (v && typeof v === "object") {
+        g.append(el("div", v.ok ? "ok-note" : "warn-note", v.ok ? "grounding check passed" : "generated reply rejected by the grounding check"));
+        if (!v.ok && v.reasons) g.append(el("div", "muted small", [].concat(v.reasons).join("; ")));
+        if (!v.ok && v.rejected) g.append(el("blockquote", "rejected", v.rejected));
+      }
+      box.append(block("Grounding", g));
+    }
+    if (extra.standalone && typeof extra.standalone === "string") box.append(block("Understood as", el("div", "", extra.standalone)));
+    delete extra.source; delete extra.grounding; delete extra.standalone;
     const more = {};
     if (ev.latency != null) more.latency = Math.round(ev.latency * 10) / 10 + " ms";
-    for (const [k, v] of ev.extra) more[k] = v;
+    Object.assign(more, extra);
     if (Object.keys(more).length) box.append(block("Details", kv(more)));
   }
   function renderSlots(slots) {

@@ -21,6 +21,8 @@
       about: "About", note: "A demo storefront for kefu, the open-source customer-service stack.",
       qTrack: "Where is my order?", qReturns: "What is your return policy?", qShipping: "How long does shipping take?",
       switchTo: "中文", switchHref: "?lang=zh", cart: "Cart: {n} items",
+      back: "← All products", askAbout: "Ask about this product", notFound: "This product is not in the catalog.",
+      details: "Details", stockN: "{n} in stock",
     },
     zh: {
       promo: "订单查询、退换货、选购建议 —— 全天候秒级回复", search: "搜索商品", help: "帮助", eyebrow: "新品上市",
@@ -33,6 +35,8 @@
       returns: "退换货与退款", shipping: "配送说明", about: "关于", note: "kefu 开源客服系统的演示店铺。",
       qTrack: "我的订单到哪了？", qReturns: "你们的退货政策是什么？", qShipping: "配送需要多长时间？",
       switchTo: "English", switchHref: "?lang=en", cart: "购物车：{n} 件",
+      back: "← 全部商品", askAbout: "咨询这件商品", notFound: "目录中没有这件商品。",
+      details: "商品详情", stockN: "库存 {n} 件",
     },
   };
   let t = S[lang];
@@ -153,6 +157,7 @@
     if (state.category) qs.set("category", state.category);
     try {
       const j = await api("/v1/shop/products?" + qs);
+      learnLabels(j.products || []);
       state.items = state.items.concat(j.products || []);
       state.total = j.total ?? state.items.length;
       state.offset = state.items.length;
@@ -166,22 +171,81 @@
     }
   }
 
+  // Category labels: the catalog's attributes.category_zh in Chinese, else the raw name, capitalised.
+  const catLabel = {};
+  const labelOf = (c) => catLabel[c] || (c ? c[0].toUpperCase() + c.slice(1) : t.allCat);
+  function learnLabels(items) {
+    for (const p of items) {
+      if (p.category && lang === "zh" && p.attributes && p.attributes.category_zh) catLabel[p.category] = p.attributes.category_zh;
+    }
+  }
+
   function cats(list) {
     const box = $("cats");
     box.textContent = "";
     for (const c of ["", ...list]) {
       const b = document.createElement("button");
       b.type = "button";
-      b.textContent = c || t.allCat;
+      b.textContent = c ? labelOf(c) : t.allCat;
+      b.dataset.category = c;
       b.setAttribute("aria-pressed", String(c === state.category));
       b.onclick = () => {
         state.category = c;
         for (const x of box.children) x.setAttribute("aria-pressed", String(x === b));
-        $("grid-title").textContent = c || t.all;
+        $("grid-title").textContent = c ? labelOf(c) : t.all;
         load(true);
       };
       box.append(b);
     }
+  }
+
+  // Every category in the catalog: from the API when it lists them, else from all pages.
+  async function allCategories(first) {
+    if (Array.isArray(first.categories)) return first.categories;
+    const pages = [];
+    for (let off = 0; off < Math.min(first.total || 0, 2000); off += 100) pages.push(api(`/v1/shop/products?limit=100&offset=${off}`).catch(() => ({ products: [] })));
+    const items = (await Promise.all(pages)).flatMap((j) => j.products || []);
+    learnLabels(items);
+    return [...new Set(items.map((p) => p.category).filter(Boolean))].sort();
+  }
+
+  // A product page at /p/<id> (the catalog's own product URLs, linked from the chat's cards).
+  async function productView(id) {
+    const view = $("product");
+    view.hidden = false;
+    document.querySelector(".hero").hidden = true;
+    let p = null;
+    try { p = await api("/v1/shop/products/" + encodeURIComponent(id)); } catch { p = null; }
+    if (p && p.product) p = p.product;
+    view.textContent = "";
+    const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; };
+    const back = el("a", "back", t.back);
+    back.href = "/" + location.search;
+    view.append(back);
+    if (!p || !p.id) { view.append(el("p", "empty", t.notFound)); return; }
+    document.title = titleOf(p);
+    const c = card(p);
+    const img = c.querySelector(".img");
+    const info = el("div", "pinfo");
+    info.append(el("span", "brand", p.brand || ""), el("h1", "", titleOf(p)), el("div", "price big", money(p)));
+    const stock = Number(p.stock || 0);
+    info.append(el("div", "tag inline " + (stock <= 0 ? "out" : stock <= 5 ? "low" : "ok"), stock <= 0 ? t.out : stock <= 5 ? fmt(t.low, { n: stock }) : fmt(t.stockN, { n: stock })));
+    if (p.description) info.append(el("p", "desc", p.description));
+    const attrs = p.attributes || {};
+    const dl = el("dl", "attrs");
+    for (const [k, v] of Object.entries(attrs)) {
+      if (/_zh$/.test(k) || v == null || v === "") continue;
+      const shown = lang === "zh" && attrs[k + "_zh"] ? attrs[k + "_zh"] : Array.isArray(v) ? v.join(", ") : typeof v === "object" ? JSON.stringify(v) : String(v);
+      dl.append(el("dt", "", k), el("dd", "", shown));
+    }
+    if (dl.childNodes.length) info.append(el("h2", "", t.details), dl);
+    const ask = el("button", "cta", t.askAbout);
+    ask.type = "button";
+    ask.onclick = () => window.kefu && window.kefu.ask(fmt(t.askQ, { t: titleOf(p) }));
+    info.append(ask);
+    const wrap = el("div", "pview");
+    wrap.append(img, info);
+    view.append(wrap);
   }
 
   async function boot() {
@@ -194,15 +258,10 @@
         document.title = cfg.shop_name;
       }
     }).catch(() => 0);
+    const m = location.pathname.match(/^\/p\/([^/]+)$/);
+    if (m) productView(decodeURIComponent(m[1]));
     const first = await load(true);
-    if (first) {
-      let list = first.categories;
-      if (!Array.isArray(list)) {
-        const all = await api("/v1/shop/products?limit=200&offset=0").catch(() => ({ products: [] }));
-        list = [...new Set((all.products || []).map((p) => p.category).filter(Boolean))].sort();
-      }
-      cats(list);
-    }
+    if (first) cats(await allCategories(first));
   }
 
   const ask = (q) => window.kefu && window.kefu.ask(q);

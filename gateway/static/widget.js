@@ -178,8 +178,9 @@ textarea:focus{border-color:var(--c);box-shadow:0 0 0 3px rgba(79,70,229,.15)}
   }
   const sysLine = (text) => { log.append(el("div", "sys", text)); scroll(); };
 
+  // Catalog URLs are the shop's own paths: resolve them against the page, allow only http(s).
   function safeUrl(u) {
-    try { const x = new URL(u, BASE); return /^https?:$/.test(x.protocol) ? x.href : ""; } catch { return ""; }
+    try { const x = new URL(u, location.href); return /^https?:$/.test(x.protocol) ? x.href : ""; } catch { return ""; }
   }
   function price(p) {
     if (p.price == null || p.price === "") return "";
@@ -194,7 +195,7 @@ textarea:focus{border-color:var(--c);box-shadow:0 0 0 3px rgba(79,70,229,.15)}
     for (const p of products.slice(0, 6)) {
       if (!p || typeof p !== "object") continue;
       const title = (LANG === "zh" && p.attributes && p.attributes.title_zh) || p.title || p.id || "";
-      const href = safeUrl(p.url || "") || (p.id ? BASE + "/#product-" + encodeURIComponent(p.id) : "");
+      const href = safeUrl(p.url || "") || (p.id ? BASE + "/p/" + encodeURIComponent(p.id) : "");
       const c = el(href ? "a" : "div", "card");
       c.setAttribute("role", "listitem");
       if (href) { c.href = href; c.target = "_blank"; c.rel = "noopener noreferrer"; }
@@ -204,7 +205,7 @@ textarea:focus{border-color:var(--c);box-shadow:0 0 0 3px rgba(79,70,229,.15)}
       ph.style.setProperty("--h", h);
       ph.setAttribute("aria-hidden", "true");
       const img = safeUrl(p.image_url || "");
-      if (img && new URL(img).origin === BASE) {
+      if (img && [BASE, location.origin].includes(new URL(img).origin)) {
         const i = el("img");
         i.alt = ""; i.loading = "lazy"; i.src = img; i.onerror = () => i.remove();
         ph.append(i);
@@ -320,6 +321,7 @@ textarea:focus{border-color:var(--c);box-shadow:0 0 0 3px rgba(79,70,229,.15)}
     const data = (e) => { try { return JSON.parse(e.data); } catch { return {}; } };
     src.addEventListener("message", (e) => live(data(e)));
     src.addEventListener("status", (e) => setStatus(data(e).status));
+    src.addEventListener("ready", (e) => setStatus(data(e).status, true));
     src.onerror = () => {
       src.close();
       if (es === src) es = null;
@@ -424,6 +426,9 @@ textarea:focus{border-color:var(--c);box-shadow:0 0 0 3px rgba(79,70,229,.15)}
         typing(false);
         ensure().querySelector(".b").textContent = acc;
         scroll();
+      } else if (ev === "reset") {
+        acc = ""; // generated words withdrawn (grounding check): the template follows
+        if (m) m.querySelector(".b").textContent = "";
       } else if (ev === "products") {
         const list = Array.isArray(d) ? d : d.products;
         if (list && list.length && !products) products = list;
