@@ -357,7 +357,11 @@
       }
       box.append(block("Grounding", g));
     }
-    if (extra.standalone && typeof extra.standalone === "string") box.append(block("Understood as", el("div", "", extra.standalone)));
+    // The follow-up rewrite ("how much is it?" → "how much is the X?"), when there was one.
+    const asked = msgs.slice(0, msgs.indexOf(m)).reverse().find((x) => x.role === "user");
+    if (typeof extra.standalone === "string" && extra.standalone && (!asked || asked.text.trim() !== extra.standalone.trim())) {
+      box.append(block("Understood as", el("div", "", extra.standalone)));
+    }
     delete extra.source; delete extra.grounding; delete extra.standalone;
     const more = {};
     if (ev.latency != null) more.latency = Math.round(ev.latency * 10) / 10 + " ms";

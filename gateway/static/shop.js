@@ -74,7 +74,8 @@
     } catch { return String(p.price); }
   };
   const titleOf = (p) => (lang === "zh" && p.attributes && p.attributes.title_zh) || p.title || p.id;
-  const hue = (s) => { let h = 0; for (const c of String(s)) h = (h * 31 + c.charCodeAt(0)) % 360; return h; };
+  // FNV-1a, so neighbouring ids (P00001, P00002) still get clearly different colours.
+  const hue = (s) => { let h = 2166136261; for (const c of String(s)) h = Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0; return h % 360; };
 
   const ICON_RULES = [
     [/audio|headphone|earbud|speaker|耳机|音/i, "audio"], [/phone|mobile|手机/i, "phone"],
@@ -97,7 +98,7 @@
     const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; };
     const c = el("article", "card");
     c.id = "product-" + p.id;
-    const h = hue(p.category || p.id);
+    const h = hue(p.id);
     const img = el("div", "img");
     img.style.background = `linear-gradient(135deg, hsl(${h} 70% 72%), hsl(${(h + 35) % 360} 65% 52%))`;
     img.append(icon(p));

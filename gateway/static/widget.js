@@ -71,6 +71,7 @@ h2{margin:0;font-size:16px;font-weight:600}
 .agent .b{background:#ecfdf5;border:1px solid #a7f3d0;border-bottom-left-radius:4px}
 .m.failed .b{opacity:.6}
 .m.wide{max-width:100%;align-self:stretch}
+.m.wide>.b{align-self:flex-start;max-width:85%}
 .st{font-size:11px;color:#9ca3af;margin:3px 4px 0;display:flex;gap:6px;align-items:center}
 .failed .st{color:#dc2626}
 .rt{border:0;background:none;color:#dc2626;text-decoration:underline;cursor:pointer;font-size:11px;padding:0}
@@ -169,7 +170,7 @@ textarea:focus{border-color:var(--c);box-shadow:0 0 0 3px rgba(79,70,229,.15)}
     if (role !== "user") m.append(el("div", "who", role === "agent" ? (opts.name || T.agent) : T.bot));
     const b = el("div", "b", text);
     m.append(b);
-    if (opts.products && opts.products.length) { m.classList.add("wide"); b.style.alignSelf = "flex-start"; b.style.maxWidth = "85%"; m.append(cards(opts.products)); }
+    if (opts.products && opts.products.length) addCards(m, opts.products);
     if (opts.id) { m.dataset.id = opts.id; seen.add(opts.id); }
     const typing = log.querySelector(".typing-row");
     log.insertBefore(m, opts.beforeTyping && typing ? typing : null);
@@ -187,6 +188,11 @@ textarea:focus{border-color:var(--c);box-shadow:0 0 0 3px rgba(79,70,229,.15)}
     try {
       return new Intl.NumberFormat(LANG === "zh" ? "zh-CN" : "en-US", { style: "currency", currency: p.currency || "USD" }).format(p.price);
     } catch { return String(p.price); }
+  }
+  // Cards take the full width of the log; the bubble above keeps its chat width.
+  function addCards(m, products) {
+    m.classList.add("wide");
+    m.append(cards(products));
   }
   function cards(products) {
     const row = el("div", "cards");
@@ -448,11 +454,11 @@ textarea:focus{border-color:var(--c);box-shadow:0 0 0 3px rgba(79,70,229,.15)}
       b.textContent = final;
       b.removeAttribute("aria-busy");
       if (done.message_id) { m.dataset.id = done.message_id; seen.add(done.message_id); }
-      if (products && products.length) { m.classList.add("wide"); b.style.alignSelf = "flex-start"; b.style.maxWidth = "85%"; m.append(cards(products)); }
+      if (products && products.length) addCards(m, products);
     } else if (m) m.remove();
     if (done.status) setStatus(done.status);
     else if (done.handoff && status === "bot") setStatus("pending_human");
-    scroll();
+    scroll(true);
   }
 
   async function readSSE(r, on) {

@@ -16,12 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-
-CHROMIUM = os.environ.get("KEFU_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-    "--no-first-run", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-]
+from kefu_browser import CHROMIUM, CHROMIUM_ARGS
 
 
 def chromium_available() -> str | None:

@@ -3,10 +3,17 @@ shadow root under #kefu-widget, which Playwright's CSS selectors pierce."""
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
 from playwright.sync_api import expect
+
+CHROMIUM = os.environ.get("KEFU_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+    "--no-first-run", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]
 
 # The widget lives in an open shadow root under #kefu-widget; Playwright's CSS pierces it.
 W = "#kefu-widget"
