@@ -1,0 +1,202 @@
+"""Held-out evaluation of a responder: does it copy facts, and does it answer the intent?
+
+Held-out contexts use order/product id ranges and brand names that training never saw, so a
+reply can only be right by copying from the context. Greedy decoding with transformers'
+`generate()` (the reference implementation; the engine's parity tests tie it to kefu's engine).
+
+- fact_copy_accuracy: replies in which every stated fact (order/product id, price, date,
+  tracking number, any number, product name) occurs in the context.
+- hallucination_rate: replies stating at least one fact that is not in the context.
+- intent_answer_rate: replies that contain every fact the intent calls for (the order status
+  and id for order_status, the tracking number for shipping, the policy sentence for returns, ...)
+  or, for fact-free intents (greeting, human_agent, ...), the phrase that answers them.
+
+    python -m services.llm.responder.evaluate --model DIR --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from services.llm.responder.corpus import BRANDS_HELDOUT, BRANDS_TRAIN, Sample, generate
+
+_FACT_PATTERNS = (
+    ("order_id", re.compile(r"KF\d+")),
+    ("product_id", re.compile(r"\bP\d{3,}")),
+    ("date", re.compile(r"\d{4}-\d{2}-\d{2}")),
+    ("tracking", re.compile(r"\b(?=[A-Z0-9]*\d)[A-Z0-9]{9,}\b")),
+    ("price", re.compile(r"\d+\.\d{2}")),
+    ("number", re.compile(r"\d+(?:\.\d+)?")),
+)
+_BRANDS = tuple(sorted(set(BRANDS_TRAIN) | set(BRANDS_HELDOUT), key=len, reverse=True))
+
+
+def extract_facts(reply: str) -> list[tuple[str, str]]:
+    """(kind, text) of every checkable fact in a reply; numbers inside longer facts count once."""
+    facts: list[tuple[str, str]] = []
+    covered: list[tuple[int, int]] = []
+    for kind, pat in _FACT_PATTERNS:
+        for m in pat.finditer(reply):
+            if any(a <= m.start() and m.end() <= b for a, b in covered):
+                continue
+            covered.append((m.start(), m.end()))
+            facts.append((kind, m.group(0)))
+    for b in _BRANDS:
+        if re.search(rf"\b{b}\b", reply):
+            facts.append(("brand", b))
+    return facts
+
+
+def context_text(s: Sample) -> str:
+    return "\n".join(m["content"] for m in s.messages)
+
+
+def titles_in_context(s: Sample) -> list[str]:
+    from kefu.prompting import product_title
+
+    titles = [product_title(p, s.lang) for p in s.ctx.products]
+    if s.ctx.order:
+        for it in s.ctx.order.get("items") or []:
+            titles += [t for t in (it.get("title"), it.get("title_zh")) if t]
+    return titles
+
+
+def score_reply(s: Sample, reply: str) -> dict[str, Any]:
+    """Grade one reply against its sample."""
+    ctx = context_text(s)
+    facts = extract_facts(reply)
+    unsupported = [f for f in facts if f[1] not in ctx]
+    titles = titles_in_context(s)
+    for kind, brand in facts:
+        # A named product must be a whole title from the context, not a brand with invented words.
+        if kind == "brand" and brand in ctx and not any(t.startswith(brand) and t in reply for t in titles):
+            unsupported.append(("name", brand))
+    answered = all(x in reply for x in s.required) and (not s.markers or any(m in reply for m in s.markers))
+    return {
+        "facts": len(facts),
+        "unsupported": unsupported,
+        "answered": answered,
+        "exact": reply.strip() == s.reply.strip(),
+    }
+
+
+def generate_reply(model: Any, tok: Any, messages: list[dict[str, str]], max_new_tokens: int = 96) -> tuple[str, bool]:
+    """Greedy reply through the chat template; (text, ended with EOS)."""
+    import torch
+
+    prompt = tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+    ids = tok(prompt, add_special_tokens=False, return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        out = model.generate(
+            input_ids=ids,
+            attention_mask=torch.ones_like(ids),
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            eos_token_id=tok.eos_token_id,
+            pad_token_id=tok.pad_token_id,
+        )
+    new = out[0, ids.shape[1] :].tolist()
+    ended = tok.eos_token_id in new
+    if ended:
+        new = new[: new.index(tok.eos_token_id)]
+    return tok.decode(new, skip_special_tokens=True).strip(), ended
+
+
+def evaluate_model(model: Any, tok: Any, n: int = 200, seed: int = 0, show: int = 0) -> dict[str, Any]:
+    samples = generate(n, seed=seed, split="heldout")
+    model.eval()
+    rows = []
+    t0 = time.perf_counter()
+    for i, s in enumerate(samples):
+        reply, ended = generate_reply(model, tok, s.messages)
+        r = score_reply(s, reply)
+        r.update(intent=s.intent, lang=s.lang, ended=ended, reply=reply)
+        rows.append(r)
+        if i < show:
+            print(
+                json.dumps(
+                    {
+                        "intent": s.intent,
+                        "lang": s.lang,
+                        "reply": reply,
+                        "reference": s.reply,
+                        "unsupported": r["unsupported"],
+                        "answered": r["answered"],
+                    },
+                    ensure_ascii=False,
+                )
+            )
+    dt = time.perf_counter() - t0
+    with_facts = [r for r in rows if r["facts"]]
+    n_facts = sum(r["facts"] for r in rows)
+    n_bad = sum(len(r["unsupported"]) for r in rows)
+
+    def rate(xs: list[dict[str, Any]], key: str) -> float:
+        return round(sum(1 for x in xs if x[key]) / len(xs), 4) if xs else 0.0
+
+    per_intent: dict[str, float] = {}
+    for it in sorted({r["intent"] for r in rows}):
+        per_intent[it] = rate([r for r in rows if r["intent"] == it], "answered")
+    per_lang = {lg: rate([r for r in rows if r["lang"] == lg], "answered") for lg in ("en", "zh")}
+    return {
+        "n": len(rows),
+        "fact_copy_accuracy": round(sum(1 for r in with_facts if not r["unsupported"]) / max(1, len(with_facts)), 4),
+        "fact_precision": round(1 - n_bad / max(1, n_facts), 4),
+        "hallucination_rate": round(sum(1 for r in rows if r["unsupported"]) / len(rows), 4),
+        "intent_answer_rate": rate(rows, "answered"),
+        "exact_match_rate": rate(rows, "exact"),
+        "eos_rate": rate(rows, "ended"),
+        "replies_with_facts": len(with_facts),
+        "facts_checked": n_facts,
+        "ms_per_reply": round(dt / len(rows) * 1000, 1),
+        "intent_answer_by_lang": per_lang,
+        "intent_answer_by_intent": per_intent,
+        "failures": [
+            {"intent": r["intent"], "lang": r["lang"], "reply": r["reply"], "unsupported": r["unsupported"]}
+            for r in rows
+            if r["unsupported"] or not r["answered"]
+        ][:12],
+    }
+
+
+def load(folder: Path) -> tuple[Any, Any]:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    torch.set_num_threads(2)
+    tok = AutoTokenizer.from_pretrained(folder)
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
+    return model, tok
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="held-out fact-copy evaluation of a responder folder")
+    p.add_argument("--model", type=Path, required=True)
+    p.add_argument("--n", type=int, default=200)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--show", type=int, default=0, help="print the first N replies")
+    p.add_argument("--json", action="store_true", help="last stdout line: one JSON object")
+    a = p.parse_args(argv)
+    model, tok = load(a.model)
+    res = evaluate_model(model, tok, n=a.n, seed=a.seed, show=a.show)
+    res["model"] = str(a.model)
+    meta = a.model / "meta.json"
+    if meta.exists():
+        m = json.loads(meta.read_text())
+        res["parameters"] = m.get("parameters")
+        res["train_seconds"] = m.get("train_seconds")
+    if a.json:
+        print(json.dumps(res, ensure_ascii=False))
+    else:
+        print(json.dumps(res, ensure_ascii=False, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

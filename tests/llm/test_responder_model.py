@@ -1,0 +1,125 @@
+"""A responder trained for a few steps is a genuine Hugging Face DeepSeek-V3 folder: it reloads,
+its chat template renders the training format, it generates, and ensure_default is idempotent."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from kefu.settings import Settings
+from services.llm.responder import cli as responder_cli
+from services.llm.responder import train as T
+from services.llm.responder.corpus import generate
+from services.llm.responder.evaluate import evaluate_model, generate_reply
+
+
+def tiny_config(seed: int = 0) -> T.TrainConfig:
+    cfg = T.TrainConfig.quick(seed)
+    cfg.steps, cfg.minutes, cfg.batch_size, cfg.warmup = 6, 0, 4, 2
+    cfg.vocab_size, cfg.tokenizer_samples, cfg.threads = 700, 200, 1
+    cfg.model.update(
+        {
+            "hidden_size": 64,
+            "intermediate_size": 128,
+            "moe_intermediate_size": 32,
+            "q_lora_rank": 32,
+            "kv_lora_rank": 16,
+        }
+    )
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("responder") / "kefu-responder"
+    T.train(out, tiny_config())
+    return out
+
+
+def test_folder_is_a_deepseek_v3_checkpoint(trained: Path) -> None:
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "meta.json"):
+        assert (trained / name).exists(), name
+    cfg = json.loads((trained / "config.json").read_text())
+    assert cfg["architectures"] == ["DeepseekV3ForCausalLM"] and cfg["model_type"] == "deepseek_v3"
+    assert cfg["n_routed_experts"] == 16 and cfg["num_experts_per_tok"] == 2 and cfg["n_shared_experts"] == 1
+    assert cfg["first_k_dense_replace"] == 1 and cfg["num_hidden_layers"] > cfg["first_k_dense_replace"]
+    meta = json.loads((trained / "meta.json").read_text())
+    for key in ("seed", "steps", "corpus_hash", "metrics", "created_at", "final_loss"):
+        assert key in meta
+    assert meta["steps"] == 6 and meta["final_loss"] < meta["first_loss"] + 1.0
+    assert not (trained.parent / (trained.name + ".tmp")).exists()
+
+
+def test_chat_template_renders_the_training_format(trained: Path) -> None:
+    tok = AutoTokenizer.from_pretrained(trained)
+    for s in generate(42, seed=5):
+        text = tok.apply_chat_template(s.messages, add_generation_prompt=True, tokenize=False)
+        assert text == T.render_prompt(s.messages)
+        assert text.endswith("<|assistant|>\n")
+        ids, plen = T.encode(tok, s)
+        # Prompt and reply tokenized apart == the whole text tokenized at once: no boundary drift.
+        assert ids == tok(text + s.reply + "<|end|>", add_special_tokens=False)["input_ids"]
+        assert ids[-1] == tok.eos_token_id and ids[plen - 1] == tok.convert_tokens_to_ids("\u010a")
+    full = tok.apply_chat_template([*s.messages, {"role": "assistant", "content": s.reply}], tokenize=False)
+    assert full == T.render_prompt(s.messages) + s.reply + "<|end|>\n"
+    # Chinese and digits survive a round trip; digits are one token each (copy-friendly).
+    text = "订单 KF123456 已发货，单号 SF0012"
+    assert tok.decode(tok(text, add_special_tokens=False)["input_ids"]) == text
+    assert tok.tokenize(" 2025") == ["\u0120", "2", "0", "2", "5"]
+
+
+def test_checkpoint_reloads_and_generates(trained: Path) -> None:
+    model = AutoModelForCausalLM.from_pretrained(trained, dtype=torch.float32)
+    tok = AutoTokenizer.from_pretrained(trained)
+    assert type(model).__name__ == "DeepseekV3ForCausalLM"
+    s = generate(1, seed=0, split="heldout")[0]
+    reply, _ended = generate_reply(model, tok, s.messages, max_new_tokens=8)
+    assert isinstance(reply, str)
+    ids = tok(T.render_prompt(s.messages), add_special_tokens=False, return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        out = model.generate(input_ids=ids, max_new_tokens=5, do_sample=False)
+    assert out.shape[1] == ids.shape[1] + 5 or tok.eos_token_id in out[0, ids.shape[1] :].tolist()
+    metrics = evaluate_model(model, tok, n=2)
+    assert metrics["n"] == 2 and 0.0 <= metrics["intent_answer_rate"] <= 1.0
+
+
+def test_training_is_deterministic(trained: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    T.train(again, tiny_config())
+    a, b = load_file(trained / "model.safetensors"), load_file(again / "model.safetensors")
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    other = tmp_path / "other"
+    T.train(other, tiny_config(seed=1))
+    c = load_file(other / "model.safetensors")
+    assert any(not torch.equal(a[k], c[k]) for k in a if k in c)
+
+
+def test_ensure_default_is_idempotent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tiny = tiny_config()
+    monkeypatch.setattr(T.TrainConfig, "quick", classmethod(lambda cls, seed=0: tiny))
+    settings = Settings(data_dir=tmp_path)
+    out = T.ensure_default(settings, quick=True)
+    assert out == tmp_path / "models" / "llm" / "kefu-responder" and T.is_complete(out)
+    stamp = (out / "model.safetensors").stat().st_mtime_ns
+    assert T.ensure_default(settings, quick=True) == out
+    assert (out / "model.safetensors").stat().st_mtime_ns == stamp  # not retrained
+    (out / "meta.json").unlink()  # an incomplete folder is rebuilt
+    T.ensure_default(settings, quick=True)
+    assert T.is_complete(out)
+
+
+def test_cli_registers_train_and_eval() -> None:
+    parser = argparse.ArgumentParser()
+    llm = parser.add_subparsers(dest="cmd").add_parser("llm").add_subparsers(dest="llm_cmd")
+    responder_cli.register(llm)
+    args = parser.parse_args(["llm", "train", "--steps", "5", "--seed", "2", "--minutes", "1", "--data-dir", "x"])
+    assert args.func is responder_cli._cmd_train and args.steps == 5 and args.seed == 2 and args.data_dir == "x"
+    args = parser.parse_args(["llm", "eval-responder", "--json", "--n", "3"])
+    assert args.func is responder_cli._cmd_eval and args.json and args.n == 3
