@@ -201,6 +201,9 @@ class RetrievalEngine:
         self._write = threading.Lock()  # one sync/upsert at a time in this process
         self.snap: Snapshot | None = None
         self.last_sync: dict[str, Any] = {}
+        # One query is a single small scan; OpenMP fan-out only adds wake-up latency (and spins
+        # on a busy machine). Bulk IVF builds raise it again (vectors.build_ivf).
+        faiss.omp_set_num_threads(1)
 
     # ------------------------------------------------------------------ plumbing
     @property
@@ -473,8 +476,9 @@ class RetrievalEngine:
     def _hydrate(self, snap: Snapshot, hits: list[tuple[int, float]],
                  ranked: dict[str, list[tuple[int, float]]]) -> list[ProductHit]:
         pids = [snap.vid_pid[v] for v, _ in hits]
-        with Session(self.engine) as s:
-            rows = {p.id: p for p in s.scalars(select(Product).where(Product.id.in_(pids)))} if pids else {}
+        t = Product.__table__
+        with self.engine.connect() as c:  # Core rows: a third of the ORM's cost per row
+            rows = {r.id: r for r in c.execute(select(t).where(t.c.id.in_(pids)))} if pids else {}
         out = []
         for (_v, score, scorers), pid in zip(self._with_scorers(hits, ranked), pids, strict=True):
             p = rows.get(pid)

@@ -2,7 +2,9 @@
 
 Gains are the graded judgements as given (linear gain, as trec_eval's ndcg); the ideal ranking
 is built from every judged product of the query. Latency is the whole search call, one query at
-a time, including the query's embedding, filter parsing and both scorers.
+a time, including the query's embedding, filter parsing, both scorers and fusion; not the SQL
+read of display fields for the hits (`kefu retrieval bench` style figures for the HTTP path
+are in bench/retrieval).
 """
 
 from __future__ import annotations
@@ -69,7 +71,8 @@ def evaluate(engine: RetrievalEngine, queries: list[tuple[str, str]], qrels: dic
     nd, rc, rr, lat, nd10, rr10 = [], [], [], [], [], []
     for n, (qid, text) in enumerate(judged, 1):
         t0 = time.perf_counter()
-        res = engine.search(SearchRequest(query=text, k=depth, parse_filters=parse_filters), mode=mode)
+        res = engine.search(SearchRequest(query=text, k=depth, parse_filters=parse_filters), mode=mode,
+                            hydrate=False)
         lat.append((time.perf_counter() - t0) * 1000)
         ranked = [h.id for h in res.hits]
         rels = qrels[qid]

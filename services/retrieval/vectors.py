@@ -9,6 +9,7 @@ until recall@10 against exact search, measured at build time, reaches the target
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -54,8 +55,9 @@ def build_ivf(vecs: np.ndarray, ids: np.ndarray, *, nlist: int | None = None,
               recall_target: float = RECALL_TARGET, n_probe_queries: int = 200, seed: int = 0,
               verbose: bool = True) -> tuple[faiss.Index, BuildInfo]:
     t0 = time.perf_counter()
+    faiss.omp_set_num_threads(os.cpu_count() or 1)
     n, dim = vecs.shape
-    nlist = nlist or max(16, int(4 * math.sqrt(n)))
+    nlist or max(16, int(4 * math.sqrt(n)))
     quantizer = faiss.IndexFlatIP(dim)
     index = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit,
                                           faiss.METRIC_INNER_PRODUCT)
@@ -82,6 +84,7 @@ def build_ivf(vecs: np.ndarray, ids: np.ndarray, *, nlist: int | None = None,
         if info.recall_at_10 >= recall_target:
             break
     info.build_s = time.perf_counter() - t0
+    faiss.omp_set_num_threads(1)
     if verbose:
         print(f"[retrieval] IVF-SQ8: nprobe={info.nprobe} recall@10={info.recall_at_10:.3f} "
               f"({info.build_s:.1f}s)", file=sys.stderr, flush=True)
