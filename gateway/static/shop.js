@@ -216,8 +216,17 @@
     view.hidden = false;
     document.querySelector(".hero").hidden = true;
     let p = null;
-    try { p = await api("/v1/shop/products/" + encodeURIComponent(id)); } catch { p = null; }
-    if (p && p.product) p = p.product;
+    try {
+      p = await api("/v1/shop/products/" + encodeURIComponent(id));
+      if (p && p.product) p = p.product;
+    } catch {
+      // Older gateways have no single-product route: look through the catalog pages.
+      for (let off = 0, total = 1; !p && off < Math.min(total, 5000); off += 100) {
+        const j = await api(`/v1/shop/products?limit=100&offset=${off}`).catch(() => ({ products: [], total: 0 }));
+        total = j.total || 0;
+        p = (j.products || []).find((x) => x.id === id) || null;
+      }
+    }
     view.textContent = "";
     const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; };
     const back = el("a", "back", t.back);

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import re
+import threading
 from typing import Any
 
 import pytest
@@ -174,3 +176,38 @@ def test_chinese_ui(ui_stack: Any, new_page: Any) -> None:
     wait_idle(page, 2)
     assert re.search(r"[\u4e00-\u9fff]", bot_replies(page).last.locator(".b").inner_text())
     assert page.errors == []
+
+
+def test_one_script_tag_on_another_sites_page(ui_stack: Any, new_page: Any) -> None:
+    """Embedded on a foreign origin with data-lang: the widget calls its own gateway (CORS)."""
+    html = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Other shop</title></head>'
+            f'<body><h1>Someone else\'s shop</h1><script src="{ui_stack.url}/widget.js" data-lang="zh" '
+            f'data-title="小店客服" async></script></body></html>').encode()
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(html)))
+            self.end_headers()
+            self.wfile.write(html)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page = new_page()
+        # "localhost" vs the stack's "127.0.0.1": a different origin, same loopback address space.
+        page.goto(f"http://localhost:{server.server_address[1]}/")
+        open_widget(page)
+        expect(page.locator(f"{W} h2")).to_have_text("小店客服")
+        expect(page.locator(f"{W} .chip").first).to_have_text("查询我的订单")
+        say(page, "你好")
+        wait_idle(page, 2)
+        assert bot_replies(page).last.locator(".b").inner_text().strip()
+        assert page.evaluate("Object.keys(localStorage).some(k => k.startsWith('kefu:conv:'))")
+        assert page.errors == []
+    finally:
+        server.shutdown()
