@@ -219,42 +219,52 @@
 
     const box = $("transcript");
     const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 60;
-    box.textContent = "";
     const msgs = d.messages || [];
-    let lastBot = null;
-    msgs.forEach((m, i) => {
-      const role = m.role === "user" || m.role === "agent" ? m.role : m.role === "system" ? "system" : "bot";
-      if (role === "system") { box.append(el("div", "sysmsg", m.text)); return; }
-      const key = keyOf(m, i);
-      const w = el("div", "msg " + role);
-      const who = el("div", "who");
-      who.append(el("span", "", role === "user" ? "Shopper" : role === "agent" ? (m.agent_name || "Agent") : "Bot"), el("span", "", clock(m.created_at)));
-      w.append(who, el("div", "text", m.text));
-      if (role === "bot") {
-        const ev = evidenceOf(m);
-        const tl = el("div", "tagline");
-        if (ev.intent) tl.append(el("span", "pill", ev.intent + (ev.confidence != null ? " · " + pct(ev.confidence) : "")));
-        if (ev.stage) tl.append(el("span", "pill", ev.stage));
-        if (ev.products.length) tl.append(el("span", "pill", ev.products.length + " products"));
-        if (ev.degraded.length) tl.append(el("span", "pill warn", "degraded: " + ev.degraded.join(", ")));
-        if (tl.childNodes.length) w.append(tl);
-        w.tabIndex = 0;
-        w.setAttribute("role", "button");
-        w.setAttribute("aria-label", "Show evidence for this bot reply");
-        w.onclick = () => select(key);
-        w.onkeydown = (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); select(key); } };
-        if (key === state.selected) w.classList.add("selected");
-        lastBot = key;
-      }
-      w.dataset.key = key;
-      box.append(w);
+    // Append only what is new, so the live region announces new messages, not the whole log.
+    const sig = msgs.map((m, i) => keyOf(m, i) + "|" + String(m.text || "").length);
+    const old = box.kefuSig || [];
+    const extend = box.kefuCid === state.current && old.length <= sig.length && old.every((x, i) => x === sig[i]);
+    if (!extend) box.textContent = "";
+    msgs.slice(extend ? old.length : 0).forEach((m, j) => {
+      const node = msgNode(m, (extend ? old.length : 0) + j);
+      if (node) box.append(node);
     });
+    box.kefuSig = sig;
+    box.kefuCid = state.current;
+    let lastBot = null;
+    msgs.forEach((m, i) => { if (!["user", "agent", "system"].includes(m.role) && m.text) lastBot = keyOf(m, i); });
     if (!state.selected || !msgs.some((m, i) => keyOf(m, i) === state.selected)) state.selected = lastBot;
     for (const w of box.querySelectorAll(".msg.bot")) w.classList.toggle("selected", w.dataset.key === state.selected);
     if (scrollDown || atBottom) box.scrollTop = box.scrollHeight;
     renderEvidence();
     renderSlots(d.slots || {});
     renderCanned();
+  }
+  function msgNode(m, i) {
+    const role = m.role === "user" || m.role === "agent" ? m.role : m.role === "system" ? "system" : "bot";
+    if (!m.text && role !== "user") return null; // a turn the bot stayed silent on (agent in charge)
+    if (role === "system") return el("div", "sysmsg", m.text);
+    const key = keyOf(m, i);
+    const w = el("div", "msg " + role);
+    const who = el("div", "who");
+    who.append(el("span", "", role === "user" ? "Shopper" : role === "agent" ? (m.agent_name || m.agent || "Agent") : "Bot"), el("span", "", clock(m.created_at)));
+    w.append(who, el("div", "text", m.text));
+    if (role === "bot") {
+      const ev = evidenceOf(m);
+      const tl = el("div", "tagline");
+      if (ev.intent) tl.append(el("span", "pill", ev.intent + (ev.confidence != null ? " · " + pct(ev.confidence) : "")));
+      if (ev.stage) tl.append(el("span", "pill", ev.stage));
+      if (ev.products.length) tl.append(el("span", "pill", ev.products.length + " products"));
+      if (ev.degraded.length) tl.append(el("span", "pill warn", "degraded: " + ev.degraded.join(", ")));
+      if (tl.childNodes.length) w.append(tl);
+      w.tabIndex = 0;
+      w.setAttribute("role", "button");
+      w.title = "Show the evidence for this reply";
+      w.onclick = () => select(key);
+      w.onkeydown = (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); select(key); } };
+    }
+    w.dataset.key = key;
+    return w;
   }
   function select(key) {
     state.selected = key;
