@@ -123,9 +123,26 @@
     list.sort((a, b) => (ORDER[a.status] ?? 3) - (ORDER[b.status] ?? 3) ||
       (when(b.updated_at || b.created_at) || 0) - (when(a.updated_at || a.created_at) || 0));
     state.list = list;
+    opsStats();
     if (!state.filter) counts(list);
     else api("/v1/agent/conversations").then((all) => counts(Array.isArray(all) ? all : all.conversations || [])).catch(() => 0);
     renderList();
+  }
+  // Operator counters; optional (older gateways have no /v1/agent/stats), refreshed at most every 10 s.
+  let statsAt = 0;
+  async function opsStats() {
+    if (Date.now() - statsAt < 10000) return;
+    statsAt = Date.now();
+    try {
+      const j = await api("/v1/agent/stats");
+      const parts = [];
+      if (j.cache_lookups) parts.push(`cache hits ${Math.round((j.cache_hit_rate || 0) * 100)}%`);
+      if (j.grounding_checked) parts.push(`${j.grounding_rejected || 0}/${j.grounding_checked} drafts rejected by grounding`);
+      const open = Object.entries(j.breakers || {}).filter(([, b]) => b && b.state && b.state !== "closed").map(([k]) => k);
+      if (open.length) parts.push("circuit open: " + open.join(", "));
+      $("stat-ops").textContent = parts.join(" · ");
+      $("stat-ops").hidden = !parts.length;
+    } catch { /* optional */ }
   }
   function counts(all) {
     const n = { bot: 0, pending_human: 0, human: 0 };
