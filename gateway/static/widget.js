@@ -200,7 +200,7 @@ textarea:focus{border-color:var(--c);box-shadow:0 0 0 3px rgba(79,70,229,.15)}
     row.setAttribute("aria-label", T.products);
     for (const p of products.slice(0, 6)) {
       if (!p || typeof p !== "object") continue;
-      const title = (LANG === "zh" && p.attributes && p.attributes.title_zh) || p.title || p.id || "";
+      const title = (LANG === "zh" && (p.title_zh || (p.attributes && p.attributes.title_zh))) || p.title || p.id || "";
       const href = safeUrl(p.url || "") || (p.id ? BASE + "/p/" + encodeURIComponent(p.id) : "");
       const c = el(href ? "a" : "div", "card");
       c.setAttribute("role", "listitem");

@@ -47,8 +47,8 @@ def test_shopper_conversation_streams_with_product_card(ui_stack: Any, new_page:
     open_widget(page)
     expect(page.locator(f"{W} .chip")).to_have_count(4)
     page.evaluate(WATCH_LOG)
-    say(page, f"Do you have {catalog_product['title']}?")
-    expect(page.locator(f"{W} .m.user .b").last).to_have_text(f"Do you have {catalog_product['title']}?")
+    say(page, f"I'm looking for {catalog_product['title']}")
+    expect(page.locator(f"{W} .m.user .b").last).to_have_text(f"I'm looking for {catalog_product['title']}")
     wait_idle(page, 2)
 
     sse = page.evaluate("window.__sse")
