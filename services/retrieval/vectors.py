@@ -75,9 +75,7 @@ def build_ivf(vecs: np.ndarray, ids: np.ndarray, *, nlist: int | None = None,
     q = normalize(vecs[sample] + rng.normal(0, 0.05, size=(len(sample), dim)).astype(np.float32))
     truth = ids[exact_topk(vecs, q, 10)]
     info = BuildInfo(kind="ivf_sq8", nlist=nlist)
-    for nprobe in (1, 2, 4, 8, 16, 32, 64, 128, 256):
-        if nprobe > nlist:
-            break
+    for nprobe in [p for p in (1, 2, 4, 8, 16, 32, 64, 128, 256) if p < nlist] + [nlist]:
         index.nprobe = nprobe
         _, got = index.search(q, 10)
         info.nprobe, info.recall_at_10 = nprobe, recall_at_k(truth, got)
