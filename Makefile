@@ -7,7 +7,7 @@ KEFU := $(VENV)/bin/kefu
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 PYTEST_ARGS ?=
-APT_PACKAGES := redis-server chromium docker-compose
+APT_PACKAGES := redis-server chromium fonts-wqy-zenhei docker-compose
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
@@ -25,11 +25,13 @@ $(STAMP): pyproject.toml | system-deps
 	@touch $(STAMP)
 
 # Debian packages: redis-server (kefu up starts one if none answers), chromium (browser tests),
-# docker-compose v1 (validates docker-compose.yml without an engine). Only what is missing.
+# fonts-wqy-zenhei (Chinese text in the browser), docker-compose v1 (validates
+# docker-compose.yml without an engine). Only what is missing.
 system-deps:
 	@missing=""; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	dpkg -s fonts-wqy-zenhei >/dev/null 2>&1 || missing="$$missing fonts-wqy-zenhei"; \
 	command -v docker-compose >/dev/null || missing="$$missing docker-compose"; \
 	if [ -n "$$missing" ]; then \
 	  echo "[make] apt-get install$$missing"; \
