@@ -56,6 +56,7 @@ class Transcript(BaseModel):
     conversation_id: str
     status: str = "bot"
     messages: list[dict[str, Any]]
+    degraded: list[str] = []
 
 
 class AgentMessageIn(BaseModel):

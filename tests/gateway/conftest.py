@@ -209,3 +209,18 @@ def gateway_factory(backend: Backend) -> Iterator[GatewayFactory]:
 def gateway(gateway_factory: GatewayFactory) -> Gateway:
     """Template replies (KEFU_LLM_URL=off), rate limits off: the default gateway for most tests."""
     return gateway_factory()
+
+
+@pytest.fixture
+def llm_stub(backend: Backend) -> Iterator[Callable[[str], Proc]]:
+    """Start a small real OpenAI-compatible server that answers the way a test needs."""
+    started: list[Proc] = []
+
+    def make(mode: str) -> Proc:
+        p = start_llm_stub(mode, backend.logs)
+        started.append(p)
+        return p
+
+    yield make
+    for p in started:
+        p.stop()
