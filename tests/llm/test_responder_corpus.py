@@ -59,7 +59,7 @@ def test_reference_replies_are_grounded_and_answer_the_intent() -> None:
 
 
 def test_evaluator_catches_invented_facts() -> None:
-    s = make_sample(0, "heldout", 3)  # order_status, en
+    s = make_sample(0, "heldout", 3, intent="order_status", lang="en")
     assert s.intent == "order_status"
     bad = s.reply + " Your other order KF123456 costs 19.99 USD."
     r = score_reply(s, bad)

@@ -123,3 +123,27 @@ def test_cli_registers_train_and_eval() -> None:
     assert args.func is responder_cli._cmd_train and args.steps == 5 and args.seed == 2 and args.data_dir == "x"
     args = parser.parse_args(["llm", "eval-responder", "--json", "--n", "3"])
     assert args.func is responder_cli._cmd_eval and args.json and args.n == 3
+
+
+def test_reply_loss_matches_transformers_loss(trained: Path) -> None:
+    """The trainer's reply-only loss (LM head on labelled positions only) equals the HF loss."""
+    model = AutoModelForCausalLM.from_pretrained(trained, dtype=torch.float32)
+    tok = AutoTokenizer.from_pretrained(trained)
+    enc = [T.encode(tok, s) for s in generate(4, seed=9)]
+    ids, labels, weights = T.collate(enc, [0, 1, 2, 3], tok.pad_token_id)
+    with torch.no_grad():
+        ref = model(input_ids=ids, attention_mask=(ids != tok.pad_token_id).long(), labels=labels).loss
+        ours = T.reply_loss(model, ids, labels)
+        same = T.reply_loss(model, ids, labels, weights)  # all weights 1
+    assert torch.allclose(ref, ours, atol=1e-4), (ref, ours)
+    assert torch.allclose(ref, same, atol=1e-4), (ref, same)
+
+
+def test_fact_tokens_are_marked_for_weighting(trained: Path) -> None:
+    tok = AutoTokenizer.from_pretrained(trained)
+    s = next(x for x in generate(40, seed=2) if x.intent == "order_status" and x.required)
+    ((ids, plen, fact),) = T.encode_all(tok, [s])
+    marked = tok.decode([t for t, f in zip(ids[plen:], fact, strict=True) if f])
+    assert s.required[0] in marked and "<|end|>" not in marked
+    _ids, _labels, weights = T.collate([(ids, plen, fact)], [0], tok.pad_token_id, fact_weight=3.0)
+    assert weights[0, :plen].sum() == 0 and (weights[0, plen:] == 3.0).sum() == sum(fact)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import time
@@ -109,7 +110,7 @@ def generate_reply(model: Any, tok: Any, messages: list[dict[str, str]], max_new
 
 
 def evaluate_model(model: Any, tok: Any, n: int = 200, seed: int = 0, show: int = 0) -> dict[str, Any]:
-    samples = generate(n, seed=seed, split="heldout")
+    samples = generate(n, seed=seed, split="heldout", uniform=True)
     model.eval()
     rows = []
     t0 = time.perf_counter()
@@ -165,11 +166,65 @@ def evaluate_model(model: Any, tok: Any, n: int = 200, seed: int = 0, show: int 
     }
 
 
+def results_markdown(res: dict[str, Any], meta: dict[str, Any], command: str) -> str:
+    """The RESULTS.md section (the integrator merges it into BENCHMARKS.md)."""
+    import platform
+
+    cfg = meta.get("config", {})
+    model = cfg.get("model", {})
+    lines = [
+        "# Default responder (kefu-responder) — held-out evaluation",
+        "",
+        f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+        f"- Machine: {os.cpu_count()}-core CPU ({platform.machine()}), no GPU, shared with other jobs "
+        f"(load average {os.getloadavg()[0]:.1f} at the end); torch {meta.get('torch', '?')}",
+        f"- Command: `{command}`",
+        f"- Model: DeepseekV3ForCausalLM, {meta.get('parameters', 0) / 1e6:.2f} M parameters "
+        f"({meta.get('active_parameters', 0) / 1e6:.2f} M active per token), hidden {model.get('hidden_size')}, "
+        f"{model.get('num_hidden_layers')} layers (first {model.get('first_k_dense_replace')} dense), "
+        f"{model.get('n_routed_experts')} routed experts top-{model.get('num_experts_per_tok')} + "
+        f"{model.get('n_shared_experts')} shared, MLA q_lora {model.get('q_lora_rank')} / kv_lora "
+        f"{model.get('kv_lora_rank')}, vocab {cfg.get('vocab_size')} byte-level BPE",
+        f"- Training: {meta.get('steps')} steps x batch {meta.get('batch_size')}, seed {meta.get('seed')}, "
+        f"{meta.get('train_seconds')} s loop / {meta.get('total_seconds')} s total, "
+        f"{meta.get('tokens_per_s')} tokens/s, loss {meta.get('first_loss')} -> {meta.get('final_loss')}, "
+        f"corpus {meta.get('corpus_hash')}",
+        "",
+        f"Held-out contexts (unseen order/product ids and brand names, every intent x en/zh): n = {res['n']}",
+        "",
+        "| metric | value |",
+        "|---|---|",
+    ]
+    for key in (
+        "fact_copy_accuracy",
+        "fact_precision",
+        "hallucination_rate",
+        "intent_answer_rate",
+        "exact_match_rate",
+        "eos_rate",
+        "ms_per_reply",
+    ):
+        lines.append(f"| {key} | {res[key]} |")
+    lines.append(
+        f"| intent_answer en / zh | {res['intent_answer_by_lang']['en']} / {res['intent_answer_by_lang']['zh']} |"
+    )
+    lines += [
+        "",
+        "Intent-answer rate per intent:",
+        "",
+        " | ".join(f"{k} {v}" for k, v in res["intent_answer_by_intent"].items()),
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def load(folder: Path) -> tuple[Any, Any]:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    torch.set_num_threads(2)
+    from services.llm.responder.train import _auto_threads
+
+    torch.set_num_threads(_auto_threads())
     tok = AutoTokenizer.from_pretrained(folder)
     model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
     return model, tok
@@ -182,15 +237,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--show", type=int, default=0, help="print the first N replies")
     p.add_argument("--json", action="store_true", help="last stdout line: one JSON object")
+    p.add_argument("--results", type=Path, default=None, help="also write a Markdown section to this file")
     a = p.parse_args(argv)
     model, tok = load(a.model)
     res = evaluate_model(model, tok, n=a.n, seed=a.seed, show=a.show)
     res["model"] = str(a.model)
-    meta = a.model / "meta.json"
-    if meta.exists():
-        m = json.loads(meta.read_text())
-        res["parameters"] = m.get("parameters")
-        res["train_seconds"] = m.get("train_seconds")
+    meta_path = a.model / "meta.json"
+    m = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    res["parameters"] = m.get("parameters")
+    res["train_seconds"] = m.get("train_seconds")
+    if a.results:
+        cmd = "python -m services.llm.responder.evaluate " + " ".join(argv if argv is not None else sys.argv[1:])
+        a.results.write_text(results_markdown(res, m, cmd))
     if a.json:
         print(json.dumps(res, ensure_ascii=False))
     else:
