@@ -1,0 +1,27 @@
+"""First-run build: the default intent model from the bundled e-commerce set (en + zh)."""
+
+from __future__ import annotations
+
+from kefu.settings import Settings
+from services.intent import registry
+from services.intent.train import TrainConfig, train
+
+
+def build(settings: Settings, *, quick: bool = False, force: bool = False) -> None:
+    """Idempotent: does nothing when a current model exists, unless `force`."""
+    from kefu.data import intents_path
+
+    root = registry.intent_root(settings.models_dir)
+    current = registry.current_dir(root)
+    if current is not None and not force:
+        print(f"[intent] model {current.name} present; skipping (use --force to retrain)", flush=True)
+        return
+    out = root / registry.new_version_name()
+    print(f"[intent] training the default model from {intents_path()} into {out}", flush=True)
+    # The bundled set is small (~4k rows): full search costs about a minute; quick trims it.
+    cfg = TrainConfig(seed=0, quick=quick)
+    meta = train(intents_path(), out, settings.models_dir, "text", "label", cfg)
+    registry.set_current(root, out)
+    val = meta["metrics"]["validation"]
+    print(f"[intent] model {out.name}: val accuracy {val['cascade_accuracy']:.3f}, "
+          f"fastText {val['fasttext_accuracy']:.3f}, rerank rate {val['rerank_rate']:.2f}", flush=True)

@@ -1,0 +1,158 @@
+"""Stage 2: the re-ranker, run only when fastText is unsure.
+
+Two linear heads trained on the same data:
+- MiniLM sentence embeddings → logistic regression (semantics, English),
+- character 2–4-gram + word 1–2-gram TF-IDF → logistic regression (surface forms, typos,
+  and Chinese, which the English-only MiniLM vocabulary barely covers).
+Their log-probabilities are mixed with fastText's (weights tuned on validation); on BANKING77
+the mix beats either head alone by about a point.
+"""
+
+from __future__ import annotations
+
+import pickle
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from services.intent.text import clean
+
+EPS = 1e-9
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def make_vectorizers():  # noqa: ANN201
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2,
+                            lowercase=True, dtype=np.float32)
+    words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, lowercase=True,
+                            token_pattern=r"(?u)\b\w+\b", dtype=np.float32)
+    return chars, words
+
+
+def _prep(texts: list[str]) -> list[str]:
+    return [clean(t) for t in texts]
+
+
+@dataclass
+class Heads:
+    """Weights of both linear heads (labels in canonical sorted order)."""
+
+    emb_w: np.ndarray  # (C, 384)
+    emb_b: np.ndarray  # (C,)
+    tf_w: np.ndarray  # (C, V)
+    tf_b: np.ndarray  # (C,)
+    vectorizers: tuple
+
+    def tfidf(self, texts: list[str]):  # noqa: ANN201
+        import scipy.sparse as sp
+
+        prepped = _prep(texts)
+        return sp.hstack([v.transform(prepped) for v in self.vectorizers]).tocsr()
+
+    def emb_proba(self, emb: np.ndarray) -> np.ndarray:
+        return _softmax(emb @ self.emb_w.T + self.emb_b)
+
+    def tf_proba(self, texts: list[str]) -> np.ndarray:
+        x = self.tfidf(texts)
+        return _softmax(np.asarray(x @ self.tf_w.T) + self.tf_b)
+
+    def save(self, folder: Path) -> None:
+        np.savez_compressed(folder / "rerank_heads.npz", emb_w=self.emb_w, emb_b=self.emb_b,
+                            tf_w=self.tf_w.astype(np.float16), tf_b=self.tf_b)
+        with (folder / "rerank_tfidf.pkl").open("wb") as fh:
+            pickle.dump(self.vectorizers, fh)
+
+    @classmethod
+    def load(cls, folder: Path) -> Heads:
+        z = np.load(folder / "rerank_heads.npz")
+        with (folder / "rerank_tfidf.pkl").open("rb") as fh:
+            vecs = pickle.load(fh)  # noqa: S301 (our own artifact, written by train)
+        return cls(z["emb_w"].astype(np.float32), z["emb_b"].astype(np.float32),
+                   z["tf_w"].astype(np.float32), z["tf_b"].astype(np.float32), vecs)
+
+
+def _fit_lr(x, y: np.ndarray, n_classes: int, c: float, seed: int) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+    """Multinomial logistic regression; classes absent from `y` get a very negative bias."""
+    from sklearn.linear_model import LogisticRegression
+
+    lr = LogisticRegression(C=c, max_iter=300, tol=1e-3, random_state=seed)
+    lr.fit(x, y)
+    w = np.zeros((n_classes, x.shape[1]), dtype=np.float32)
+    b = np.full(n_classes, -30.0, dtype=np.float32)
+    classes = lr.classes_
+    if len(classes) == 2:  # binary LR stores one row; expand to two symmetric rows
+        w[classes[1]] = lr.coef_[0] / 2
+        w[classes[0]] = -lr.coef_[0] / 2
+        b[classes[1]] = lr.intercept_[0] / 2
+        b[classes[0]] = -lr.intercept_[0] / 2
+    else:
+        w[classes] = lr.coef_
+        b[classes] = lr.intercept_
+    return w, b
+
+
+def fit(texts: list[str], y: np.ndarray, emb: np.ndarray, n_classes: int, seed: int = 0,
+        c_emb: float = 20.0, c_tf: float = 30.0, log: Callable[[str], None] = print) -> Heads:
+    import scipy.sparse as sp
+
+    t0 = time.perf_counter()
+    if len(set(y.tolist())) < 2:
+        raise ValueError("the re-ranker needs at least two intents")
+    emb_w, emb_b = _fit_lr(emb, y, n_classes, c_emb, seed)
+    log(f"  embedding head fitted ({time.perf_counter() - t0:.1f}s)")
+    t1 = time.perf_counter()
+    vecs = make_vectorizers()
+    prepped = _prep(texts)
+    mats = []
+    for v in vecs:
+        try:
+            mats.append(v.fit_transform(prepped))
+        except ValueError:  # tiny data: min_df leaves no n-gram; fall back to keeping all
+            v.set_params(min_df=1)
+            mats.append(v.fit_transform(prepped))
+    x = sp.hstack(mats).tocsr()
+    tf_w, tf_b = _fit_lr(x, y, n_classes, c_tf, seed)
+    log(f"  TF-IDF head fitted on {x.shape[1]} n-grams ({time.perf_counter() - t1:.1f}s)")
+    return Heads(emb_w, emb_b, tf_w, tf_b, tuple(vecs))
+
+
+def mix(p_ft: np.ndarray, p_emb: np.ndarray, p_tf: np.ndarray, a: float, w: float) -> np.ndarray:
+    """Log-linear mix of the three distributions (rows = messages)."""
+    return (1 - w) * (a * np.log(p_emb + EPS) + (1 - a) * np.log(p_tf + EPS)) + w * np.log(p_ft + 1e-6)
+
+
+def restrict_top_k(scores: np.ndarray, p_ft: np.ndarray, k: int) -> np.ndarray:
+    """Only fastText's top-k candidates stay eligible (the re-ranker re-orders, not replaces)."""
+    if k >= scores.shape[1]:
+        return scores
+    keep = np.argsort(-p_ft, axis=1)[:, :k]
+    out = np.full_like(scores, -np.inf)
+    rows = np.arange(scores.shape[0])[:, None]
+    out[rows, keep] = scores[rows, keep]
+    return out
+
+
+def calibrated(scores: np.ndarray, temperature: float) -> np.ndarray:
+    finite = np.where(np.isfinite(scores), scores, -1e30)
+    return _softmax(finite / temperature)
+
+
+def fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
+    """Temperature minimising validation NLL, so the cascade's confidence means probability."""
+    best_t, best_nll = 1.0, np.inf
+    for t in np.exp(np.linspace(np.log(0.05), np.log(5.0), 60)):
+        p = calibrated(scores, float(t))
+        nll = -np.mean(np.log(p[np.arange(len(y)), y] + 1e-12))
+        if nll < best_nll:
+            best_t, best_nll = float(t), nll
+    return best_t
