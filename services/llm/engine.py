@@ -316,7 +316,7 @@ class Engine:
         if reqs:
             temps = torch.tensor([r.params.temperature for r in reqs])
             tps = torch.tensor([r.params.top_p for r in reqs])
-            toks = sample(logits[rows], temps, tps, [r.generator for r in reqs]).tolist()
+            toks = sample(logits[rows].cpu(), temps, tps, [r.generator for r in reqs]).tolist()
             t = time.perf_counter()
             for r, tok in zip(reqs, toks, strict=True):
                 self._on_token(r, int(tok), t)
