@@ -51,6 +51,7 @@ class State:
             if self.engine.snap is None:
                 self.engine.load()
             self.engine.sync()
+            self.engine.embedder.encode_query("warm up")  # load the model before the first shopper
             self.error = None
             self.ready.set()
         except Exception as exc:  # reported by /readyz, retried by the watcher

@@ -43,3 +43,4 @@ def build(settings: Settings, *, quick: bool = False, force: bool = False) -> No
         print(f"[retrieval] catalog has {count} products; keeping it", file=sys.stderr, flush=True)
     eng = RetrievalEngine(settings)
     eng.sync(full=force)
+    eng.embedder.encode_query("warm up")  # exports the ONNX query encoder now, not on the first query

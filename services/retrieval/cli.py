@@ -136,12 +136,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--qrels", required=True, help="CSV query_id,product_id,grade")
     ev.add_argument("--k", type=int, default=10)
     ev.add_argument("--json", action="store_true", help="only the JSON line on stdout")
-    ev.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default="hybrid")
+    ev.add_argument("--mode", choices=["hybrid", "hybrid+category", "bm25", "dense"], default="hybrid",
+                    help="hybrid = BM25 + dense fused by RRF; +category adds the product-type scorer")
     ev.add_argument("--no-parse-filters", action="store_true", help="do not read filters from query text")
     ev.set_defaults(func=_cmd_eval)
     se = rsub.add_parser("search", help="run one query and print the hits")
     add_data_dir(se)
     se.add_argument("query")
     se.add_argument("--k", type=int, default=10)
-    se.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default="hybrid")
+    se.add_argument("--mode", choices=["hybrid", "hybrid+category", "bm25", "dense"], default="hybrid",
+                    help="hybrid = BM25 + dense fused by RRF; +category adds the product-type scorer")
     se.set_defaults(func=_cmd_search)

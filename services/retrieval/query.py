@@ -96,6 +96,26 @@ def parse_price_stock(query: str) -> tuple[str, SearchFilters, list[str]]:
     return " ".join(text.split()), f, understood
 
 
+# Words that may follow the head noun of an English product phrase ("shoes for kids").
+_TAIL_START = frozenset("for with without in on from by that which to near and or of under over below above "
+                        "less more between".split())
+
+
+def _is_head(stems: list[str], end: int) -> bool:
+    """A category phrase is the product type only where it ends the noun phrase: at the end of
+    the query or before a preposition. Elsewhere it is a modifier ("crib bedding", "bed risers")."""
+    return end == len(stems) or stems[end] in _TAIL_START
+
+
+def category_parts(name: str) -> list[str]:
+    """Product categories may list several ("Benches|Shoe Storage") or a path ("Home > Beds")."""
+    return [p.strip() for p in re.split(r"\s*[|>;]\s*", name or "") if p.strip()]
+
+
+def phrase_key(name: str) -> tuple[str, ...]:
+    return tuple(stem(t) for t in re.findall(r"[a-z0-9]+", name.lower()))
+
+
 class Vocabulary:
     """Category and brand names known to the catalog, matched as whole token phrases."""
 
@@ -131,6 +151,8 @@ class Vocabulary:
             for i in range(len(stems)):
                 for n in range(min(self.max_len, len(stems) - i), 0, -1):
                     name = table.get(tuple(stems[i:i + n]))
+                    if name and kind == "cat" and not _is_head(stems, i + n):
+                        continue  # "bed risers" is about risers, not beds
                     if name and (best is None or n > best[1] - best[0]):
                         best = (i, i + n, name)
                         break

@@ -27,8 +27,8 @@ STOPWORDS = frozenset(
 ZH_STOP = frozenset("的 了 和 是 在 我 要 想 一个 有没有 吗 呢 吧 请 给 买 找 个 一 些 什么 有".split())
 
 # Attribute keys whose values describe the product in words (indexed); others (sku, ids) are not.
-TEXT_ATTRS = ("title_zh", "category_zh", "description_zh", "color", "colour", "material", "style",
-              "type", "tags", "keywords", "brand_zh", "gender", "size")
+TEXT_ATTRS = ("title_zh", "category_zh", "description_zh", "color", "color_zh", "colour", "material",
+              "material_zh", "style", "type", "tags", "keywords", "features", "brand_zh", "gender")
 
 
 def stem(word: str) -> str:
@@ -98,9 +98,7 @@ def lexical_tokens(p: dict[str, Any], title_weight: int = 2, category_weight: in
     toks += (title + zh_title) * title_weight
     toks += (cat + zh_cat) * category_weight
     toks += tokenize(p.get("brand") or "")
-    other = [x for k, x in zip(TEXT_ATTRS, [attrs.get(k) for k in TEXT_ATTRS], strict=True)
-             if k not in ("title_zh", "category_zh") and isinstance(x, str)]
-    toks += tokenize(" ".join(other))
+    toks += tokenize(" ".join(_attr_text({k: v for k, v in attrs.items() if k not in ("title_zh", "category_zh")})))
     toks += tokenize(p.get("description") or "")
     return toks
 

