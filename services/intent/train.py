@@ -115,7 +115,7 @@ def train(data_path: Path, out_dir: Path, models_dir: Path, text_col: str = "tex
 
     # ---- 1. fastText search
     t0 = time.perf_counter()
-    grid = ft.SEARCH_GRID[:3] if cfg.quick else ft.SEARCH_GRID
+    grid = ft.SEARCH_GRID[:2] if cfg.quick else ft.SEARCH_GRID
     _log(f"fastText: searching {len(grid)} settings on the validation split")
     best_params, trials = ft.search(tr.texts, tr.labels, va.texts, va.labels, labels, grid,
                                     seed=cfg.seed, threads=cfg.threads, log=_log)
