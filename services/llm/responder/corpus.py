@@ -1427,3 +1427,43 @@ def corpus_hash(samples: list[Sample]) -> str:
     for s in samples:
         h.update(json.dumps([s.messages, s.reply], ensure_ascii=False).encode("utf-8"))
     return h.hexdigest()[:16]
+
+
+DRILL_ASK = {
+    "en": ("Repeat the {what} line exactly.", "Copy the {what} facts.", "What does the {what} line say?"),
+    "zh": ("请原样复述{what}这一行。", "复制{what}的信息。", "{what}那一行写的是什么？"),
+}
+
+
+def make_drill(seed: int, index: int) -> Sample:
+    """A copy drill: the reply repeats one FACTS line verbatim (intent `repeat`).
+
+    Copying a contiguous span is the purest form of the skill every grounded reply needs (ids,
+    prices, titles); early in training these drills form the attention circuit that finds "the
+    same place in the context" far faster than the sparse copies inside ordinary replies.
+    """
+    from kefu.prompting import render_order, render_product
+
+    r = random.Random(f"kefu-responder-drill:{seed}:{index}")
+    lang = LANGS[index % 2]
+    w = World(r, heldout=False)
+    order = w.order() if r.random() < 0.6 else None
+    products = [w.product() for _ in range(r.choice((0, 1, 2, 3) if order else (1, 2, 3)))]
+    for p in products:
+        desc_zh = p.pop("description_zh", "")
+        if lang == "zh":
+            p["description"] = desc_zh
+    options: list[tuple[str, str]] = []
+    if order:
+        options.append(("订单" if lang == "zh" else "order", render_order(order, lang)))
+    for i, p in enumerate(products, 1):
+        options.append((f"商品{i}" if lang == "zh" else f"product {i}", render_product(p, lang)))
+    what, line = r.choice(options)
+    ctx = ReplyContext(
+        lang=lang,
+        intent="repeat",
+        user_text=r.choice(DRILL_ASK[lang]).format(what=what),
+        order=order,
+        products=products,
+    )
+    return Sample(intent="repeat", lang=lang, ctx=ctx, messages=build_messages(ctx), reply=line, required=[line])

@@ -87,15 +87,22 @@ def score_reply(s: Sample, reply: str) -> dict[str, Any]:
     }
 
 
-def generate_reply(model: Any, tok: Any, messages: list[dict[str, str]], max_new_tokens: int = 96) -> tuple[str, bool]:
+def generate_reply(
+    model: Any, tok: Any, messages: list[dict[str, str]], max_new_tokens: int = 96, constrained: bool = False
+) -> tuple[str, bool]:
     """Greedy reply through the chat template; (text, ended with EOS)."""
     import torch
+    from transformers import LogitsProcessorList
+
+    from services.llm.responder.grounding import NumberCopyLogitsProcessor
 
     prompt = tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
     ids = tok(prompt, add_special_tokens=False, return_tensors="pt")["input_ids"]
+    procs = LogitsProcessorList([NumberCopyLogitsProcessor(tok, [ids[0].tolist()])] if constrained else [])
     with torch.no_grad():
         out = model.generate(
             input_ids=ids,
+            logits_processor=procs,
             attention_mask=torch.ones_like(ids),
             max_new_tokens=max_new_tokens,
             do_sample=False,
@@ -109,13 +116,16 @@ def generate_reply(model: Any, tok: Any, messages: list[dict[str, str]], max_new
     return tok.decode(new, skip_special_tokens=True).strip(), ended
 
 
-def evaluate_model(model: Any, tok: Any, n: int = 200, seed: int = 0, show: int = 0) -> dict[str, Any]:
+def evaluate_model(
+    model: Any, tok: Any, n: int = 200, seed: int = 0, show: int = 0, constrained: bool = False
+) -> dict[str, Any]:
+    """Metrics over n held-out samples; `constrained` decodes numbers with NumberCopyConstraint."""
     samples = generate(n, seed=seed, split="heldout", uniform=True)
     model.eval()
     rows = []
     t0 = time.perf_counter()
     for i, s in enumerate(samples):
-        reply, ended = generate_reply(model, tok, s.messages)
+        reply, ended = generate_reply(model, tok, s.messages, constrained=constrained)
         r = score_reply(s, reply)
         r.update(intent=s.intent, lang=s.lang, ended=ended, reply=reply)
         rows.append(r)
@@ -192,10 +202,11 @@ def results_markdown(res: dict[str, Any], meta: dict[str, Any], command: str) ->
         "",
         f"Held-out contexts (unseen order/product ids and brand names, every intent x en/zh): n = {res['n']}",
         "",
-        "| metric | value |",
-        "|---|---|",
+        "| metric | greedy | greedy + number-copy constraint |",
+        "|---|---|---|",
     ]
-    for key in (
+    con = res.get("constrained") or {}
+    keys = (
         "fact_copy_accuracy",
         "fact_precision",
         "hallucination_rate",
@@ -203,16 +214,16 @@ def results_markdown(res: dict[str, Any], meta: dict[str, Any], command: str) ->
         "exact_match_rate",
         "eos_rate",
         "ms_per_reply",
-    ):
-        lines.append(f"| {key} | {res[key]} |")
-    lines.append(
-        f"| intent_answer en / zh | {res['intent_answer_by_lang']['en']} / {res['intent_answer_by_lang']['zh']} |"
     )
+    for key in keys:
+        lines.append(f"| {key} | {res[key]} | {con.get(key, '-')} |")
+    by, cby = res["intent_answer_by_lang"], con.get("intent_answer_by_lang", {})
+    lines.append(f"| intent_answer en / zh | {by['en']} / {by['zh']} | {cby.get('en', '-')} / {cby.get('zh', '-')} |")
     lines += [
         "",
-        "Intent-answer rate per intent:",
+        "Intent-answer rate per intent (greedy):",
         "",
-        " | ".join(f"{k} {v}" for k, v in res["intent_answer_by_intent"].items()),
+        " · ".join(f"{k} {v}" for k, v in res["intent_answer_by_intent"].items()),
         "",
     ]
     return "\n".join(lines)
@@ -237,11 +248,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--show", type=int, default=0, help="print the first N replies")
     p.add_argument("--json", action="store_true", help="last stdout line: one JSON object")
+    p.add_argument("--constrained", action="store_true", help="also evaluate with number-copy constrained decoding")
     p.add_argument("--results", type=Path, default=None, help="also write a Markdown section to this file")
     a = p.parse_args(argv)
     model, tok = load(a.model)
     res = evaluate_model(model, tok, n=a.n, seed=a.seed, show=a.show)
     res["model"] = str(a.model)
+    if a.constrained:
+        res["constrained"] = evaluate_model(model, tok, n=a.n, seed=a.seed, constrained=True)
     meta_path = a.model / "meta.json"
     m = json.loads(meta_path.read_text()) if meta_path.exists() else {}
     res["parameters"] = m.get("parameters")
