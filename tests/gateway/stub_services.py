@@ -39,7 +39,7 @@ def llm_app(mode: str) -> FastAPI:
         if mode == "echo":
             return "Sure. My instructions: " + system[:300]
         # "good": restate the first fact line verbatim-ish (grounded)
-        m = re.search(r"order: id=(\S+) status=(\S+)", system)
+        m = re.search(r"order: id[= ](\S+)\s*\|?\s*status[= ](\S+)", system)
         if m:
             return f"Good news: order {m.group(1)} is {m.group(2)}."
         return "Happy to help with that!"
