@@ -156,10 +156,11 @@ def search(
     seed: int = 0,
     threads: int = 1,
     log: Callable[[str], None] = print,
-) -> tuple[FTParams, list[dict]]:
-    """Try each candidate on the validation split; ties go to the earlier (simpler) one."""
+) -> tuple[FTParams, list[dict], FastTextStage]:
+    """Try each candidate on the validation split; ties go to the earlier one. The winning model
+    is returned too, so it need not be trained again for the cascade tuning."""
     trials: list[dict] = []
-    best: tuple[float, FTParams] | None = None
+    best: tuple[float, FTParams, FastTextStage] | None = None
     for i, params in enumerate(grid, 1):
         t0 = time.perf_counter()
         stage = train(train_texts, train_labels, params, label_set, seed=seed, threads=threads)
@@ -168,9 +169,9 @@ def search(
         trials.append({"params": params.as_dict(), "val_accuracy": round(acc, 4), "seconds": round(secs, 1)})
         log(f"  fastText trial {i}/{len(grid)}: {params.as_dict()} → val acc {acc:.4f} ({secs:.1f}s)")
         if best is None or acc > best[0] + 1e-9:
-            best = (acc, params)
+            best = (acc, params, stage)
     assert best is not None
-    return best[1], trials
+    return best[1], trials, best[2]
 
 
 def save(stage: FastTextStage, path: Path) -> None:

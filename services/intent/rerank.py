@@ -53,6 +53,17 @@ class Heads:
     tf_b: np.ndarray  # (C,)
     vectorizers: tuple
 
+    def __post_init__(self) -> None:
+        # Per-message scoring without sklearn's transform overhead (~9 ms → well under 1 ms):
+        # n-gram → column lookups, sublinear tf × idf, l2 per vectorizer, then rows of Wᵀ summed.
+        self._wt = np.ascontiguousarray(self.tf_w.T)
+        self._parts = []
+        offset = 0
+        for v in self.vectorizers:
+            vocab = v.vocabulary_
+            self._parts.append((v.build_analyzer(), vocab, v.idf_.astype(np.float32), offset))
+            offset += len(vocab)
+
     def tfidf(self, texts: list[str]):  # noqa: ANN201
         import scipy.sparse as sp
 
@@ -62,9 +73,28 @@ class Heads:
     def emb_proba(self, emb: np.ndarray) -> np.ndarray:
         return _softmax(emb @ self.emb_w.T + self.emb_b)
 
+    def tf_logits_one(self, text: str) -> np.ndarray:
+        out = self.tf_b.copy()
+        text = clean(text)
+        for analyzer, vocab, idf, offset in self._parts:
+            counts: dict[int, int] = {}
+            for gram in analyzer(text):
+                j = vocab.get(gram)
+                if j is not None:
+                    counts[j] = counts.get(j, 0) + 1
+            if not counts:
+                continue
+            idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+            tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+            w = (1.0 + np.log(tf)) * idf[idx]
+            w /= np.linalg.norm(w)
+            out += w @ self._wt[offset + idx]
+        return out
+
     def tf_proba(self, texts: list[str]) -> np.ndarray:
-        x = self.tfidf(texts)
-        return _softmax(np.asarray(x @ self.tf_w.T) + self.tf_b)
+        if not texts:
+            return np.zeros((0, len(self.tf_b)), dtype=np.float32)
+        return _softmax(np.stack([self.tf_logits_one(t) for t in texts]))
 
     def save(self, folder: Path) -> None:
         np.savez_compressed(folder / "rerank_heads.npz", emb_w=self.emb_w, emb_b=self.emb_b,

@@ -117,9 +117,8 @@ def train(data_path: Path, out_dir: Path, models_dir: Path, text_col: str = "tex
     t0 = time.perf_counter()
     grid = ft.SEARCH_GRID[:2] if cfg.quick else ft.SEARCH_GRID
     _log(f"fastText: searching {len(grid)} settings on the validation split")
-    best_params, trials = ft.search(tr.texts, tr.labels, va.texts, va.labels, labels, grid,
-                                    seed=cfg.seed, threads=cfg.threads, log=_log)
-    ft_val = ft.train(tr.texts, tr.labels, best_params, labels, seed=cfg.seed, threads=cfg.threads)
+    best_params, trials, ft_val = ft.search(tr.texts, tr.labels, va.texts, va.labels, labels, grid,
+                                            seed=cfg.seed, threads=cfg.threads, log=_log)
     p_ft_va = ft_val.predict_batch(va.texts)
     ft_val_acc = float((p_ft_va.argmax(1) == y_va).mean())
     timings["fasttext_search_s"] = time.perf_counter() - t0
