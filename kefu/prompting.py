@@ -42,7 +42,7 @@ USER_CHARS = 2000
 DESC_INTENTS = ("product_question", "recommendation")
 
 _ISO_DT = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ]\d{2}:\d{2}")
-_SENT_END = re.compile(r"(?<=[.!?。！？])\s*")
+_SENT_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")
 _MD_HEADING = re.compile(r"^\s*#+\s.*$", re.MULTILINE)
 _MD = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+", re.MULTILINE)
 

@@ -18,7 +18,9 @@ def tok():  # noqa: ANN201
 
 
 def test_rules_follow_the_order_id(tok) -> None:  # noqa: ANN001
-    s = next(x for x in generate(60, seed=0, split="heldout", uniform=True) if x.intent == "order_status" and x.ctx.order)
+    s = next(
+        x for x in generate(60, seed=0, split="heldout", uniform=True) if x.intent == "order_status" and x.ctx.order
+    )
     oid = s.ctx.order["id"]
     prompt = tok(T.render_prompt(s.messages), add_special_tokens=False)["input_ids"]
     cons = NumberCopyConstraint(tok, prompt)
@@ -45,7 +47,7 @@ def test_random_logits_still_copy_numbers(tok) -> None:  # noqa: ANN001
             scores[0, digits] += 3.0  # a model that loves digits
             nxt = proc(seq, scores).argmax(-1, keepdim=True)
             seq = torch.cat([seq, nxt], dim=1)
-        text = tok.decode(seq[0, len(prompt):].tolist())
+        text = tok.decode(seq[0, len(prompt) :].tolist())
         context = "\n".join(m["content"] for m in s.messages)
         for num in re.findall(r"\d+(?:\.\d+)?", text):
             assert num in context, (num, text)

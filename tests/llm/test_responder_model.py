@@ -49,6 +49,8 @@ def test_folder_is_a_deepseek_v3_checkpoint(trained: Path) -> None:
     assert cfg["architectures"] == ["DeepseekV3ForCausalLM"] and cfg["model_type"] == "deepseek_v3"
     assert cfg["n_routed_experts"] == 16 and cfg["num_experts_per_tok"] == 2 and cfg["n_shared_experts"] == 1
     assert cfg["first_k_dense_replace"] == 1 and cfg["num_hidden_layers"] > cfg["first_k_dense_replace"]
+    tconf = json.loads((trained / "tokenizer_config.json").read_text())
+    assert tconf["chat_template"] == T.CHAT_TEMPLATE and tconf["eos_token"] == "<|end|>"
     meta = json.loads((trained / "meta.json").read_text())
     for key in ("seed", "steps", "corpus_hash", "metrics", "created_at", "final_loss"):
         assert key in meta

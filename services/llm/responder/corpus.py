@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 from kefu.contracts import ReplyContext, Turn
-from kefu.prompting import POLICY_CHARS, build_messages, clip_sentences, product_title
+from kefu.prompting import DESC_CHARS, POLICY_CHARS, build_messages, clip_sentences, product_title
 
 INTENTS = (
     "greeting",
@@ -184,14 +184,14 @@ STATUS_ZH = {
     "cancelled": "已取消",
     "refunded": "已退款",
 }
-REFUND_ZH = {"pending": "待处理", "processing": "处理中", "completed": "已完成"}
-CARRIERS = (
-    ("UPS", "1Z", 10),
+REFUND_ZH = {"pending": "待处理", "processing": "处理中", "completed": "已完成",
+             "return_requested": "退货申请中", "return_received": "已收到退货"}
+CARRIERS = (  # (name, prefix, digits) shaped like the bundled orders' tracking numbers
+    ("UPS", "1Z", 16),
     ("FedEx", "", 12),
-    ("DHL", "JD", 10),
-    ("USPS", "94", 12),
-    ("SF Express", "SF", 12),
-    ("YTO Express", "YT", 11),
+    ("DHL", "", 10),
+    ("USPS", "9400", 18),
+    ("SF Express", "SF", 13),
 )
 CURRENCIES = ("USD", "USD", "USD", "CNY", "EUR")
 
@@ -325,6 +325,33 @@ def _real_data() -> dict[str, Any]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _real_catalog() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(train, held-out) products of the bundled catalog, split 4:1 by id."""
+    try:
+        import kefu.data as kd  # type: ignore[import-not-found]
+
+        with open(kd.catalog_path(), encoding="utf-8") as fh:
+            products = [json.loads(line) for line in fh if line.strip()]
+    except (ImportError, AttributeError, OSError, ValueError):
+        return [], []
+    train, held = [], []
+    for p in products:
+        if not p.get("title") or not str(p.get("id", "")).strip("P").isdigit():
+            continue
+        if int(str(p["id"]).strip("P")) % 5 == 0:
+            held.append(p)
+        elif not any(re.search(rf"\b{b}\b", p["title"]) for b in BRANDS_HELDOUT):
+            train.append(p)  # held-out synthetic brands must stay unseen
+    held_titles = {p["title"] for p in held}
+    return [p for p in train if p["title"] not in held_titles], held
+
+
+def real_brands() -> list[str]:
+    train, held = _real_catalog()
+    return sorted({p.get("brand", "") for p in train + held if p.get("brand")})
+
+
 class World:
     """Random facts for one sample; `heldout` draws ids and brands training never sees."""
 
@@ -351,7 +378,27 @@ class World:
         return base + timedelta(days=self.rng.randint(0, span))
 
     def product(self) -> dict[str, Any]:
+        """Half the time a bundled catalog product (title, brand, description; id, price and stock
+        drawn fresh), else a synthetic one. The held-out split only uses products training never sees."""
         r = self.rng
+        real = _real_catalog()[1 if self.heldout else 0]
+        if real and r.random() < 0.5:
+            p = r.choice(real)
+            attrs = p.get("attributes") or {}
+            stock = 0 if r.random() < 0.2 else r.choice((r.randint(1, 9), r.randint(10, 250)))
+            return {
+                "id": self.product_id(),
+                "title": p["title"],
+                "description": clip_sentences(first_sentence(p.get("description") or ""), DESC_CHARS),
+                "description_zh": clip_sentences(first_sentence(p.get("description") or ""), DESC_CHARS),
+                "category": p.get("category", ""),
+                "category_zh": attrs.get("category_zh", ""),
+                "brand": p.get("brand", ""),
+                "price": self.price(),
+                "currency": "USD",
+                "stock": stock,
+                "attributes": {"title_zh": attrs["title_zh"]} if attrs.get("title_zh") else {},
+            }
         brand = r.choice(BRANDS_HELDOUT if self.heldout else BRANDS_TRAIN)
         adj_en, adj_zh = r.choice(ADJECTIVES)
         type_en, type_zh, category, (desc_en, desc_zh) = r.choice(PRODUCT_TYPES)
@@ -408,12 +455,14 @@ class World:
             carrier, prefix, digits = r.choice(CARRIERS)
             order["carrier"] = carrier
             order["tracking_number"] = prefix + "".join(r.choice("0123456789") for _ in range(digits))
+            if carrier == "UPS" and r.random() < 0.5:  # UPS numbers carry letters too
+                order["tracking_number"] = "1Z" + "".join(r.choice("0123456789ABCDEFGHJKLMNPRTUVWXY") for _ in range(16))
             shipped = created + timedelta(days=r.randint(1, 3))
             order["eta"] = (shipped + timedelta(days=r.randint(2, 7))).isoformat()
             if status in ("delivered", "refunded"):
                 order["delivered_at"] = (shipped + timedelta(days=r.randint(2, 6))).isoformat() + "T15:30:00Z"
         if status == "refunded":
-            order["refund_status"] = refund or r.choice(tuple(REFUND_ZH))
+            order["refund_status"] = refund or r.choice(("completed", "completed", "processing", "pending"))
         elif refund:
             order["refund_status"] = refund
         return order
@@ -632,7 +681,7 @@ def _user_text(r: random.Random, intent: str, lang: str, oid: str | None, produc
     if product:
         ptype = next(
             (z if lang == "zh" else e.lower() for e, z, _c, _d in PRODUCT_TYPES if product["title"].endswith(e)), ""
-        )
+        ) or str(product.get("category_zh" if lang == "zh" else "category") or "")
     text = (
         text.replace("{oid}", oid or "")
         .replace("{title}", title)
@@ -1384,6 +1433,7 @@ def make_sample(seed: int, split: str, index: int, intent: str | None = None, la
     products = f.get("products") or []
     for p in products:
         desc_zh = p.pop("description_zh", "")
+        p.pop("category_zh", None)
         if lang == "zh":
             p["description"] = desc_zh
     history: list[Turn] = []
@@ -1451,6 +1501,7 @@ def make_drill(seed: int, index: int) -> Sample:
     products = [w.product() for _ in range(r.choice((0, 1, 2, 3) if order else (1, 2, 3)))]
     for p in products:
         desc_zh = p.pop("description_zh", "")
+        p.pop("category_zh", None)
         if lang == "zh":
             p["description"] = desc_zh
     options: list[tuple[str, str]] = []

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from services.llm.responder.corpus import BRANDS_HELDOUT, BRANDS_TRAIN, Sample, generate
+from services.llm.responder.corpus import BRANDS_HELDOUT, BRANDS_TRAIN, Sample, generate, real_brands
 
 _FACT_PATTERNS = (
     ("order_id", re.compile(r"KF\d+")),
@@ -35,7 +35,7 @@ _FACT_PATTERNS = (
     ("price", re.compile(r"\d+\.\d{2}")),
     ("number", re.compile(r"\d+(?:\.\d+)?")),
 )
-_BRANDS = tuple(sorted(set(BRANDS_TRAIN) | set(BRANDS_HELDOUT), key=len, reverse=True))
+_BRANDS = tuple(sorted(set(BRANDS_TRAIN) | set(BRANDS_HELDOUT) | set(real_brands()), key=len, reverse=True))
 
 
 def extract_facts(reply: str) -> list[tuple[str, str]]:
@@ -49,7 +49,7 @@ def extract_facts(reply: str) -> list[tuple[str, str]]:
             covered.append((m.start(), m.end()))
             facts.append((kind, m.group(0)))
     for b in _BRANDS:
-        if re.search(rf"\b{b}\b", reply):
+        if re.search(rf"\b{re.escape(b)}\b", reply):
             facts.append(("brand", b))
     return facts
 
@@ -76,7 +76,7 @@ def score_reply(s: Sample, reply: str) -> dict[str, Any]:
     titles = titles_in_context(s)
     for kind, brand in facts:
         # A named product must be a whole title from the context, not a brand with invented words.
-        if kind == "brand" and brand in ctx and not any(t.startswith(brand) and t in reply for t in titles):
+        if kind == "brand" and brand in ctx and not any(brand in t and t in reply for t in titles):
             unsupported.append(("name", brand))
     answered = all(x in reply for x in s.required) and (not s.markers or any(m in reply for m in s.markers))
     return {

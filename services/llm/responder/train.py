@@ -449,6 +449,7 @@ def train(out: Path, cfg: TrainConfig, *, progress_every: int = 20) -> dict[str,
     tmp.mkdir(parents=True)
     model.save_pretrained(tmp, safe_serialization=True)
     tok.save_pretrained(tmp)
+    _embed_chat_template(tmp)
     final = sum(losses[-20:]) / max(1, len(losses[-20:]))
     meta: dict[str, Any] = {
         "name": MODEL_NAME,
@@ -489,6 +490,18 @@ def train(out: Path, cfg: TrainConfig, *, progress_every: int = 20) -> dict[str,
         f"{_fmt_s(meta['total_seconds'])} total)"
     )
     return meta
+
+
+def _embed_chat_template(folder: Path) -> None:
+    """transformers 5 writes the template to chat_template.jinja; older loaders and other engines
+    read it from tokenizer_config.json, so it goes in both places (identical text)."""
+    path = folder / "tokenizer_config.json"
+    conf = json.loads(path.read_text(encoding="utf-8"))
+    conf["chat_template"] = CHAT_TEMPLATE
+    conf["tokenizer_class"] = "PreTrainedTokenizerFast"  # transformers 4.x (vLLM, SGLang) knows this name
+    conf.setdefault("eos_token", SPECIAL["eos"])
+    conf.setdefault("pad_token", SPECIAL["pad"])
+    path.write_text(json.dumps(conf, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def _auto_threads() -> int:
