@@ -456,7 +456,8 @@ class World:
             order["carrier"] = carrier
             order["tracking_number"] = prefix + "".join(r.choice("0123456789") for _ in range(digits))
             if carrier == "UPS" and r.random() < 0.5:  # UPS numbers carry letters too
-                order["tracking_number"] = "1Z" + "".join(r.choice("0123456789ABCDEFGHJKLMNPRTUVWXY") for _ in range(16))
+                alnum = "0123456789ABCDEFGHJKLMNPRTUVWXY"
+                order["tracking_number"] = "1Z" + "".join(r.choice(alnum) for _ in range(16))
             shipped = created + timedelta(days=r.randint(1, 3))
             order["eta"] = (shipped + timedelta(days=r.randint(2, 7))).isoformat()
             if status in ("delivered", "refunded"):

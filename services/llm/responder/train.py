@@ -343,7 +343,7 @@ def train(out: Path, cfg: TrainConfig, *, progress_every: int = 20) -> dict[str,
     torch.set_num_threads(threads)
     torch.use_deterministic_algorithms(True, warn_only=True)
 
-    n_train = cfg.steps * cfg.batch_size
+    n_train = int(cfg.steps * cfg.batch_size * 1.05) + cfg.batch_size  # spare for dropped long samples
     log(f"corpus: generating {n_train} training samples (seed {cfg.seed})")
     samples = generate(n_train, seed=cfg.seed, split="train")
     chash = corpus_hash(samples)
