@@ -11,9 +11,9 @@ export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 mkdir -p "$DD"
 
 # BANKING77 (columns text,category)
-/usr/bin/time -v $KEFU intent train --data "$DATA/banking77/train.csv" --label-col category \
+/usr/bin/time -v -o "$DD/b77-train.time" $KEFU intent train --data "$DATA/banking77/train.csv" --label-col category \
   --out "$DD/models/intent/banking77" --data-dir "$DD" 2> "$DD/b77-train.log" | tail -1 > "$DD/b77-train.json"
-grep -E "Maximum resident|Elapsed" "$DD/b77-train.log" || true
+grep -E "Maximum resident|Elapsed|User time|System time" "$DD/b77-train.time" || true
 $KEFU intent eval --model "$DD/models/intent/banking77" --data "$DATA/banking77/test.csv" \
   --label-col category --data-dir "$DD" --json | tail -1 > "$DD/b77-eval.json"
 cat "$DD/b77-eval.json"

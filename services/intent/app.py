@@ -46,7 +46,8 @@ class IntentService:
     def _llm(self) -> LLMReranker | None:
         s = self.settings
         if s.intent_reranker == "llm" and s.llm_enabled:
-            return LLMReranker(s.llm_url, s.llm_model, timeout_s=min(s.http_timeout_s, 3.0))
+            # The gateway gives the whole intent call 0.8 s; a slower LLM answer is useless to it.
+            return LLMReranker(s.llm_url, s.llm_model, timeout_s=min(s.http_timeout_s, 0.6))
         return None
 
     def _load(self, folder: Path) -> IntentModel:
