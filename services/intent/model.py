@@ -200,8 +200,12 @@ class IntentModel:
                         pred.extra["embedding_intent"] = pred.intent
                         pred.intent, pred.reranker = choice, "llm"
                         pred.confidence = float(probs[j][self.label_index[choice]])
-                AGREEMENT.labels(pred.reranker, "agree" if pred.intent == pred.fasttext_intent
-                                 else "disagree").inc()
+                agree = pred.intent == pred.fasttext_intent
+                AGREEMENT.labels(pred.reranker, "agree" if agree else "disagree").inc()
+                if not agree:
+                    log.debug("re-ranker changed intent", extra={"fields": {
+                        "fasttext": pred.fasttext_intent, "fasttext_p": round(pred.fasttext_confidence, 3),
+                        "reranked": pred.intent, "reranker": pred.reranker}})
         elapsed = (time.perf_counter() - t0) * 1000
         for pred in preds:
             pred.latency_ms = elapsed / max(1, len(preds))
