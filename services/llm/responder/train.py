@@ -425,7 +425,13 @@ def train(out: Path, cfg: TrainConfig, *, progress_every: int = 20) -> dict[str,
         elapsed = time.perf_counter() - t0
         if budget and not planned and step == 10:
             # Fix the step count once from the measured speed; the schedule stays step-based.
-            fit = int(0.85 * budget / (elapsed / step))  # margin: the shared CPU slows down unpredictably
+            # Tokens, not steps, cost time: drill batches are about half as long as reply batches.
+            rate = tokens / elapsed
+            real_tok = sum(len(kept[i][0]) for b in batches[:50] for i in b) / max(1, min(50, len(batches)))
+            drill_tok = (sum(len(drills[i][0]) for b in drill_batches[:50] for i in b)
+                         / max(1, min(50, len(drill_batches)))) if drill_batches else real_tok
+            per_step = (cfg.drill_fraction / 2) * drill_tok + (1 - cfg.drill_fraction / 2) * real_tok
+            fit = int(0.85 * budget * rate / per_step)  # margin: the shared CPU slows down unpredictably
             if fit < total:
                 log(f"budget: {cfg.minutes:g} min fits about {fit} of {total} steps; planning {fit}")
                 total = max(step + 1, fit)
