@@ -149,3 +149,11 @@ def test_fact_tokens_are_marked_for_weighting(trained: Path) -> None:
     assert s.required[0] in marked and "<|end|>" not in marked
     _ids, _labels, weights = T.collate([(ids, plen, fact)], [0], tok.pad_token_id, fact_weight=3.0)
     assert weights[0, :plen].sum() == 0 and (weights[0, plen:] == 3.0).sum() == sum(fact)
+
+
+def test_time_budget_caps_the_step_count(tmp_path: Path) -> None:
+    cfg = tiny_config()
+    cfg.steps, cfg.minutes = 40, 0.01  # 0.6 s: the planner must cut the run short
+    meta = T.train(tmp_path / "budget", cfg)
+    assert 1 <= meta["steps"] < 40 and meta["planned_steps"] == 40
+    assert T.is_complete(tmp_path / "budget")

@@ -67,6 +67,7 @@ class TrainConfig:
     lr: float = 4e-3
     min_lr_ratio: float = 0.1
     warmup: int = 30
+    decay_fraction: float = 0.25  # the learning rate decays over the last quarter of the run
     weight_decay: float = 0.01
     max_len: int = 320
     vocab_size: int = 2048
@@ -129,6 +130,9 @@ class TrainConfig:
             }
         )
         return cfg
+
+
+REPLAN_AT = (10, 30, 60, 100)
 
 
 def log(msg: str) -> None:
@@ -389,9 +393,14 @@ def train(out: Path, cfg: TrainConfig, *, progress_every: int = 20) -> dict[str,
     budget = cfg.minutes * 60 if cfg.minutes and cfg.minutes > 0 else None
 
     def lr_at(step: int) -> float:
+        """Warmup-stable-decay: the stable phase does not depend on `total`, so a budget run that
+        re-plans its length before the decay starts equals a `--steps N` run step for step."""
         if step < cfg.warmup:
             return cfg.lr * (step + 1) / cfg.warmup
-        prog = min(1.0, (step - cfg.warmup) / max(1, total - cfg.warmup))
+        decay_start = int(total * (1 - cfg.decay_fraction))
+        if step < decay_start:
+            return cfg.lr
+        prog = min(1.0, (step - decay_start) / max(1, total - decay_start))
         return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * prog)))
 
     model.train()
@@ -399,7 +408,8 @@ def train(out: Path, cfg: TrainConfig, *, progress_every: int = 20) -> dict[str,
     tokens = 0
     ema = None
     losses: list[float] = []
-    planned = False
+    plans: list[tuple[int, int]] = []
+    t_first, tok_first = 0.0, 0
     step = 0
     imbalance = 0.0
     while step < total:
@@ -423,19 +433,25 @@ def train(out: Path, cfg: TrainConfig, *, progress_every: int = 20) -> dict[str,
         losses.append(lv)
         ema = lv if ema is None else 0.95 * ema + 0.05 * lv
         elapsed = time.perf_counter() - t0
-        if budget and not planned and step == 10:
-            # Fix the step count once from the measured speed; the schedule stays step-based.
-            # Tokens, not steps, cost time: drill batches are about half as long as reply batches.
-            rate = tokens / elapsed
+        if step == 1:
+            t_first, tok_first = elapsed, tokens  # the first step pays one-off allocation costs
+        if budget and step in REPLAN_AT and step < int(total * (1 - cfg.decay_fraction)):
+            # Re-plan the length from tokens/s so far (tokens, not steps, cost time: drill batches
+            # are about half as long as reply batches); only before the drills end and decay starts.
+            rate = (tokens - tok_first) / max(1e-6, elapsed - t_first)
             real_tok = sum(len(kept[i][0]) for b in batches[:50] for i in b) / max(1, min(50, len(batches)))
-            drill_tok = (sum(len(drills[i][0]) for b in drill_batches[:50] for i in b)
-                         / max(1, min(50, len(drill_batches)))) if drill_batches else real_tok
+            drill_tok = (
+                sum(len(drills[i][0]) for b in drill_batches[:50] for i in b) / max(1, min(50, len(drill_batches)))
+                if drill_batches
+                else real_tok
+            )
             per_step = (cfg.drill_fraction / 2) * drill_tok + (1 - cfg.drill_fraction / 2) * real_tok
-            fit = int(0.85 * budget * rate / per_step)  # margin: the shared CPU slows down unpredictably
-            if fit < total:
-                log(f"budget: {cfg.minutes:g} min fits about {fit} of {total} steps; planning {fit}")
-                total = max(step + 1, fit)
-            planned = True
+            left = budget - elapsed
+            fit = max(step + 1, min(cfg.steps, len(batches), step + int(0.85 * left * rate / per_step)))
+            if fit != total and step < int(fit * (1 - cfg.decay_fraction)):
+                log(f"budget: {cfg.minutes:g} min at {rate:.0f} tokens/s fits about {fit} steps; planning {fit}")
+                plans.append((step, fit))
+                total = fit
         if budget and elapsed > budget * 1.15 and step < total:
             log(f"budget: over {cfg.minutes:g} min by 15% (shared CPU?) — stopping at step {step}")
             total = step
@@ -464,6 +480,7 @@ def train(out: Path, cfg: TrainConfig, *, progress_every: int = 20) -> dict[str,
         "planned_steps": cfg.steps,
         "batch_size": cfg.batch_size,
         "drill_steps": used["drill"],
+        "plans": plans,
         "corpus_hash": chash,
         "corpus_samples": len(kept),
         "intents": list(INTENTS),
