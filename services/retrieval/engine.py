@@ -324,6 +324,8 @@ class RetrievalEngine:
                 self.load()
             count, watermark = self.signature()
             products = self._load_products()
+            if self.snap is not None and (self.snap.info.kind == "flat") == (len(products) >= self.approx_threshold):
+                full = True  # the catalog crossed the exact/approximate size line: rebuild as the other kind
             stats = self._apply(products, full=full, complete=True)
             self.snap.watermark, self.snap.catalog_count = watermark, count
             if save and (stats["changed"] or stats["removed"] or full or not self.current_version()
@@ -421,16 +423,16 @@ class RetrievalEngine:
                             docs=docs, next_vid=next_vid, watermark=old.watermark,
                             catalog_count=old.catalog_count, built_at=time.time())
         snap.derive()
-        self._category_vectors(snap, old)
+        if old is not None and getattr(old, "cat_names", None) == sorted(snap.cat_codes, key=snap.cat_codes.get):
+            snap.cat_names, snap.cat_vecs = old.cat_names, old.cat_vecs
         self.snap = snap  # the swap
         return {"added": len(added), "updated": len(updated), "removed": len(removed & set(old_docs)),
                 "embedded": n_embedded, "changed": len(changed), "meta_refreshed": len(meta_only)}
 
-    def _category_vectors(self, snap: Snapshot, old: Snapshot | None) -> None:
-        """Embeddings of the category names, for the query-to-product-type scorer."""
+    def _category_vectors(self, snap: Snapshot) -> None:
+        """Embeddings of the category names, for the (opt-in) query-to-product-type scorer."""
         names = sorted(snap.cat_codes, key=snap.cat_codes.get)
-        if old is not None and getattr(old, "cat_names", None) == names:
-            snap.cat_names, snap.cat_vecs = old.cat_names, old.cat_vecs
+        if snap.cat_names == names:
             return
         vecs, _ = embed_with_cache(self.embedder, self.cache, names, [text_hash(n, MODEL_ID) for n in names],
                                    label="category names", show_progress=self.verbose) \
@@ -470,6 +472,8 @@ class RetrievalEngine:
             if "bm25" in scorers and snap.bm25 is not None:
                 toks = list(dict.fromkeys(tokenize(text)))[:MAX_QUERY_TOKENS]
                 ranked["bm25"] = self._bm25(snap, toks, mask)
+            if "category" in scorers and qv is not None:
+                self._category_vectors(snap)
             if "category" in scorers and qv is not None and len(snap.cat_vecs):
                 ranked["category"] = self._category(snap, qv, self._fuse(ranked))
         fused = self._fuse(ranked)

