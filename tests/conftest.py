@@ -67,6 +67,12 @@ def _build_key() -> str:
     return h.hexdigest()[:16]
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main thread
+    until the session ends, which would break every async test collected after it."""
+    items.sort(key=lambda item: "tests/browser/" in item.nodeid.replace("\\", "/"))
+
+
 def kefu_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update({"KEFU_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"})
@@ -93,8 +99,9 @@ def built_data_dir() -> Path:
     (tmp / ".complete").write_text(f"{time.time() - t0:.1f}s\n")
     shutil.rmtree(target, ignore_errors=True)
     tmp.rename(target)
+    # Prune stale builds, but never one another pytest run may still be using.
     for old in CACHE.glob("built-*"):
-        if old != target:
+        if old != target and time.time() - old.stat().st_mtime > 6 * 3600:
             shutil.rmtree(old, ignore_errors=True)
     return target
 
