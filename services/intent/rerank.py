@@ -115,7 +115,8 @@ def _fit_lr(x, y: np.ndarray, n_classes: int, c: float, seed: int) -> tuple[np.n
     """Multinomial logistic regression; classes absent from `y` get a very negative bias."""
     from sklearn.linear_model import LogisticRegression
 
-    lr = LogisticRegression(C=c, max_iter=300, tol=1e-3, random_state=seed)
+    # tol 1e-4: at 1e-3 lbfgs stopped early on the full BANKING77 set (embedding head 0.93 → 0.91)
+    lr = LogisticRegression(C=c, max_iter=1000, tol=1e-4, random_state=seed)
     lr.fit(x, y)
     w = np.zeros((n_classes, x.shape[1]), dtype=np.float32)
     b = np.full(n_classes, -30.0, dtype=np.float32)

@@ -68,3 +68,14 @@ def test_current_pointer(tmp_path: Path) -> None:
     assert registry.resolve_model_dir(root / "v1") == root / "v1"
     with pytest.raises(FileNotFoundError):
         registry.resolve_model_dir(tmp_path / "nope")
+
+
+def test_bootstrap_is_idempotent(intent_data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from kefu.settings import Settings
+    from services.intent.bootstrap import build
+
+    root = registry.intent_root(intent_data_dir / "models")
+    before = sorted(p.name for p in root.iterdir())
+    build(Settings(data_dir=intent_data_dir), quick=True)
+    assert sorted(p.name for p in root.iterdir()) == before
+    assert "skipping" in capsys.readouterr().out
