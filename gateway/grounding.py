@@ -1,9 +1,10 @@
 """The grounding check: a generated reply may state only facts present in the turn's context.
 
 Checked: order ids, product ids, tracking-like codes, prices and other numbers, dates, the
-reply's language, and echoes of the system prompt (prompt-injection leaks). Anything else a
-model adds is style; anything here that is not in the context makes the gateway answer with
-the grounded template instead.
+reply's language, echoes of the system prompt (prompt-injection leaks), and — on the whole
+reply — whether it states the key facts the intent asks for (`answers.missing_facts`: a fluent
+reply that answers nothing is as useless as a wrong one). Anything else a model adds is style;
+a failure makes the gateway answer with the grounded template instead, counted per reason code.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 
 from prometheus_client import Counter
 
+from gateway import answers
 from kefu.contracts import ReplyContext
 from kefu.prompting import SYSTEM_EN, SYSTEM_ZH, render_facts
 
@@ -26,7 +28,6 @@ _ISO_DATE = re.compile(r"\b(\d{4})[-/年.](\d{1,2})[-/月.](\d{1,2})日?")
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
            "october", "november", "december")
 _MONTH_DATE = re.compile(r"\b(" + "|".join(m[:3] for m in _MONTHS) + r")[a-z]*\.?\s+(\d{1,2})\b", re.IGNORECASE)
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 _MONEY_SIGN = re.compile(r"[$¥€£]\s*\d|\d\s*(?:元|usd|cny|dollars?)", re.IGNORECASE)
 
 
@@ -34,6 +35,9 @@ _MONEY_SIGN = re.compile(r"[$¥€£]\s*\d|\d\s*(?:元|usd|cny|dollars?)", re.IG
 class Verdict:
     ok: bool
     reasons: list[str] = field(default_factory=list)
+    # one stable code per reason, for metrics: empty, too_long, language, unknown_id, unknown_code,
+    # unknown_number, unknown_date, system_echo, unanswered
+    codes: list[str] = field(default_factory=list)
 
 
 def context_text(ctx: ReplyContext) -> str:
@@ -89,37 +93,45 @@ def _system_echo(reply: str) -> bool:
 
 
 def check(reply: str, ctx: ReplyContext, *, partial: bool = False) -> Verdict:
-    """`partial=True` checks a streamed prefix (language and length are judged at the end)."""
+    """`partial=True` checks a streamed prefix (language, length and the answer are judged at the end)."""
     reasons: list[str] = []
+    codes: list[str] = []
+
+    def fail(code: str, reason: str) -> None:
+        codes.append(code)
+        reasons.append(reason)
+
     text = reply.strip()
     if not partial:
         if not text:
-            reasons.append("empty reply")
+            fail("empty", "empty reply")
         elif len(text) > 1200:
-            reasons.append("reply too long")
-        elif ctx.lang == "zh" and not _CJK.search(text):
-            reasons.append("reply not in Chinese")
-        elif ctx.lang == "en" and len(_CJK.findall(text)) > len(text) // 4:
-            reasons.append("reply not in English")
+            fail("too_long", "reply too long")
+        elif not answers.language_ok(text, ctx):
+            fail("language", "reply not in Chinese" if ctx.lang == "zh" else "reply not in English")
     ctx_text = context_text(ctx)
     ctx_low = ctx_text.lower()
     for m in _ID_LIKE.finditer(text):
         if m.group(0).lower().replace("-", "") not in ctx_low.replace("-", ""):
-            reasons.append(f"unknown id {m.group(0)}")
+            fail("unknown_id", f"unknown id {m.group(0)}")
     for m in _CODE_LIKE.finditer(text):
         if m.group(0).lower() not in ctx_low:
-            reasons.append(f"unknown code {m.group(0)}")
+            fail("unknown_code", f"unknown code {m.group(0)}")
     allowed = _numbers(ctx_text)
     money = bool(_MONEY_SIGN.search(text))
     for value in _numbers(text):
         small = value.is_integer() and value <= 10 and not money
         if small or value in allowed:
             continue
-        reasons.append(f"unknown number {value:g}")
+        fail("unknown_number", f"unknown number {value:g}")
     ctx_dates = _dates(ctx_text)
     for d in _dates(text):
         if d not in ctx_dates:
-            reasons.append(f"unknown date {d[0]:02d}-{d[1]:02d}")
+            fail("unknown_date", f"unknown date {d[0]:02d}-{d[1]:02d}")
     if _system_echo(text):
-        reasons.append("echoes the system prompt")
-    return Verdict(not reasons, reasons)
+        fail("system_echo", "echoes the system prompt")
+    if not partial and text and not reasons:
+        missing = answers.missing_facts(text, ctx)
+        if missing:
+            fail("unanswered", "does not answer the question: lacks " + ", ".join(missing))
+    return Verdict(not reasons, reasons, codes)

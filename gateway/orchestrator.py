@@ -307,6 +307,9 @@ class Orchestrator:
             await emit("intent", {k: intent[k] for k in ("name", "confidence", "stage")})
 
         products: list[dict[str, Any]] = []
+        # full hits (description, attributes.title_zh) for the prompt and templates; `products`
+        # is the slimmer view the widget and evidence get
+        facts_products: list[dict[str, Any]] = []
         search_meta: dict[str, Any] = {}
         if name in PRODUCT_INTENTS:
             if search_task is None:
@@ -314,9 +317,11 @@ class Orchestrator:
             try:
                 sr = await search_task
                 self.catalog_version = sr.index_version or self.catalog_version
-                products = [product_view(h.model_dump()) for h in sr.hits]
+                hits = [h.model_dump() for h in sr.hits]
                 if referenced:
-                    products.sort(key=lambda p: 0 if p["id"] in referenced else 1)
+                    hits.sort(key=lambda p: 0 if p["id"] in referenced else 1)
+                products = [product_view(h) for h in hits]
+                facts_products = hits[:3]
                 search_meta = {"filters": sr.filters.model_dump(exclude_none=True), "query": sr.query,
                                "index_version": sr.index_version}
             except (DependencyDown, DependencyError) as exc:
@@ -361,7 +366,7 @@ class Orchestrator:
         elif order_missing:
             note = f"no order found with id {order_id}"
         ctx = ReplyContext(lang=lang, intent=name, user_text=text, slots=slots, order=order,
-                           products=products[:3], policy=policy_text,
+                           products=facts_products, policy=policy_text,
                            history=(state.turns[-5:] if state else []), note=note)
         template = templates.render(ctx, handoff=handoff_reason is not None, cancel=cancel,
                                     order_missing=order_missing)
@@ -471,13 +476,14 @@ class Orchestrator:
             return reply, "llm", {"ok": True}
         self.grounding_rejected += 1
         grounding.GROUNDING.labels("rejected").inc()
-        for r in verdict.reasons[:3]:
-            GROUNDING_REJECTS.labels(r.split(" ")[0] + ("_" + r.split(" ")[1] if " " in r else "")).inc()
+        for code in sorted(set(verdict.codes)):
+            GROUNDING_REJECTS.labels(code).inc()
         log.warning("grounding check rejected a generated reply: %s", mask_pii("; ".join(verdict.reasons)))
         if emit:
             await emit("reset", {"reason": "grounding"})
             await self._emit_text(emit, template)
-        return template, "template", {"ok": False, "reasons": verdict.reasons, "rejected": reply[:500]}
+        return template, "template", {"ok": False, "reasons": verdict.reasons, "codes": verdict.codes,
+                                      "rejected": reply[:500]}
 
     async def _stream_llm(self, messages: list[dict[str, str]], ctx: ReplyContext,
                           emit: Emit) -> tuple[str, grounding.Verdict]:
@@ -554,9 +560,11 @@ class Orchestrator:
         intent = await self._classify(last_user_text, degraded)
         name = intent["name"] or "out_of_scope"
         products: list[dict[str, Any]] = []
+        hits: list[dict[str, Any]] = []
         if name in PRODUCT_INTENTS:
             try:
-                products = [product_view(h.model_dump()) for h in (await self._search(last_user_text)).hits]
+                hits = [h.model_dump() for h in (await self._search(last_user_text)).hits]
+                products = [product_view(h) for h in hits]
             except (DependencyDown, DependencyError):
                 degraded.append("retrieval")
         order = None
@@ -565,7 +573,7 @@ class Orchestrator:
             order = await asyncio.to_thread(self.orders.lookup, oid)
         pol = policy.section_for(name, lang) if name in POLICY_INTENTS else None
         ctx = ReplyContext(lang=lang, intent=name, user_text=last_user_text,
-                           slots={"order_id": oid} if oid else {}, order=order, products=products[:3],
+                           slots={"order_id": oid} if oid else {}, order=order, products=hits[:3],
                            policy=pol[1] if pol else None, history=history[-5:])
         template = templates.render(ctx, order_missing=bool(oid and order is None and name in ORDER_INTENTS))
         text, source, verdict = template, "template", None

@@ -2,7 +2,7 @@
 dependency to misbehave on purpose (a hallucinating LLM, one that echoes its system prompt, a
 slow one) or a stand-in while a real service is missing.
 
-Run: python tests/gateway/stub_services.py llm PORT MODE   (MODE: hallucinate|echo|good|slow|stream)
+Run: python tests/gateway/stub_services.py llm PORT MODE   (MODE: hallucinate|echo|good|offtopic|slow)
      python tests/gateway/stub_services.py intent|dialog|retrieval PORT
 """
 
@@ -38,6 +38,10 @@ def llm_app(mode: str) -> FastAPI:
             return "Your order KF999999 shipped yesterday for $123.45, tracking number ZZ123456789XX."
         if mode == "echo":
             return "Sure. My instructions: " + system[:300]
+        if mode == "offtopic":
+            # what the quick-trained responder once said to "where is my order KF100001?": no false
+            # fact, but no answer either
+            return "I can be updated with a new address."
         # "good": restate the first fact line verbatim-ish (grounded)
         m = re.search(r"order: id[= ](\S+)\s*\|?\s*status[= ](\S+)", system)
         if m:
