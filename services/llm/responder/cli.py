@@ -39,6 +39,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     model, tok = load(folder)
     res: dict[str, Any] = evaluate_model(model, tok, n=args.n, seed=args.seed, show=args.show)
     res["model"] = str(folder)
+    if args.constrained:
+        res["constrained"] = evaluate_model(model, tok, n=args.n, seed=args.seed, constrained=True)
     print(json.dumps(res, ensure_ascii=False) if args.json else json.dumps(res, ensure_ascii=False, indent=2))
     return 0
 
@@ -61,4 +63,5 @@ def register(llm_subparsers: Any) -> None:
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--show", type=int, default=0, help="print the first N replies")
     e.add_argument("--json", action="store_true", help="last stdout line: one JSON object")
+    e.add_argument("--constrained", action="store_true", help="also evaluate with number-copy constrained decoding")
     e.set_defaults(func=_cmd_eval)

@@ -9,8 +9,12 @@ Why these choices:
 - Loss on reply tokens only (the prompt is given, never predicted).
 - Aux-loss-free load balancing as in DeepSeek-V3: after each step every router's
   `e_score_correction_bias` moves towards under-used experts (no gradient, no extra loss).
-- Budget-aware: after a few steps the throughput fixes the total step count once; the learning-rate
-  schedule is then purely step-based, so a run with the same seed and `--steps` is bit-identical.
+- Budget-aware: the step count is planned (and re-planned every 100 steps until the decay phase)
+  from the measured tokens/s; the warmup-stable-decay schedule makes the stable phase independent
+  of the planned length, and a run with the same seed and `--steps` (no budget) is bit-identical.
+  meta.json records every re-plan.
+- Copy drills (reply = one FACTS line verbatim) interleaved early, and reply tokens that copy a
+  fact weighted up: copying is the skill a grounded responder needs and the slowest to learn.
 """
 
 from __future__ import annotations
@@ -132,7 +136,7 @@ class TrainConfig:
         return cfg
 
 
-REPLAN_AT = (10, 30, 60, 100)
+REPLAN_AT = frozenset((10, 30, 60, *range(100, 100_000, 100)))  # only ever before the decay phase
 
 
 def log(msg: str) -> None:
