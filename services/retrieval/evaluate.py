@@ -97,5 +97,5 @@ def evaluate(engine: RetrievalEngine, queries: list[tuple[str, str]], qrels: dic
         "p99_ms": round(float(np.percentile(lat_a, 99)), 3),
         "index_version": engine.snap.label if engine.snap else None,
         "index_size": len(engine.snap.docs) if engine.snap else 0,
-        "embedder": engine.embedder.backend,
+        "embedder": engine.embedder.backend, "query_encoder": engine.embedder.query_encoder,
     }

@@ -193,3 +193,18 @@ def test_approximate_index_keeps_step_and_filters(sqlite_settings, catalog_file:
     _in_step(eng)
     eng.approx_threshold = 1000  # the catalog is now "small": the next sync rebuilds it exact
     assert eng.sync()["index_kind"] == "flat" and eng.snap.index.ntotal == 11
+
+
+def test_int8_query_encoder_is_close_to_fp32(sqlite_settings, catalog_file: Path) -> None:
+    from services.retrieval.embed import get_embedder
+
+    fp = get_embedder(sqlite_settings.models_dir)
+    q8 = get_embedder(sqlite_settings.models_dir, "int8")
+    assert q8.query_encoder == "int8" and fp.query_encoder == "fp32"
+    qs = ["brass desk lamp", "wireless headphones", "沙发"]
+    cos = [float(fp.encode_query(q) @ q8.encode_query(q)) for q in qs]
+    assert min(cos) > 0.85
+    import_file(sqlite_settings.sql_url, catalog_file, show_progress=False)
+    eng = RetrievalEngine(sqlite_settings, verbose=False, query_encoder="int8")
+    eng.sync()
+    assert ids(eng, "brass desk lamp", k=1) == ["L1"]
