@@ -38,6 +38,7 @@ from gateway.schemas import (
     TurnOut,
 )
 from gateway.security import AgentAuth, RateLimiter, bearer, cors_origins, hash_token, new_token, token_matches
+from gateway.shop import CategoryIndex, page_products
 from gateway.store import ConversationStore, public_record
 from gateway.transcripts import Transcripts
 from kefu.contracts import Turn
@@ -71,6 +72,7 @@ class Gateway:
         self.hub = EventHub(self.redis, settings.redis_prefix)
         self.cache = ResponseCache(self.redis, settings.redis_prefix, settings.cache_ttl_s)
         self.orders = OrderStore(settings.sql_url)
+        self.categories = CategoryIndex(self.deps)
         self.orch = Orchestrator(settings, self.deps, self.redis, self.store, self.hub, self.cache, self.orders)
         self.transcripts = Transcripts(self.deps, settings.sql_url)
         self.agents = AgentAuth(settings.sql_url, settings.agent_key)
@@ -457,12 +459,39 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         except DependencyError as exc:
             raise APIError(exc.status, "bad_request", "catalog rejected the request",
                            extra={"detail": exc.body}) from exc
-        if isinstance(data, list):
-            data = {"products": data}
-        elif isinstance(data, dict) and "products" not in data:
-            data = {**data, "products": data.get("items") or data.get("hits") or []}
-        data.setdefault("total", len(data["products"]))
-        return data
+        products, total = page_products(data)
+        out: dict[str, Any] = {"products": products, "total": total if total is not None else len(products),
+                               "limit": limit, "offset": offset}
+        try:
+            cats, partial = await gw.categories.get(None if category else total)
+            out["categories"] = [c["name"] for c in cats]
+            out["category_counts"] = cats
+            if partial:
+                out["categories_partial"] = True
+        except (DependencyDown, DependencyError) as exc:
+            log.warning("category list unavailable: %s", exc)  # the page still answers
+        return out
+
+    @app.get("/v1/shop/products/{product_id}", tags=["shop"], summary="One product (for /p/{id} pages)")
+    async def shop_product(product_id: str, request: Request) -> Any:
+        gw = gw_of(request)
+        if not 0 < len(product_id) <= 64:
+            raise APIError(404, "not_found", "unknown product")
+        try:
+            p = await gw.deps.get_product(product_id)
+        except DependencyDown as exc:
+            raise APIError(503, "unavailable", f"catalog unavailable ({exc.reason})",
+                           headers={"Retry-After": "5"}) from exc
+        except DependencyError as exc:
+            if exc.status == 404:
+                raise APIError(404, "not_found", f"no product with id {product_id!r}") from exc
+            raise APIError(400, "bad_request", "catalog rejected the request", extra={"detail": exc.body}) from exc
+        if isinstance(p, dict) and isinstance(p.get("product"), dict):
+            p = p["product"]
+        if not isinstance(p, dict) or not p.get("id"):
+            raise APIError(404, "not_found", f"no product with id {product_id!r}")
+        return {k: p.get(k) for k in ("id", "title", "description", "price", "currency", "category", "brand",
+                                      "stock", "url", "image_url", "attributes")}
 
     # ================================================================== static
     def static_file(name: str, media_type: str | None = None) -> FileResponse:
@@ -473,6 +502,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:
+        return static_file("shop.html", "text/html; charset=utf-8")
+
+    @app.get("/p/{product_id}", include_in_schema=False)
+    async def product_page(product_id: str) -> FileResponse:
+        """The catalog's product URLs (/p/P00001): shop.js renders the product for that path."""
         return static_file("shop.html", "text/html; charset=utf-8")
 
     @app.get("/widget.js", include_in_schema=False)

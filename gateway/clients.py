@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from prometheus_client import Counter, Histogram
@@ -150,6 +151,10 @@ class Dependencies:
     async def list_products(self, params: dict[str, Any]) -> Any:
         return await self._call("retrieval", "GET", "/v1/products", self.settings.budget_retrieval_s,
                                 params=params)
+
+    async def get_product(self, product_id: str) -> Any:
+        return await self._call("retrieval", "GET", f"/v1/products/{quote(product_id, safe='')}",
+                                self.settings.budget_retrieval_s)
 
     # ------------------------------------------------------------------ dialog
     async def lock(self, cid: str) -> LockResponse:

@@ -7,7 +7,7 @@ import threading
 import time
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kefu.db import Order, Product, session_factory
 
@@ -226,7 +226,7 @@ def test_angry_complaint_hands_off(gateway) -> None:  # noqa: ANN001
             assert r["status"] == "bot"
 
 
-def test_shop_endpoints_and_static(gateway) -> None:  # noqa: ANN001
+def test_shop_endpoints_and_static(gateway, backend) -> None:  # noqa: ANN001
     with gateway.client() as c:
         cfg = c.get("/v1/shop/config").json()
         assert cfg["lang"] in ("en", "zh") and cfg["shop_name"]
@@ -235,6 +235,26 @@ def test_shop_endpoints_and_static(gateway) -> None:  # noqa: ANN001
         for path, ctype in (("/", "text/html"), ("/widget.js", "javascript"), ("/agent", "text/html")):
             r = c.get(path)
             assert r.status_code == 200 and ctype in r.headers["content-type"], path
+        # product pages and the single-product route the shop's /p/<id> view calls
+        first = prods["products"][0]
+        page = c.get(first["url"] or f"/p/{first['id']}")
+        assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+        assert page.text == c.get("/").text
+        one = c.get(f"/v1/shop/products/{first['id']}")
+        assert one.status_code == 200 and one.json()["id"] == first["id"]
+        assert one.json()["title"] == first["title"] and "description" in one.json()
+        missing = c.get("/v1/shop/products/P99999999")
+        assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+        # every category of the whole catalog, with counts that add up to the catalog
+        with session_factory(_db(backend))() as s:
+            want = {cat: n for cat, n in s.execute(
+                select(Product.category, func.count()).group_by(Product.category)) if cat}
+        assert prods["categories"] == sorted(want)
+        assert {x["name"]: x["count"] for x in prods["category_counts"]} == want
+        assert sum(want.values()) == prods["total"]
+        filtered = c.get("/v1/shop/products", params={"limit": 3, "category": prods["categories"][0]}).json()
+        assert filtered["categories"] == prods["categories"]
+        assert all(p["category"] == prods["categories"][0] for p in filtered["products"])
         r = c.get("/static/does-not-exist.css")
         assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
         r = c.get("/static/../app.py")
