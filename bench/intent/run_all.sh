@@ -40,5 +40,5 @@ $KEFU intent eval --model "$DD/models/intent/bitext" --data "$DD/bitext_test_ded
 cat "$DD/bitext-eval.json"
 $PY bench/intent/bench_intent.py --model "$DD/models/intent/bitext" \
   --train "$DATA/bitext_customer_support/intent_train.csv" --test "$DATA/bitext_customer_support/intent_test.csv" \
-  --text-col utterance --label-col intent --dedupe | tail -1 > "$DD/bitext-bench.json"
+  --text-col utterance --label-col intent --dedupe --no-ftz | tail -1 > "$DD/bitext-bench.json"
 echo "results in $DD"
