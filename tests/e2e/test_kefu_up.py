@@ -88,9 +88,9 @@ def test_three_turn_conversation(up_stack) -> None:
         assert row is not None, p
         assert row[0] == p["title"] and abs(row[1] - p["price"]) < 1e-6
         assert row[1] < 100, p
-    assert any("running" in (row[0] + " " + row[2]).lower()
-               for row in (con.execute("SELECT title, category FROM products WHERE id = ?", (p["id"],)).fetchone()
-                           for p in products))
+    kinds = [con.execute("SELECT title || ' ' || category FROM products WHERE id = ?", (p["id"],)).fetchone()[0]
+             for p in products]
+    assert any("running" in k.lower() for k in kinds), kinds
     con.close()
 
     history = client.get(f"/v1/conversations/{cid}/messages", headers=auth).json()["messages"]
