@@ -42,6 +42,7 @@ class IntentService:
         self.model: IntentModel | None = None
         self.error: str | None = None
         self._reload_lock = asyncio.Lock()
+        self._seen_current: Path | None = None  # what `current` pointed at when last looked
 
     def _llm(self) -> LLMReranker | None:
         s = self.settings
@@ -57,7 +58,9 @@ class IntentService:
     async def reload(self, folder: Path | None = None, only_if_changed: bool = False) -> ReloadResponse:
         async with self._reload_lock:
             t0 = time.perf_counter()
-            target = folder or registry.current_dir(self.root)
+            if folder is None:
+                folder = self._seen_current = registry.current_dir(self.root)
+            target = folder
             previous = self.model.version if self.model else None
             if target is None:
                 self.error = f"no intent model under {self.root} (run `kefu build --only intent`)"
@@ -78,12 +81,16 @@ class IntentService:
                                   changed=new.version != previous or new.folder != target, load_ms=round(ms, 1))
 
     async def watch(self) -> None:
-        """Pick up a new `current` (e.g. after `kefu intent train`) without an explicit reload."""
+        """Pick up a new `current` (e.g. after `kefu intent train`) without an explicit reload.
+
+        Only a *change* of the pointer triggers a load, so an explicit reload of another folder
+        (a canary, a rollback) is not undone by the watcher."""
         while True:
             await asyncio.sleep(WATCH_INTERVAL_S)
             target = registry.current_dir(self.root)
-            if target is None or (self.model is not None and self.model.folder.resolve() == target.resolve()):
+            if target is None or target == self._seen_current:
                 continue
+            self._seen_current = target
             with contextlib.suppress(APIError):
                 await self.reload(target, only_if_changed=True)
 

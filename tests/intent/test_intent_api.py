@@ -163,3 +163,34 @@ def test_readyz_503_without_model(tmp_path: Path) -> None:
         assert "no intent model" in r.json()["error"]["message"]
         r = httpx.post(srv.url + "/v1/classify", json={"text": "hi"})
         assert r.status_code == 503 and r.json()["error"]["code"] == "model_not_loaded"
+
+
+def test_watcher_follows_current_pointer(intent_data_dir: Path, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from services.intent import app as app_module
+    from services.intent import registry
+
+    monkeypatch.setattr(app_module, "WATCH_INTERVAL_S", 0.3)
+    src = intent_data_dir / "models"
+    (tmp_path / "models" / "intent").mkdir(parents=True)
+    (tmp_path / "models" / "encoders").symlink_to(src / "encoders")
+    root = tmp_path / "models" / "intent"
+    for name in ("v1", "v2"):
+        shutil.copytree(src / "intent" / name, root / name)
+    registry.set_current(root, root / "v1")
+    with _Server(tmp_path) as srv:
+        def version() -> str | None:
+            r = httpx.get(srv.url + "/readyz")
+            return r.json()["checks"]["model"].get("model_version") if r.status_code == 200 else None
+
+        deadline = time.time() + 60
+        while version() != "v1" and time.time() < deadline:
+            time.sleep(0.1)
+        assert version() == "v1"
+        registry.set_current(root, root / "v2")
+        deadline = time.time() + 30
+        while version() != "v2" and time.time() < deadline:
+            time.sleep(0.2)
+        assert version() == "v2"
