@@ -157,3 +157,14 @@ def test_time_budget_caps_the_step_count(tmp_path: Path) -> None:
     meta = T.train(tmp_path / "budget", cfg)
     assert 1 <= meta["steps"] < 40 and meta["planned_steps"] == 40
     assert T.is_complete(tmp_path / "budget")
+
+
+def test_eval_command_prints_json_metrics(trained: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = argparse.Namespace(model=str(trained), n=2, seed=0, show=0, json=True, constrained=True)
+    assert responder_cli._cmd_eval(args) == 0
+    res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    for key in ("n", "fact_copy_accuracy", "hallucination_rate", "intent_answer_rate", "constrained"):
+        assert key in res
+    assert res["n"] == 2 and res["constrained"]["n"] == 2
+    missing = argparse.Namespace(model=str(trained.parent / "nope"), n=2, seed=0, show=0, json=True, constrained=False)
+    assert responder_cli._cmd_eval(missing) == 2
