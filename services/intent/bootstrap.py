@@ -18,8 +18,9 @@ def build(settings: Settings, *, quick: bool = False, force: bool = False) -> No
         return
     out = root / registry.new_version_name()
     print(f"[intent] training the default model from {intents_path()} into {out}", flush=True)
-    # The bundled set is small (~4k rows): full search costs about a minute; quick trims it.
-    cfg = TrainConfig(seed=0, quick=quick)
+    # The bundled set is small (~4k rows): full search costs about a minute; quick trims the
+    # fastText search and keeps the re-ranking heads fitted on the training split.
+    cfg = TrainConfig(seed=0, quick=quick, refit=not quick)
     meta = train(intents_path(), out, settings.models_dir, "text", "label", cfg)
     registry.set_current(root, out)
     val = meta["metrics"]["validation"]
