@@ -3,6 +3,7 @@ transcripts and the dashboard listing. Domain logic lives in store.py, context.p
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,8 +27,8 @@ from services.dialog.schemas import (
     LockResponse,
     RecordTurnBody,
     RecordTurnResponse,
+    ResolveBody,
     ResolveOut,
-    ResolveRequest,
     StatusRequest,
     TranscriptResponse,
 )
@@ -147,14 +148,28 @@ def create_app(settings: Settings | None = None, *, run_writer: bool = True,
 
     @app.post("/v1/conversations/{cid}/resolve", response_model=ResolveOut, tags=["dialog"],
               summary="Make a follow-up standalone, resolve product references, merge slots")
-    async def resolve(cid: Cid, body: ResolveRequest, store: StoreDep) -> Any:
+    async def resolve(cid: Cid, body: ResolveBody, store: StoreDep) -> Any:
+        """With `lock`, the state is read only after the lock is granted, so a turn resolves
+        against everything the previous holder recorded; any failure after the grant releases it."""
         if len(body.text) > 4000:
             raise APIError(422, "invalid_request", "text is longer than 4000 characters")
-        res, st = await store.resolve(cid, body.text)
+        lease, fence = (await store.lock(cid, body.lock.ttl_ms, body.lock.wait_ms)) if body.lock else (None, None)
+        try:
+            try:
+                res, st = await store.resolve(cid, body.text)
+            except APIError as exc:
+                if exc.status != 404 or not body.create_lang:
+                    raise
+                await store.create(cid, body.create_lang)
+                res, st = await store.resolve(cid, body.text)
+        except BaseException:
+            if lease is not None:
+                await asyncio.shield(store.unlock(cid, lease))
+            raise
         return {"standalone": res.standalone, "rewritten": res.rewritten, "slots": res.slots,
                 "referenced_products": res.referenced_products, "topic_changed": res.topic_changed,
                 "state": st.public(), "kind": res.kind, "ambiguous": res.ambiguous, "topic": res.topic,
-                "context_scores": res.scores, "lang": res.lang}
+                "context_scores": res.scores, "lang": res.lang, "lease_id": lease, "fence": fence}
 
     @app.post("/v1/conversations/{cid}/turns", status_code=201, response_model=RecordTurnResponse,
               tags=["dialog"], summary="Append a turn atomically (rejects a stale fence with 409)",
@@ -162,7 +177,13 @@ def create_app(settings: Settings | None = None, *, run_writer: bool = True,
     async def record(cid: Cid, body: RecordTurnBody, store: StoreDep) -> Any:
         details = [ProductInfo(id=p.id, title=p.title, title_zh=p.title_zh, price=p.price)
                    for p in body.product_details]
-        out = await store.record(cid, body, details)
+        try:
+            out = await store.record(cid, body, details)
+        finally:
+            if body.release_lease:
+                released = await asyncio.shield(store.unlock(cid, body.release_lease))
+        if body.release_lease:
+            out = {**out, "released": released}
         if out.get("duplicate"):
             return JSONResponse(RecordTurnResponse(**out).model_dump(), status_code=200)
         return out

@@ -20,7 +20,7 @@ __all__ = [
     "ConversationStatus", "DialogState", "LockResponse", "RecordTurnRequest", "ResolveRequest",
     "ResolveResponse", "Turn", "CreateConversation", "LockRequest", "StatusRequest", "DialogStateOut",
     "ResolveOut", "RecordTurnBody", "RecordTurnResponse", "ProductBrief", "TranscriptMessage",
-    "TranscriptResponse", "ConversationSummary", "ConversationList",
+    "TranscriptResponse", "ConversationSummary", "ConversationList", "ResolveBody",
 ]
 
 
@@ -47,6 +47,15 @@ class DialogStateOut(DialogState):
     restored: bool = Field(False, description="rebuilt from SQL on this call (Redis had lost it)")
 
 
+class ResolveBody(ResolveRequest):
+    """Optional fusions that save a round trip per turn (one HTTP call instead of two or three)."""
+
+    lock: LockRequest | None = Field(None, description="take the FIFO lock first, then resolve under it; "
+                                                       "the answer carries lease_id and fence")
+    create_lang: str | None = Field(None, max_length=8, description="create the conversation in this "
+                                                                    "language if it does not exist")
+
+
 class ResolveOut(ResolveResponse):
     state: DialogStateOut
     kind: str = Field("none", description="reference|cheaper|pricier|elliptical|order|none")
@@ -54,6 +63,8 @@ class ResolveOut(ResolveResponse):
     topic: str | None = None
     context_scores: list[float] = Field(default_factory=list, description="relevance of each window turn")
     lang: str = "en"
+    lease_id: str | None = Field(None, description="with `lock`: the lease to release")
+    fence: int | None = Field(None, description="with `lock`: the fencing token for /turns")
 
 
 class ProductBrief(BaseModel):
@@ -68,6 +79,9 @@ class RecordTurnBody(RecordTurnRequest):
     a catalog look-up (the service reads the products table otherwise)."""
 
     product_details: list[ProductBrief] = Field(default_factory=list)
+    release_lease: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$",
+                                      description="release this lock lease after recording (even if "
+                                                  "recording fails): saves the separate unlock call")
 
 
 class RecordTurnResponse(BaseModel):
@@ -75,6 +89,7 @@ class RecordTurnResponse(BaseModel):
     first_seq: int | None = None
     duplicate: bool = False
     slots: dict[str, Any] = {}
+    released: bool | None = Field(None, description="with release_lease: whether the lease was released")
 
 
 class TranscriptMessage(BaseModel):
