@@ -61,11 +61,11 @@ PRODUCT_INTENTS = templates.PRODUCT_INTENTS
 ORDER_INTENTS = templates.ORDER_INTENTS | {"return_request"}
 POLICY_INTENTS = {"shipping_info", "return_request", "refund_status", "payment_issue", "coupon",
                   "account_help", "change_address", "change_order", "cancel_order"}
-_WORDS = re.compile(r"\w+", re.UNICODE)
 _PRODUCT_HINT = re.compile(
-    r"\b(show|find|search|looking|buy|need|want|recommend|price|cost|how much|cheap|under|below|size|"
-    r"colou?r|stock|available|similar|another|other|it|one)\b|找|买|推荐|多少钱|价格|便宜|有货|库存|这个|那个|第",
+    r"\b(show|find|search|looking for|buy|recommend|price|cost|how much|cheap|under|below|size|"
+    r"colou?r|stock|available|similar)\b|找|买|推荐|多少钱|价格|便宜|有货|库存",
     re.IGNORECASE)
+REFERENCE_INTENTS = {"price_question", "stock_availability", "product_question"}
 
 
 @dataclass
@@ -106,6 +106,30 @@ def product_view(hit: dict[str, Any]) -> dict[str, Any]:
     if hit.get("scorers"):
         out["scorers"] = hit["scorers"]
     return out
+
+
+@dataclass
+class _Early:
+    """Work started on the raw text before dialog answered (classify, order look-up)."""
+
+    intent_text: str | None = None
+    intent: asyncio.Task | None = None
+    order_id: str | None = None
+    order: asyncio.Task | None = None
+
+    def cancel(self) -> None:
+        for t in (self.intent, self.order):
+            if t is not None and not t.done():
+                t.cancel()
+
+
+@dataclass
+class _Lease:
+    """The dialog lock held for one turn; `released` once a record call freed it."""
+
+    id: str | None = None
+    fence: int | None = None
+    released: bool = False
 
 
 class _LocalLocks:
@@ -209,53 +233,74 @@ class Orchestrator:
                     await self._emit_text(emit, replay.reply)
                 return replay
             degraded: list[str] = []
-            lease = None
+            status, parked = await self._status_and_parked(cid)
+            lease = _Lease()
+            # Classify and look the order up on the shopper's own words while dialog queues the
+            # lock and resolves; only a rewritten follow-up needs a second look.
+            early = _Early()
+            if status != "human":
+                early.intent_text = text
+                early.intent = asyncio.create_task(self._classify(text, []))
+                early.order_id = find_order_id(text)
+                if early.order_id:
+                    early.order = asyncio.create_task(asyncio.to_thread(self.orders.lookup, early.order_id))
+            resolved = await self._lock_resolve(cid, text, degraded, lease)
             try:
-                lease = await self.deps.lock(cid)
-            except (DependencyDown, DependencyError) as exc:
-                log.warning("no dialog lock for %s: %s", cid, exc)
-                degraded.append("dialog")
-            try:
-                if lease is not None:
+                if lease.id is not None and parked:
+                    # turns parked while dialog was down go first, then resolve again to see them
                     with contextlib.suppress(Exception):
                         await self._flush_pending(cid, lease.fence)
-                result = await self._turn(cid, text, degraded, lease.fence if lease else None, emit)
+                        resolved = self._resolved(await self.deps.resolve(cid, text), text)
+                result = await self._turn(cid, text, degraded, lease, emit, resolved, status, early)
                 if client_message_id:
                     with contextlib.suppress(Exception):
                         await self.redis.set(self._cmid_key(cid, client_message_id),
                                              json.dumps(result.public(), default=str), ex=86400)
             finally:
-                if lease is not None:
+                early.cancel()
+                if lease.id is not None and not lease.released:
                     with contextlib.suppress(DependencyDown, DependencyError):
-                        await self.deps.unlock(cid, lease.lease_id)
+                        await self.deps.unlock(cid, lease.id)
         elapsed = time.perf_counter() - t0
         TURNS.labels(result.source).inc()
         TURN_SECONDS.labels(result.source).observe(elapsed)
         for dep in result.degraded:
             DEGRADED.labels(dep).inc()
-        log.info("turn", extra={"fields": {"conversation_id": cid, "intent": result.intent.get("name"),
-                                           "source": result.source, "degraded": result.degraded,
-                                           "ms": round(elapsed * 1000, 1)}})
+        if log.isEnabledFor(logging.INFO):
+            log.info("turn", extra={"fields": {"conversation_id": cid, "intent": result.intent.get("name"),
+                                               "source": result.source, "degraded": result.degraded,
+                                               "ms": round(elapsed * 1000, 1)}})
         return result
 
-    async def _resolve(self, cid: str, text: str, degraded: list[str]) -> tuple[str, dict[str, Any],
-                                                                                list[str], DialogState | None]:
-        if "dialog" in degraded:
-            return text, {}, [], None
+    async def _status_and_parked(self, cid: str) -> tuple[str, bool]:
+        """The conversation's status (the gateway owns takeover/release, so its record wins) and
+        whether turns wait in Redis from a dialog outage — one Redis round trip."""
         try:
-            try:
-                r = await self.deps.resolve(cid, text)
-            except DependencyError as exc:
-                if exc.status != 404:
-                    raise
-                # dialog lost or never saw this conversation (created while it was down)
-                await self.deps.create_conversation(cid, templates.detect_lang(text))
-                r = await self.deps.resolve(cid, text)
-            return r.standalone or text, dict(r.slots), list(r.referenced_products), r.state
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.hget(self.store.key(cid), "status")
+            pipe.exists(self._pending_key(cid))
+            st, parked = await pipe.execute()
+        except Exception:
+            return await self.store.status(cid), False
+        if not st:
+            st = await self.store.status(cid)
+        return str(st), bool(parked)
+
+    @staticmethod
+    def _resolved(r: Any, text: str) -> tuple[str, dict[str, Any], list[str], DialogState | None]:
+        return r.standalone or text, dict(r.slots), list(r.referenced_products), r.state
+
+    async def _lock_resolve(self, cid: str, text: str, degraded: list[str], lease: _Lease
+                            ) -> tuple[str, dict[str, Any], list[str], DialogState | None]:
+        """Lock and resolve in one dialog call; without dialog the turn runs on the text alone."""
+        try:
+            r, lk = await self.deps.lock_resolve(cid, text, templates.detect_lang(text))
         except (DependencyDown, DependencyError) as exc:
-            log.warning("resolve failed for %s: %s", cid, exc)
+            log.warning("no dialog lock/resolve for %s: %s", cid, exc)
             degraded.append("dialog")
             return text, {}, [], None
+        lease.id, lease.fence = lk.lease_id, lk.fence
+        return self._resolved(r, text)
 
     async def _classify(self, text: str, degraded: list[str]) -> dict[str, Any]:
         try:
@@ -273,23 +318,39 @@ class Orchestrator:
     async def _search(self, text: str) -> SearchResponse:
         return await self.deps.search(SearchRequest(query=text[:500], k=5))
 
-    async def _turn(self, cid: str, text: str, degraded: list[str], fence: int | None,
-                    emit: Emit | None) -> TurnResult:
+    async def _fetch_products(self, ids: list[str]) -> list[dict[str, Any]]:
+        """Products the shopper referred to, read by id (an unknown id is skipped)."""
+        async def one(pid: str) -> dict[str, Any] | None:
+            try:
+                return await self.deps.get_product(pid)
+            except DependencyError as exc:
+                if exc.status == 404:
+                    return None
+                raise
+        out = []
+        for p in await asyncio.gather(*(one(pid) for pid in ids)):
+            if isinstance(p, dict) and p.get("id"):
+                out.append({**p, "score": 1.0, "scorers": {"referenced": 1.0}})
+        return out
+
+    async def _turn(self, cid: str, text: str, degraded: list[str], lease: _Lease, emit: Emit | None,
+                    resolved: tuple[str, dict[str, Any], list[str], DialogState | None], status: str,
+                    early: _Early | None = None) -> TurnResult:
         message_id = uuid.uuid4().hex
         t0 = time.perf_counter()
         lang = templates.detect_lang(text, "en")
-        standalone, slots, referenced, state = await self._resolve(cid, text, degraded)
-        status = await self.store.status(cid)  # the gateway owns takeover/release, so its record wins
-        user_event = {"type": "message", "conversation_id": cid, "message_id": message_id, "role": "user",
-                      "text": text, "at": time.time(), "created_at": time.time()}
-        await self.hub.publish(AGENTS, user_event)
+        standalone, slots, referenced, state = resolved
+        fence = lease.fence
+        now = time.time()
+        await self.hub.publish(AGENTS, {"type": "message", "conversation_id": cid, "message_id": message_id,
+                                        "role": "user", "text": text, "at": now, "created_at": now})
 
         if status == "human":
             # An agent owns the conversation: record the message, push it to agents, stay silent.
             req = RecordTurnRequest(message_id=message_id, user_text=text, reply_text="", role="bot",
                                     slots=slots, evidence={"suppressed": "agent_handling", "lang": lang},
                                     fence=fence)
-            await self._record(cid, req, degraded)
+            await self._record(cid, req, degraded, lease=lease)
             await self.store.touch(cid, "user", text)
             return TurnResult(message_id, "", {"name": None, "confidence": None, "stage": None}, slots, [],
                               True, degraded, status, lang, "none", {"suppressed": "agent_handling"})
@@ -297,11 +358,22 @@ class Orchestrator:
         order_id = find_order_id(str(slots.get("order_id") or ""), standalone, text)
         if order_id:
             slots.setdefault("order_id", order_id)
-        want_search = not order_id and (bool(referenced) or len(_WORDS.findall(standalone)) >= 3
-                                        or bool(_PRODUCT_HINT.search(standalone)))
-        search_task = asyncio.create_task(self._search(standalone)) if want_search else None
-        order_task = asyncio.create_task(asyncio.to_thread(self.orders.lookup, order_id)) if order_id else None
-        intent = await self._classify(standalone, degraded)
+        # Search before the intent is known only when the words say "product": a speculative
+        # search that is then dropped still costs retrieval a query embedding.
+        speculate = not order_id and not referenced and bool(_PRODUCT_HINT.search(standalone))
+        search_task = asyncio.create_task(self._search(standalone)) if speculate else None
+        early = early or _Early()
+        if order_id and order_id == early.order_id and early.order is not None:
+            order_task, early.order = early.order, None
+        else:
+            order_task = asyncio.create_task(asyncio.to_thread(self.orders.lookup, order_id)) if order_id else None
+        if early.intent is not None and early.intent_text == standalone:
+            intent_task, early.intent = early.intent, None
+            intent = await intent_task
+            if intent["stage"] == "fallback":
+                degraded.append("intent")
+        else:
+            intent = await self._classify(standalone, degraded)
         name = intent["name"] or "out_of_scope"
         if emit:
             await emit("intent", {k: intent[k] for k in ("name", "confidence", "stage")})
@@ -311,7 +383,19 @@ class Orchestrator:
         # is the slimmer view the widget and evidence get
         facts_products: list[dict[str, Any]] = []
         search_meta: dict[str, Any] = {}
-        if name in PRODUCT_INTENTS:
+        hits: list[dict[str, Any]] = []
+        if name in PRODUCT_INTENTS and referenced and name in REFERENCE_INTENTS:
+            # "how much is the second one?": the products are known by id — read them, no search
+            if search_task is not None:
+                search_task.cancel()
+                search_task = None
+            try:
+                hits = await self._fetch_products(referenced[:3])
+                search_meta = {"referenced": referenced[:3]}
+            except (DependencyDown, DependencyError) as exc:
+                log.warning("retrieval unavailable: %s", exc)
+                degraded.append("retrieval")
+        if name in PRODUCT_INTENTS and not hits and "retrieval" not in degraded:
             if search_task is None:
                 search_task = asyncio.create_task(self._search(standalone))
             try:
@@ -320,8 +404,6 @@ class Orchestrator:
                 hits = [h.model_dump() for h in sr.hits]
                 if referenced:
                     hits.sort(key=lambda p: 0 if p["id"] in referenced else 1)
-                products = [product_view(h) for h in hits]
-                facts_products = hits[:3]
                 search_meta = {"filters": sr.filters.model_dump(exclude_none=True), "query": sr.query,
                                "index_version": sr.index_version}
             except (DependencyDown, DependencyError) as exc:
@@ -329,6 +411,8 @@ class Orchestrator:
                 degraded.append("retrieval")
         elif search_task is not None:
             search_task.cancel()
+        products = [product_view(h) for h in hits]
+        facts_products = hits[:3]
         if emit:
             await emit("products", {"products": products})
 
@@ -386,7 +470,7 @@ class Orchestrator:
                                 intent=name, confidence=intent["confidence"], stage=intent["stage"],
                                 slots=slots, products=[p["id"] for p in products[:5]], evidence=evidence,
                                 latency_ms=latency_ms, fence=fence)
-        await self._record(cid, req, degraded, products)
+        await self._record(cid, req, degraded, products, lease=lease)
         evidence["degraded"] = sorted(set(degraded))
         await self.store.touch(cid, "bot", reply, name)
         await self.hub.publish(AGENTS, {"type": "message", "conversation_id": cid, "message_id": message_id,
@@ -420,14 +504,18 @@ class Orchestrator:
         await self.hub.publish(EventHub.conv_topic(cid), event)
 
     async def _record(self, cid: str, req: RecordTurnRequest, degraded: list[str],
-                      products: list[dict[str, Any]] | None = None) -> None:
+                      products: list[dict[str, Any]] | None = None, lease: _Lease | None = None) -> None:
+        """Record the turn; with a held lease, the same call releases the conversation lock."""
         if "dialog" in degraded:
             await self._park(cid, req)
             return
         details = [{"id": p["id"], "title": p.get("title") or "", "title_zh": p.get("title_zh"),
                     "price": p.get("price")} for p in (products or [])[:5]]
+        release = lease.id if lease is not None and lease.id and not lease.released else None
         try:
-            await self.deps.record(cid, req, details)
+            out = await self.deps.record(cid, req, details, release_lease=release)
+            if release and isinstance(out, dict) and out.get("released") is not None:
+                lease.released = True  # type: ignore[union-attr]
         except DependencyDown as exc:
             log.warning("record failed for %s: %s", cid, exc)
             degraded.append("dialog")
@@ -527,19 +615,20 @@ class Orchestrator:
         message_id = uuid.uuid4().hex
         async with self.locks.hold(cid):
             degraded: list[str] = []
-            lease = None
+            lease = _Lease()
             try:
-                lease = await self.deps.lock(cid)
+                lk = await self.deps.lock(cid)
+                lease.id, lease.fence = lk.lease_id, lk.fence
             except (DependencyDown, DependencyError):
                 degraded.append("dialog")
             try:
                 req = RecordTurnRequest(message_id=message_id, user_text=None, reply_text=text, role="agent",
-                                        evidence={"agent": agent}, fence=lease.fence if lease else None)
-                await self._record(cid, req, degraded)
+                                        evidence={"agent": agent}, fence=lease.fence)
+                await self._record(cid, req, degraded, lease=lease)
             finally:
-                if lease is not None:
+                if lease.id is not None and not lease.released:
                     with contextlib.suppress(DependencyDown, DependencyError):
-                        await self.deps.unlock(cid, lease.lease_id)
+                        await self.deps.unlock(cid, lease.id)
         now = time.time()
         event = {"type": "message", "conversation_id": cid, "message_id": message_id, "role": "agent",
                  "text": text, "agent": agent, "at": now, "created_at": now}

@@ -32,6 +32,9 @@ class ConversationStore:
         self.prefix = prefix
         self.Session: sessionmaker = session_factory(sql_url)
 
+    def key(self, cid: str) -> str:
+        return self._key(cid)
+
     def _key(self, cid: str) -> str:
         return f"{self.prefix}gw:c:{cid}"
 
