@@ -1,9 +1,14 @@
 """Locust load test for the gateway: realistic shopper sessions (greeting, product search,
-follow-up, order status), half of them streaming. Reports req/s, p50/p95/p99 per step and the
-time to first token of streamed turns (custom request type "TTFT").
+follow-up, order status, policy), half of them streaming, with think time between messages
+(a shopper reads the reply and types the next one: KEFU_LOCUST_THINK_S, default 3-9 s), and
+shoppers leaving and new ones arriving (a new conversation now and then). Reports req/s,
+p50/p95/p99 per step and the time to first token of streamed turns (request type "TTFT").
 
-    locust -f locustfile.py --headless -u 50 -r 10 -t 60s --host http://127.0.0.1:8000
-(bench/gateway/run_load.py starts a stack on free ports and runs this for you.)
+    locust -f locustfile.py --headless -u 50 -r 10 -t 60s --host http://127.0.0.1:8000 Shopper
+
+`EchoShopper` is the same-run baseline: the same users and think time against a trivial
+FastAPI endpoint (POST /v1/echo), so figures from a shared machine can be read as ratios.
+(bench/gateway/run_load.py starts a stack plus the baseline on free ports and runs both.)
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import os
 import random
 import time
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between, events, task
 
 ORDER_IDS = [f"KF{100001 + i}" for i in range(200)]
 SEARCHES = ["show me running shoes under 100", "a rain jacket for women", "wireless headphones",
@@ -21,13 +26,30 @@ SEARCHES = ["show me running shoes under 100", "a rain jacket for women", "wirel
 FOLLOW_UPS = ["how much is the first one?", "is it in stock?", "any cheaper?", "第二个多少钱"]
 GREETINGS = ["hi", "hello", "你好", "hey there"]
 POLICY = ["how long does shipping take?", "what is your return policy?", "can I pay with paypal?"]
-WAIT = float(os.environ.get("KEFU_LOCUST_WAIT_S", "0.5"))
+THINK = os.environ.get("KEFU_LOCUST_THINK_S", "3-9")
+THINK_MIN, THINK_MAX = (float(x) for x in (THINK.split("-") if "-" in THINK else (THINK, THINK)))
+NEW_SHOPPER = 0.2  # chance that the next session is a new shopper (new conversation)
+
+# Whole-turn times (JSON: the answer; SSE: until `done`), written as JSON at exit to the file
+# KEFU_LOCUST_TIMES_OUT names, so run_load.py can take exact percentiles over all turns.
+TIMES: list[tuple[str, float, float | None]] = []  # (step, ms, ttft ms)
+
+
+@events.quitting.add_listener
+def _dump_times(environment, **_kw) -> None:  # noqa: ANN001
+    out = os.environ.get("KEFU_LOCUST_TIMES_OUT")
+    if out:
+        with open(out, "w") as fh:
+            json.dump(TIMES, fh)
 
 
 class Shopper(HttpUser):
-    wait_time = between(WAIT * 0.5, WAIT * 1.5)
+    wait_time = between(THINK_MIN, THINK_MAX)
 
     def on_start(self) -> None:
+        self.new_conversation()
+
+    def new_conversation(self) -> None:
         r = self.client.post("/v1/conversations", json={}, name="POST /v1/conversations")
         body = r.json()
         self.cid = body["conversation_id"]
@@ -36,13 +58,15 @@ class Shopper(HttpUser):
 
     def say(self, text: str, step: str) -> None:
         url = f"/v1/conversations/{self.cid}/messages"
+        t0 = time.perf_counter()
         if not self.stream:
             with self.client.post(url, json={"text": text}, headers=self.auth, name=f"turn {step}",
                                   catch_response=True) as r:
                 if r.status_code != 200 or "reply" not in r.json():
                     r.failure(f"bad turn: {r.status_code} {r.text[:200]}")
+                else:
+                    TIMES.append((step, (time.perf_counter() - t0) * 1000, None))
             return
-        t0 = time.perf_counter()
         first = None
         ok = False
         with self.client.post(url, json={"text": text}, name=f"turn {step} (SSE)", stream=True,
@@ -59,21 +83,45 @@ class Shopper(HttpUser):
                         break
             if not ok:
                 r.failure("stream ended without done")
+            else:
+                TIMES.append((step + " (SSE)", (time.perf_counter() - t0) * 1000,
+                              (first - t0) * 1000 if first else None))
         if first is not None:
             self.environment.events.request.fire(
                 request_type="TTFT", name=f"first token {step}", response_time=(first - t0) * 1000,
                 response_length=0, exception=None, context={})
 
+    def session(self, turns: list[tuple[str, str]]) -> None:
+        """Messages of one visit, each after the shopper read the previous reply and typed."""
+        if random.random() < NEW_SHOPPER:
+            self.new_conversation()
+        for i, (text, step) in enumerate(turns):
+            if i:
+                self.wait()
+            self.say(text, step)
+
     @task(3)
     def browse_and_ask(self) -> None:
-        self.say(random.choice(GREETINGS), "greeting")
-        self.say(random.choice(SEARCHES), "search")
-        self.say(random.choice(FOLLOW_UPS), "follow-up")
+        self.session([(random.choice(GREETINGS), "greeting"), (random.choice(SEARCHES), "search"),
+                      (random.choice(FOLLOW_UPS), "follow-up")])
 
     @task(2)
     def order_status(self) -> None:
-        self.say(f"where is my order {random.choice(ORDER_IDS)}?", "order")
+        self.session([(f"where is my order {random.choice(ORDER_IDS)}?", "order")])
 
     @task(1)
     def policy(self) -> None:
-        self.say(random.choice(POLICY), "policy")
+        self.session([(random.choice(POLICY), "policy")])
+
+
+class EchoShopper(HttpUser):
+    """Baseline: same users and think time, one trivial JSON endpoint per message."""
+
+    wait_time = between(THINK_MIN, THINK_MAX)
+
+    @task
+    def echo(self) -> None:
+        t0 = time.perf_counter()
+        r = self.client.post("/v1/echo", json={"text": random.choice(GREETINGS + SEARCHES)}, name="echo")
+        if r.status_code == 200:
+            TIMES.append(("echo", (time.perf_counter() - t0) * 1000, None))

@@ -1,8 +1,12 @@
-"""Gateway load benchmark: starts intent, dialog, retrieval and the gateway on free ports
-(KEFU_LLM_URL=off: template path; KEFU_RATE_LIMITS=off: one client address), runs Locust
-headless against 127.0.0.1 for a bounded time per phase and prints one JSON object.
+"""Gateway load benchmark (`make loadtest`): starts intent, dialog, retrieval and the gateway on
+free 127.0.0.1 ports (KEFU_LLM_URL=off: template path; KEFU_RATE_LIMITS=off: one client
+address) plus a trivial FastAPI app, then per phase (50, then 100 shoppers, 60 s each) runs
+Locust headless against the gateway and, as the same-run baseline, the same shoppers against
+the trivial app. Prints one JSON object: per phase req/s, failures, whole-turn p50/p95/p99
+(JSON answers and SSE streams until `done`), time to first token, CPU milliseconds per turn of
+every service process, and ratios to the baseline.
 
-    .venv/bin/python bench/gateway/run_load.py [--users 50 100] [--seconds 60] [--data-dir DIR]
+    .venv/bin/python bench/gateway/run_load.py [--users 50 100] [--seconds 60] [--baseline-seconds 30]
 """
 
 from __future__ import annotations
@@ -11,77 +15,80 @@ import argparse
 import csv
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
+import psutil
 
-ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import stack as stack_mod  # noqa: E402
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait(url: str, proc: subprocess.Popen, timeout: float = 240) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{url} exited")
-        try:
-            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"{url} not ready")
+ROOT = stack_mod.ROOT
+SERVICES = ("gateway", "intent", "dialog", "retrieval")
 
 
-def turn_histogram(metrics: str) -> dict[str, float]:
-    """p50/p99 of the gateway's own turn latency from its Prometheus histogram (all sources)."""
-    buckets: dict[float, float] = {}
-    for line in metrics.splitlines():
-        if line.startswith("kefu_gateway_turn_seconds_bucket"):
-            le = line.split('le="')[1].split('"')[0]
-            bound = float("inf") if le == "+Inf" else float(le)
-            buckets[bound] = buckets.get(bound, 0.0) + float(line.rsplit(" ", 1)[1])
-    if not buckets:
-        return {}
-    total = buckets[float("inf")]
-    out = {}
-    for q in (0.5, 0.99):
-        for bound in sorted(buckets):
-            if buckets[bound] >= q * total:
-                out[f"p{int(q * 100)}_le_ms"] = bound * 1000
-                break
-    out["turns"] = total
-    return out
+def pct(xs: list[float], q: float) -> float | None:
+    xs = sorted(xs)
+    return round(xs[min(len(xs) - 1, int(q * len(xs)))], 1) if xs else None
 
 
-def run_phase(host: str, users: int, seconds: int, out_dir: Path) -> dict:
-    prefix = out_dir / f"u{users}"
+def cpu_s(pid: int) -> float:
+    total = 0.0
+    try:
+        p = psutil.Process(pid)
+        for q in (p, *p.children(recursive=True)):
+            t = q.cpu_times()
+            total += t.user + t.system
+    except psutil.NoSuchProcess:
+        pass
+    return total
+
+
+def turns_done(url: str) -> float:
+    n = 0.0
+    for line in httpx.get(url + "/metrics", timeout=10).text.splitlines():
+        if line.startswith("kefu_gateway_turns_total{"):
+            n += float(line.rsplit(" ", 1)[1])
+    return n
+
+
+def locust(host: str, user_class: str, users: int, seconds: int, out: Path) -> dict:
+    """Run one headless Locust phase; returns CSV totals plus the exact per-turn times."""
+    times_file = out.with_suffix(".times.json")
     cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "locustfile.py"), "--headless", "-u", str(users),
-           "-r", str(max(1, users // 5)), "-t", f"{seconds}s", "--host", host, "--csv", str(prefix),
-           "--only-summary", "--stop-timeout", "10"]
-    subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=seconds + 120)
-    rows = list(csv.DictReader(open(f"{prefix}_stats.csv")))
-    res: dict = {"users": users, "seconds": seconds, "by_name": {}}
+           "-r", str(max(1, users // 5)), "-t", f"{seconds}s", "--host", host, "--csv", str(out),
+           "--only-summary", "--stop-timeout", "15", user_class]
+    env = {**os.environ, "KEFU_LOCUST_TIMES_OUT": str(times_file)}
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    loc_cpu = 0.0
+    while proc.poll() is None:  # sample Locust's own CPU (it shares the two cores)
+        loc_cpu = max(loc_cpu, cpu_s(proc.pid))
+        time.sleep(0.5)
+    stderr = proc.stderr.read() if proc.stderr else ""
+    rows = list(csv.DictReader(open(f"{out}_stats.csv")))
+    res: dict = {"wall_s": round(time.monotonic() - t0, 1), "locust_cpu_s": round(loc_cpu, 1)}
     for r in rows:
-        entry = {"requests": int(r["Request Count"]), "failures": int(r["Failure Count"]),
-                 "rps": round(float(r["Requests/s"]), 1), "p50_ms": float(r["50%"]), "p95_ms": float(r["95%"]),
-                 "p99_ms": float(r["99%"])}
         if r["Name"] == "Aggregated":
-            res["total"] = entry
-        else:
-            res["by_name"][f"{r['Type']} {r['Name']}"] = entry
+            res["requests"] = int(r["Request Count"])
+            res["failures"] = int(r["Failure Count"])
+            res["rps"] = round(float(r["Requests/s"]), 1)
+    if "requests" not in res:
+        res["error"] = stderr[-1500:]
+    times = json.loads(times_file.read_text()) if times_file.exists() else []
+    all_ms = [t[1] for t in times]
+    by_step: dict[str, list[float]] = {}
+    for step, ms, _ in times:
+        by_step.setdefault(step, []).append(ms)
+    ttft = [t[2] for t in times if t[2] is not None]
+    res.update({"turns": len(all_ms), "p50_ms": pct(all_ms, 0.5), "p95_ms": pct(all_ms, 0.95),
+                "p99_ms": pct(all_ms, 0.99), "max_ms": pct(all_ms, 1.0),
+                "by_step_p50_ms": {k: pct(v, 0.5) for k, v in sorted(by_step.items())}})
+    if ttft:
+        res["ttft_p50_ms"], res["ttft_p99_ms"] = pct(ttft, 0.5), pct(ttft, 0.99)
     return res
 
 
@@ -89,61 +96,42 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--users", type=int, nargs="+", default=[50, 100])
     ap.add_argument("--seconds", type=int, default=60)
-    ap.add_argument("--data-dir", type=Path, default=None, help="a built data dir (copied); else built here")
+    ap.add_argument("--baseline-seconds", type=int, default=30, help="0 skips the baseline phases")
+    ap.add_argument("--think", default=os.environ.get("KEFU_LOCUST_THINK_S", "3-9"),
+                    help="seconds a shopper reads and types between messages, MIN-MAX")
+    ap.add_argument("--data-dir", type=Path, default=None, help="a built data dir (copied); else the test cache's")
     args = ap.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="kefu-load-"))
-    data = work / "data"
-    env = {**os.environ, "KEFU_DATA_DIR": str(data), "REDIS_URL": "redis://127.0.0.1:6379/6",
-           "KEFU_REDIS_PREFIX": f"load-{os.getpid()}:", "KEFU_LLM_URL": "off", "KEFU_RATE_LIMITS": "off",
-           "HF_HUB_OFFLINE": "1", "KEFU_LOG_LEVEL": "WARNING"}
-    env.pop("DATABASE_URL", None)
-    src = args.data_dir or next(iter(sorted((ROOT / ".kefu-test").glob("built-*"))), None)
-    if src and (src / ".complete").exists():
-        shutil.copytree(src, data, ignore=shutil.ignore_patterns("*.log", "logs", "redis*"))
-    else:
-        subprocess.run([sys.executable, "-m", "kefu.cli", "build", "--quick"], env=env, cwd=ROOT, check=True)
-    procs: list[subprocess.Popen] = []
+    os.environ["KEFU_LOCUST_THINK_S"] = args.think
+    st = stack_mod.start(args.data_dir)
     try:
-        ports = {n: free_port() for n in ("intent", "dialog", "retrieval", "gateway")}
-        for n in ("intent", "dialog", "retrieval"):
-            env[f"KEFU_{n.upper()}_URL"] = f"http://127.0.0.1:{ports[n]}"
-        stand_ins = []
-        for n, p in ports.items():
-            log = open(work / f"{n}.log", "ab")  # noqa: SIM115
-            cmd = [sys.executable, "-m", "kefu.cli", "serve", n, "--port", str(p)]
-            if n != "gateway" and not (ROOT / "services" / n / "app.py").exists():
-                stand_ins.append(n)  # that service is not in the tree yet: contract-shaped stand-in
-                cmd = [sys.executable, str(ROOT / "tests/gateway/stub_services.py"), n, str(p)]
-            procs.append(subprocess.Popen(cmd,
-                                          env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                          start_new_session=True))
-        for (n, p), proc in zip(ports.items(), procs, strict=True):
-            try:
-                wait(f"http://127.0.0.1:{p}", proc)
-            except RuntimeError:
-                print((work / f"{n}.log").read_text(errors="replace")[-3000:], file=sys.stderr)
-                raise
-        host = f"http://127.0.0.1:{ports['gateway']}"
-        for q in ("running shoes", "jacket"):  # warm lazy models
-            httpx.post(f"http://127.0.0.1:{ports['retrieval']}/v1/search", json={"query": q}, timeout=60)
+        gw = st.url("gateway")
         phases = []
         for u in args.users:
-            phase = run_phase(host, u, args.seconds, work)
-            phase["gateway_turn_histogram_cumulative"] = turn_histogram(httpx.get(host + "/metrics").text)
+            cpu0 = {n: cpu_s(st.pid(n)) for n in SERVICES}
+            turns0 = turns_done(gw)
+            load0 = os.getloadavg()[0]
+            phase = {"users": u, "seconds": args.seconds, "think_s": args.think,
+                     "gateway": locust(gw, "Shopper", u, args.seconds, st.work / f"gw-u{u}")}
+            turns = turns_done(gw) - turns0
+            phase["server_turns"] = int(turns)
+            if turns:
+                cpu = {n: round((cpu_s(st.pid(n)) - cpu0[n]) / turns * 1000, 2) for n in SERVICES}
+                cpu["all_services"] = round(sum(cpu.values()), 2)
+                phase["cpu_ms_per_turn"] = cpu
+            phase["load_avg_1m"] = [round(load0, 2), round(os.getloadavg()[0], 2)]
+            if args.baseline_seconds:
+                b = locust(st.url("baseline"), "EchoShopper", u, args.baseline_seconds, st.work / f"base-u{u}")
+                phase["baseline_trivial_fastapi"] = b
+                g = phase["gateway"]
+                if b.get("p50_ms") and g.get("p50_ms"):
+                    phase["ratio_vs_baseline"] = {"p50": round(g["p50_ms"] / b["p50_ms"], 1),
+                                                  "p99": round(g["p99_ms"] / b["p99_ms"], 1)}
             phases.append(phase)
-        print(json.dumps({"bench": "gateway_load", "machine": f"{os.cpu_count()} CPU", "date":
-                          time.strftime("%Y-%m-%d"), "llm": "off", "stand_ins": stand_ins,
-                          "phases": phases}, indent=1))
+        print(json.dumps({"bench": "gateway_load", "machine": f"{os.cpu_count()} CPU, shared",
+                          "date": time.strftime("%Y-%m-%d"), "llm": "off (template path)", "host": "127.0.0.1",
+                          "stand_ins": st.stand_ins, "phases": phases}, indent=1))
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-        shutil.rmtree(work, ignore_errors=True)
+        st.stop()
 
 
 if __name__ == "__main__":
