@@ -146,6 +146,41 @@ class Encoder:
         return out
 
 
+class TorchEncoder(Encoder):
+    """Fallback when the ONNX export is impossible (e.g. the `onnx` package is missing): the same
+    network and pooling in plain torch, ~2-3x slower per query."""
+
+    def __init__(self, threads: int | None = None) -> None:  # noqa: D107 (no ONNX session here)
+        import torch
+        from tokenizers import Tokenizer
+        from transformers import AutoModel
+
+        src = _source_dir()
+        self.variant = "torch"
+        self.tokenizer = Tokenizer.from_file(str(src / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(MAX_TOKENS)
+        self._torch = torch
+        self.model = AutoModel.from_pretrained(str(src), attn_implementation="eager").eval()
+        if threads:
+            torch.set_num_threads(threads)
+
+    def _run(self, texts: list[str]) -> np.ndarray:
+        torch = self._torch
+        encs = self.tokenizer.encode_batch(texts)
+        width = max(len(e.ids) for e in encs)
+        ids = torch.zeros((len(texts), width), dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        for i, e in enumerate(encs):
+            ids[i, : len(e.ids)] = torch.tensor(e.ids)
+            mask[i, : len(e.ids)] = 1
+        with torch.inference_mode():
+            h = self.model(input_ids=ids, attention_mask=mask).last_hidden_state
+            m = mask.unsqueeze(-1).to(h.dtype)
+            emb = torch.nn.functional.normalize((h * m).sum(1) / m.sum(1).clamp(min=1e-9), dim=-1)
+        return emb.numpy().astype(np.float32)
+
+
 _cache: dict[tuple[str, str], Encoder] = {}
 _cache_lock = threading.Lock()
 
@@ -161,7 +196,11 @@ def get_encoder(models_dir: Path, variant: str = "int8", log: Callable[[str], No
     with _cache_lock:
         enc = _cache.get(key)
         if enc is None:
-            export_onnx(folder, quantize=True, log=log)
-            enc = Encoder(folder, variant)
+            try:
+                export_onnx(folder, quantize=True, log=log)
+                enc = Encoder(folder, variant)
+            except Exception as exc:  # noqa: BLE001 (any export/runtime failure: degrade, say so)
+                log(f"  ONNX encoder unavailable ({type(exc).__name__}: {exc}); using plain torch")
+                enc = TorchEncoder()
             _cache[key] = enc
     return enc

@@ -227,7 +227,7 @@ def train(data_path: Path, out_dir: Path, models_dir: Path, text_col: str = "tex
                  "text_col": text_col, "label_col": label_col},
         "labels": labels,
         "fasttext_file": ft_file,
-        "encoder": {"name": ENCODER_NAME, "variant": "int8"},
+        "encoder": {"name": ENCODER_NAME, "variant": encoder.variant},
         "params": {"fasttext": best_params.as_dict(), "fasttext_trials": trials, "seed": cfg.seed,
                    "val_frac": cfg.val_frac, "quick": cfg.quick, "rerank_budget": cfg.rerank_budget,
                    "reranker": {"c_emb": 20.0, "c_tfidf": 30.0}, "refit_heads_on_all": cfg.refit,
