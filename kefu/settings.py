@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     conversation_ttl_s: int = Field(1800, validation_alias=_alias("KEFU_CONVERSATION_TTL_S", "conversation_ttl_s"))
     intent_reranker: str = Field("embedding", validation_alias=_alias("KEFU_INTENT_RERANKER", "intent_reranker"))
 
+    # Retrieval: exact FAISS below this many products, IVF-SQ8 above; query encoder fp32|int8.
+    approx_threshold: int = Field(20000, validation_alias=_alias("KEFU_APPROX_THRESHOLD", "approx_threshold"))
+    retrieval_query_encoder: str = Field(
+        "fp32", validation_alias=_alias("KEFU_QUERY_ENCODER", "retrieval_query_encoder"))
+    embed_threads: int = Field(0, validation_alias=_alias("KEFU_EMBED_THREADS", "embed_threads"))
+    retrieval_watch_s: float = Field(2.0, validation_alias=_alias("KEFU_RETRIEVAL_WATCH_S", "retrieval_watch_s"))
+
     http_timeout_s: float = Field(5.0, validation_alias=_alias("KEFU_HTTP_TIMEOUT_S", "http_timeout_s"))
     log_level: str = Field("INFO", validation_alias=_alias("KEFU_LOG_LEVEL", "log_level"))
 

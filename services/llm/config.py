@@ -1,16 +1,16 @@
-"""Generation-service knobs not (yet) in kefu.settings; read from the environment here only.
-
-KEFU_LLM_UPSTREAM is proposed for kefu.settings (see the report); until then it lives here.
-"""
+"""The generation service's part of the one Settings object: the shared fields plus KEFU_LLM_* knobs
+only this service reads (a subclass, like the gateway's, so a process still has one settings object)."""
 
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from kefu.settings import Settings
 
 
-class LLMSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="KEFU_LLM_", extra="ignore")
+class LLMSettings(Settings):
+    model_config = SettingsConfigDict(env_prefix="KEFU_LLM_", extra="ignore", populate_by_name=True)
 
     upstream: str = Field("", description="OpenAI-compatible base URL to proxy to (vLLM, SGLang…)")
     upstream_api_key: str = ""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import threading
 from contextlib import asynccontextmanager
 from typing import Any
@@ -36,7 +35,6 @@ from .engine import RetrievalEngine
 from .schemas import DeleteResult, ProductIn, ProductList, ProductOut, SearchBody, SearchResponse, UpsertResult
 
 log = logging.getLogger("kefu.retrieval")
-WATCH_INTERVAL_S = float(os.environ.get("KEFU_RETRIEVAL_WATCH_S", "2"))
 MAX_UPSERT = 1000
 
 
@@ -71,7 +69,7 @@ def create_app() -> FastAPI:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, state.start)
         while True:
-            await asyncio.sleep(WATCH_INTERVAL_S)
+            await asyncio.sleep(get_settings().retrieval_watch_s)
             try:
                 eng = state.engine
                 snap = eng.snap

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from kefu.settings import get_settings
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -84,7 +86,7 @@ class Embedder:
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.no_padding()
         self._lock = threading.Lock()
-        self.threads = threads or int(os.environ.get("KEFU_EMBED_THREADS", 0)) or min(4, os.cpu_count() or 1)
+        self.threads = threads or get_settings().embed_threads or min(4, os.cpu_count() or 1)
         self.backend = "torch"
         self._sess = None
         self._qsess = None  # int8 query encoder (opt-in); documents always use the full model

@@ -214,11 +214,9 @@ class RetrievalEngine:
         self.dir = settings.index_dir
         self.dir.mkdir(parents=True, exist_ok=True)
         self.verbose = verbose
-        self.approx_threshold = approx_threshold or int(os.environ.get("KEFU_APPROX_THRESHOLD",
-                                                                       V.APPROX_THRESHOLD))
+        self.approx_threshold = approx_threshold or settings.approx_threshold or V.APPROX_THRESHOLD
         # "int8": quantised query encoder (~4x faster, -0.005 nDCG@10 on WANDS-5k); documents stay fp32.
-        self.query_encoder = query_encoder or str(getattr(settings, "retrieval_query_encoder", "")
-                                                  or os.environ.get("KEFU_QUERY_ENCODER", "fp32"))
+        self.query_encoder = query_encoder or settings.retrieval_query_encoder or "fp32"
         self._embedder = None
         self.cache = EmbeddingCache(self.dir / "embcache.sqlite")
         self.lock = RWLock()

@@ -16,7 +16,7 @@ from services.retrieval.catalog import import_file
 async def client(sqlite_settings, catalog_file: Path, monkeypatch):
     monkeypatch.setenv("KEFU_DATA_DIR", str(sqlite_settings.data_dir))
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setattr("services.retrieval.app.WATCH_INTERVAL_S", 0.2)
+    monkeypatch.setenv("KEFU_RETRIEVAL_WATCH_S", "0.2")
     get_settings.cache_clear()
     import_file(sqlite_settings.sql_url, catalog_file, show_progress=False)
     from services.retrieval.app import create_app
