@@ -509,7 +509,7 @@ class Orchestrator:
         if "dialog" in degraded:
             await self._park(cid, req)
             return
-        details = [{"id": p["id"], "title": p.get("title") or "", "title_zh": p.get("title_zh"),
+        details = [{"id": p["id"], "title": p.get("title") or "", "title_zh": p.get("title_zh") or "",
                     "price": p.get("price")} for p in (products or [])[:5]]
         release = lease.id if lease is not None and lease.id and not lease.released else None
         try:

@@ -41,7 +41,8 @@ log = logging.getLogger("kefu.dialog")
 Cid = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="conversation id")]
 
 
-def get_store(request: Request) -> DialogStore:
+async def get_store(request: Request) -> DialogStore:
+    """async: FastAPI runs a plain-def dependency in the thread pool, a thread hop per request."""
     return request.app.state.store
 
 

