@@ -112,7 +112,7 @@ def create_app(settings: Settings | None = None, *, run_writer: bool = True,
               summary="Create a conversation (200 with the existing state if the id exists)")
     async def create(store: StoreDep, body: CreateConversation | None = None) -> Any:
         body = body or CreateConversation()
-        st, created = await store.create(body.conversation_id, body.lang)
+        st, created = await store.create(body.conversation_id, body.lang, fresh=body.fresh)
         if not created:
             return JSONResponse(DialogStateOut(**st.public()).model_dump(), status_code=200)
         return st.public()

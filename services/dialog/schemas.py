@@ -27,6 +27,8 @@ __all__ = [
 class CreateConversation(BaseModel):
     conversation_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
     lang: str = Field("en", max_length=8)
+    fresh: bool = Field(False, description="the caller just generated this id (no SQL history to look "
+                                           "for): skip the rebuild look-up")
 
 
 class LockRequest(BaseModel):

@@ -203,9 +203,11 @@ class DialogStore:
         return out
 
     # ------------------------------------------------------------------ create / status
-    async def create(self, cid: str | None, lang: str = "en") -> tuple[State, bool]:
+    async def create(self, cid: str | None, lang: str = "en", *, fresh: bool = False) -> tuple[State, bool]:
+        """`fresh`: the id was just generated, so there is no SQL history to rebuild from (the
+        Lua create still never overwrites a conversation Redis holds)."""
         cid = check_cid(cid) if cid else uuid.uuid4().hex
-        existing = await self.load(cid)
+        existing = None if fresh else await self.load(cid)
         if existing is not None:
             return existing, False
         now = time.time()

@@ -35,7 +35,7 @@ def parse_entry(entry_id: str, fields: dict[str, str]) -> Event:
 class TranscriptWriter:
     def __init__(self, store: DialogStore, db: TranscriptDB, *, consumer: str | None = None,
                  batch: int = 200, block_ms: int = 1000, claim_idle_ms: int = 15000,
-                 linger_ms: int = 200) -> None:
+                 linger_ms: int = 500) -> None:
         self.store = store
         self.db = db
         self.r = store.r

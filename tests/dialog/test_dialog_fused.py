@@ -59,3 +59,15 @@ async def test_fused_resolve_creates_and_releases_on_failure(server: Server) -> 
         # without the new fields the calls behave as before
         r = await client.post("/v1/conversations/fused-2/resolve", json={"text": "hi"})
         assert r.status_code == 200 and r.json()["lease_id"] is None
+
+
+async def test_fresh_create_never_overwrites(server: Server) -> None:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+        r = await client.post("/v1/conversations", json={"conversation_id": "fresh-1", "lang": "zh", "fresh": True})
+        assert r.status_code == 201 and r.json()["lang"] == "zh"
+        r = await client.post("/v1/conversations/fresh-1/turns", json={
+            "message_id": "m1", "user_text": "你好", "reply_text": "您好"})
+        assert r.status_code == 201
+        # a (wrong) second fresh create of a live id keeps its state
+        r = await client.post("/v1/conversations", json={"conversation_id": "fresh-1", "lang": "en", "fresh": True})
+        assert r.status_code == 200 and r.json()["lang"] == "zh" and len(r.json()["turns"]) == 1
