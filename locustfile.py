@@ -21,8 +21,15 @@ import time
 from locust import HttpUser, between, events, task
 
 ORDER_IDS = [f"KF{100001 + i}" for i in range(200)]
-SEARCHES = ["show me running shoes under 100", "a rain jacket for women", "wireless headphones",
-            "office chair under 300", "我想买跑步鞋", "cheap frying pan", "gift for my husband"]
+# Queries vary like real traffic (category x budget x wording, English and Chinese), so no
+# cache anywhere sees the same few strings over and over.
+_THINGS = ["running shoes", "rain jacket", "wireless headphones", "office chair", "frying pan", "backpack",
+           "duvet", "desk lamp", "standing desk", "sofa", "jeans", "summer dress", "smartwatch", "laptop",
+           "sneakers", "boots", "moisturizer", "t-shirt", "toy for a 5 year old", "phone"]
+_ZH = ["跑步鞋", "冲锋衣", "无线耳机", "办公椅", "炒锅", "双肩包", "台灯", "沙发", "牛仔裤", "智能手表"]
+SEARCHES = ([f"show me {t}" for t in _THINGS] + [f"{t} under {b}" for t in _THINGS for b in (50, 100, 300)]
+            + [f"cheap {t} for women" for t in _THINGS[:10]] + [f"我想买{t}" for t in _ZH]
+            + [f"{t}有没有便宜点的" for t in _ZH] + ["gift for my husband", "something for the kitchen"])
 FOLLOW_UPS = ["how much is the first one?", "is it in stock?", "any cheaper?", "第二个多少钱"]
 GREETINGS = ["hi", "hello", "你好", "hey there"]
 POLICY = ["how long does shipping take?", "what is your return policy?", "can I pay with paypal?"]

@@ -223,7 +223,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         token = new_token()
         await gw.store.create(cid, hash_token(token), lang)
         with contextlib.suppress(DependencyDown, DependencyError):
-            await gw.deps.create_conversation(cid, lang)  # else created on the first turn
+            await gw.deps.create_conversation(cid, lang, fresh=True)  # else created on the first turn
         await gw.hub.publish(AGENTS, {"type": "conversation", "conversation_id": cid, "status": "bot",
                                       "lang": lang, "at": time.time()})
         return JSONResponse({"conversation_id": cid, "token": token, "status": "bot"}, status_code=201)
@@ -271,7 +271,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         task.add_done_callback(app.state.background.discard)
         while True:
             event, data = await queue.get()
-            yield sse(event, data)
+            chunk = [sse(event, data)]
+            # everything already queued goes out in one write (a template's tokens arrive at once)
+            while event not in ("done", "error") and not queue.empty():
+                event, data = queue.get_nowait()
+                chunk.append(sse(event, data))
+            yield b"".join(chunk)
             if event in ("done", "error"):
                 return
 

@@ -176,9 +176,13 @@ class Dependencies:
         await self._call("dialog", "DELETE", f"/v1/conversations/{cid}/lock/{lease_id}",
                          self.settings.budget_record_s)
 
-    async def create_conversation(self, cid: str, lang: str) -> Any:
+    async def create_conversation(self, cid: str, lang: str, *, fresh: bool = False) -> Any:
+        """fresh: the gateway just generated the id, so dialog need not look for its history."""
+        body: dict[str, Any] = {"conversation_id": cid, "lang": lang}
+        if fresh:
+            body["fresh"] = True
         return await self._call("dialog", "POST", "/v1/conversations", self.settings.budget_record_s,
-                                json_body={"conversation_id": cid, "lang": lang})
+                                json_body=body)
 
     async def lock_resolve(self, cid: str, text: str, lang: str) -> tuple[ResolveResponse, LockResponse]:
         """One call for the turn's start: queue for the conversation lock, then resolve under it

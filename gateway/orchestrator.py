@@ -66,6 +66,8 @@ _PRODUCT_HINT = re.compile(
     r"colou?r|stock|available|similar)\b|找|买|推荐|多少钱|价格|便宜|有货|库存",
     re.IGNORECASE)
 REFERENCE_INTENTS = {"price_question", "stock_availability", "product_question"}
+_REFERENCE = re.compile(r"\b(it|its|one|ones|first|second|third|last|this|that|these|those|them|cheaper)\b"
+                        r"|第|这|那|它|便宜点", re.IGNORECASE)
 
 
 @dataclass
@@ -110,17 +112,22 @@ def product_view(hit: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass
 class _Early:
-    """Work started on the raw text before dialog answered (classify, order look-up)."""
+    """Work started on the raw text before dialog answered (classify, order look-up, search)."""
 
     intent_text: str | None = None
     intent: asyncio.Task | None = None
     order_id: str | None = None
     order: asyncio.Task | None = None
+    search: asyncio.Task | None = None
 
     def cancel(self) -> None:
-        for t in (self.intent, self.order):
-            if t is not None and not t.done():
+        for t in (self.intent, self.order, self.search):
+            if t is None:
+                continue
+            if not t.done():
                 t.cancel()
+            elif not t.cancelled():
+                t.exception()  # unused result: mark a failure as seen, never "never retrieved"
 
 
 @dataclass
@@ -244,6 +251,9 @@ class Orchestrator:
                 early.order_id = find_order_id(text)
                 if early.order_id:
                     early.order = asyncio.create_task(asyncio.to_thread(self.orders.lookup, early.order_id))
+                elif _PRODUCT_HINT.search(text) and not _REFERENCE.search(text):
+                    # a follow-up ("is it in stock?") usually resolves to products by id: no search
+                    early.search = asyncio.create_task(self._search(text))
             resolved = await self._lock_resolve(cid, text, degraded, lease)
             try:
                 if lease.id is not None and parked:
@@ -361,8 +371,11 @@ class Orchestrator:
         # Search before the intent is known only when the words say "product": a speculative
         # search that is then dropped still costs retrieval a query embedding.
         speculate = not order_id and not referenced and bool(_PRODUCT_HINT.search(standalone))
-        search_task = asyncio.create_task(self._search(standalone)) if speculate else None
         early = early or _Early()
+        if speculate and early.search is not None and early.intent_text == standalone:
+            search_task, early.search = early.search, None  # started on the raw text: same query
+        else:
+            search_task = asyncio.create_task(self._search(standalone)) if speculate else None
         if order_id and order_id == early.order_id and early.order is not None:
             order_task, early.order = early.order, None
         else:

@@ -30,7 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import stack as stack_mod  # noqa: E402
 
 SEARCHES = ["show me running shoes under 100", "a rain jacket for women", "wireless headphones",
-            "office chair under 300", "我想买跑步鞋", "cheap frying pan"]
+            "office chair under 300", "我想买跑步鞋", "cheap frying pan", "desk lamp under 50", "双肩包",
+            "a sofa for a small flat", "smartwatch for running", "summer dress under 100"]
 FOLLOW_UPS = ["how much is the first one?", "is it in stock?", "第二个多少钱"]
 POLICY = ["how long does shipping take?", "what is your return policy?", "can I pay with paypal?"]
 
