@@ -35,6 +35,10 @@ class EventHub:
     def conv_topic(cid: str) -> str:
         return f"conv:{cid}"
 
+    def encode(self, topic: str, event: dict[str, Any]) -> tuple[str, str]:
+        """(channel, message) for publishing inside a caller's pipeline."""
+        return self.channel(topic), json.dumps(event, ensure_ascii=False, default=str)
+
     async def publish(self, topic: str, event: dict[str, Any]) -> None:
         try:
             await self.redis.publish(self.channel(topic), json.dumps(event, ensure_ascii=False, default=str))

@@ -352,8 +352,8 @@ class Orchestrator:
         standalone, slots, referenced, state = resolved
         fence = lease.fence
         now = time.time()
-        await self.hub.publish(AGENTS, {"type": "message", "conversation_id": cid, "message_id": message_id,
-                                        "role": "user", "text": text, "at": now, "created_at": now})
+        user_event = {"type": "message", "conversation_id": cid, "message_id": message_id, "role": "user",
+                      "text": text, "at": now, "created_at": now}
 
         if status == "human":
             # An agent owns the conversation: record the message, push it to agents, stay silent.
@@ -361,7 +361,7 @@ class Orchestrator:
                                     slots=slots, evidence={"suppressed": "agent_handling", "lang": lang},
                                     fence=fence)
             await self._record(cid, req, degraded, lease=lease)
-            await self.store.touch(cid, "user", text)
+            await self._after_turn(cid, [user_event], ("user", text, None))
             return TurnResult(message_id, "", {"name": None, "confidence": None, "stage": None}, slots, [],
                               True, degraded, status, lang, "none", {"suppressed": "agent_handling"})
 
@@ -485,13 +485,26 @@ class Orchestrator:
                                 latency_ms=latency_ms, fence=fence)
         await self._record(cid, req, degraded, products, lease=lease)
         evidence["degraded"] = sorted(set(degraded))
-        await self.store.touch(cid, "bot", reply, name)
-        await self.hub.publish(AGENTS, {"type": "message", "conversation_id": cid, "message_id": message_id,
-                                        "role": "bot", "text": reply, "at": time.time(), "created_at": time.time(),
-                                        "evidence": evidence})
+        now = time.time()
+        await self._after_turn(cid, [user_event, {
+            "type": "message", "conversation_id": cid, "message_id": message_id, "role": "bot", "text": reply,
+            "at": now, "created_at": now, "evidence": evidence}], ("bot", reply, name))
         intent_public = {"name": name, "confidence": intent["confidence"], "stage": intent["stage"]}
         return TurnResult(message_id, reply, intent_public, slots, products, handoff,
                           sorted(set(degraded)), status, lang, source, evidence)
+
+    async def _after_turn(self, cid: str, events: list[dict[str, Any]],
+                          touch: tuple[str, str, str | None]) -> None:
+        """The turn's live events for the dashboards and the registry's last activity: one Redis
+        round trip (a lost live event never fails a turn; the transcript keeps it)."""
+        try:
+            pipe = self.redis.pipeline(transaction=False)
+            for ev in events:
+                pipe.publish(*self.hub.encode(AGENTS, ev))
+            self.store.queue_cache(pipe, cid, self.store.touch_fields(*touch))
+            await pipe.execute()
+        except Exception as exc:
+            log.warning("live events/registry update failed for %s: %s", cid, exc)
 
     def _handoff_reason(self, intent: str, text: str, state: DialogState | None) -> str | None:
         if intent == "human_agent":

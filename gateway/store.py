@@ -82,10 +82,21 @@ class ConversationStore:
 
     async def _cache(self, cid: str, fields: dict[str, Any]) -> None:
         pipe = self.redis.pipeline(transaction=False)
+        self.queue_cache(pipe, cid, fields)
+        await pipe.execute()
+
+    def queue_cache(self, pipe: Any, cid: str, fields: dict[str, Any]) -> None:
         pipe.hset(self._key(cid), mapping={k: str(v) for k, v in fields.items()})
         pipe.expire(self._key(cid), REDIS_TTL_S)
         pipe.zadd(self._index, {cid: float(fields.get("updated") or time.time())})
-        await pipe.execute()
+
+    @staticmethod
+    def touch_fields(role: str, text: str, intent: str | None = None) -> dict[str, Any]:
+        now = time.time()
+        fields: dict[str, Any] = {"updated": now, "last_role": role, "last_text": text[:200], "last_at": now}
+        if intent:
+            fields["last_intent"] = intent
+        return fields
 
     async def get(self, cid: str) -> dict[str, Any] | None:
         """Registry record (th, status, lang, ...) or None for an unknown conversation."""
@@ -123,13 +134,8 @@ class ConversationStore:
         await asyncio.to_thread(self._sql_set_status, cid, status)
 
     async def touch(self, cid: str, role: str, text: str, intent: str | None = None) -> None:
-        now = time.time()
-        fields: dict[str, Any] = {"updated": now, "last_role": role, "last_text": text[:200],
-                                  "last_at": now}
-        if intent:
-            fields["last_intent"] = intent
         try:
-            await self._cache(cid, fields)
+            await self._cache(cid, self.touch_fields(role, text, intent))
         except Exception:
             pass
 
