@@ -66,6 +66,7 @@ _PRODUCT_HINT = re.compile(
     r"colou?r|stock|available|similar)\b|找|买|推荐|多少钱|价格|便宜|有货|库存",
     re.IGNORECASE)
 REFERENCE_INTENTS = {"price_question", "stock_availability", "product_question"}
+EARLY_INTENT_CONFIDENCE = 0.7  # raw-text intent kept for a rewritten follow-up at or above this
 _REFERENCE = re.compile(r"\b(it|its|one|ones|first|second|third|last|this|that|these|those|them|cheaper)\b"
                         r"|第|这|那|它|便宜点", re.IGNORECASE)
 
@@ -380,12 +381,19 @@ class Orchestrator:
             order_task, early.order = early.order, None
         else:
             order_task = asyncio.create_task(asyncio.to_thread(self.orders.lookup, order_id)) if order_id else None
-        if early.intent is not None and early.intent_text == standalone:
-            intent_task, early.intent = early.intent, None
-            intent = await intent_task
-            if intent["stage"] == "fallback":
-                degraded.append("intent")
-        else:
+        intent = None
+        if early.intent is not None:
+            # The shopper's own words are what the intent model was trained on ("is it in stock?"
+            # is in its data); the rewrite only needs a second opinion when those were unclear.
+            first = await early.intent
+            early.intent = None
+            if early.intent_text == standalone or (
+                    first["stage"] != "fallback" and first["name"] not in (None, "out_of_scope")
+                    and float(first["confidence"] or 0) >= EARLY_INTENT_CONFIDENCE):
+                intent = first
+                if intent["stage"] == "fallback":
+                    degraded.append("intent")
+        if intent is None:
             intent = await self._classify(standalone, degraded)
         name = intent["name"] or "out_of_scope"
         if emit:

@@ -63,8 +63,18 @@ def test_three_turn_conversation_real_order_and_products(gateway, backend) -> No
                 assert "score" in p
         assert r3["products"][0]["title"] in r3["reply"]["text"]
 
+        # a follow-up about a shown product: read by id from the catalog, priced from it
+        second = r3["products"][1]
+        r4 = c.post(f"/v1/conversations/{cid}/messages", json={"text": "how much is the second one?"},
+                    headers=auth).json()
+        assert r4["intent"]["name"] in ("price_question", "product_question"), r4["intent"]
+        assert r4["products"][0]["id"] == second["id"]
+        assert f"{second['price']:.2f}" in r4["reply"]["text"]
+        ev = c.get(f"/v1/agent/conversations/{cid}", headers=gateway.agent_headers).json()
+        assert ev["messages"][-1]["evidence"]["products"][0]["id"] == second["id"]
+
         tr = c.get(f"/v1/conversations/{cid}/messages", headers=auth).json()["messages"]
-        assert [m["role"] for m in tr] == ["user", "bot"] * 3
+        assert [m["role"] for m in tr] == ["user", "bot"] * 4
         assert tr[0]["text"] == "hi" and tr[3]["text"] == r2["reply"]["text"]
 
 
