@@ -18,6 +18,10 @@ the FACTS and in the reply — that is what lets a tiny model copy it):
     earlier reply: ...
 
 Chinese contexts show a product's `attributes.title_zh` (when present) as its title.
+
+`services/llm/responder/delex.py` parses this block back into fields (`order.tracking`,
+`product1.price`, `policy.1`...) to fill the default responder's placeholders: keep the
+`label: value` lines and the ` | ` separators when changing the format.
 """
 
 from __future__ import annotations

@@ -4,6 +4,11 @@ Chat template: the tokenizer's own `chat_template` when it has one (SmolLM2, kef
 otherwise kefu's documented fallback::
 
     <|system|>\n{system}\n<|user|>\n{user}\n<|assistant|>\n{assistant}\n ... <|assistant|>\n
+
+Post-processing: a model folder whose meta.json says `"kefu_delexicalised": true` (the default
+kefu-responder) writes placeholders such as `[order.tracking]`; its replies are relexicalised from
+the prompt's FACTS block (`services/llm/responder/delex.py`) — whole text when not streaming,
+clause by clause when streaming. Every other model's text passes through untouched.
 """
 
 from __future__ import annotations
@@ -32,6 +37,13 @@ from services.llm.protocol import (
     completion_chunk,
     new_id,
 )
+from services.llm.responder.delex import (
+    StreamRelexer,
+    facts_of_messages,
+    is_delexicalised,
+    parse_facts,
+    relexicalise,
+)
 from services.llm.sampling import SamplingParams
 
 FALLBACK_TEMPLATE_DOC = "<|system|>/<|user|>/<|assistant|> blocks, one per message, then '<|assistant|>\\n'"
@@ -55,6 +67,7 @@ class OpenAIServing:
         self.model_name = model_name
         self.aliases = {model_name, *aliases}
         self.tokenizer = engine.tokenizer
+        self.delexicalised = is_delexicalised(getattr(engine.loaded, "path", None))
 
     # ------------------------------------------------------------------ helpers
     def models(self) -> ModelList:
@@ -129,9 +142,12 @@ class OpenAIServing:
         explicit = (req.max_completion_tokens or req.max_tokens) is not None
         handle = self._submit(prompt, self._params(req, 256), explicit)
         rid, created, model = new_id("chatcmpl"), int(time.time()), self.model_name
+        facts = facts_of_messages(messages) if self.delexicalised else None
         if not req.stream:
             text, ev = await self._drain(handle)
             self._raise_for(ev)
+            if facts is not None:
+                text, _ = relexicalise(text, facts)
             body = ChatCompletionResponse(
                 id=rid, created=created, model=model,
                 choices=[ChatChoice(message=ChatChoiceMessage(content=text), finish_reason=self._finish(ev))],
@@ -140,10 +156,14 @@ class OpenAIServing:
             return JSONResponse(body.model_dump())
 
         async def events() -> AsyncIterator[bytes]:
+            relex = StreamRelexer(facts) if facts is not None else None
             yield sse(chat_chunk(rid, model, created, {"role": "assistant", "content": ""}, None))
             async for ev in handle.stream():
-                if ev.text:
-                    yield sse(chat_chunk(rid, model, created, {"content": ev.text}, None))
+                text = relex.feed(ev.text) if relex and ev.text else ev.text
+                if ev.finished and relex:
+                    text += relex.finish()
+                if text:
+                    yield sse(chat_chunk(rid, model, created, {"content": text}, None))
                 if ev.finished:
                     if ev.finish_reason in {"timeout", "error"}:
                         yield sse({"error": {"code": ev.finish_reason, "message": ev.error or ev.finish_reason}})
@@ -161,9 +181,12 @@ class OpenAIServing:
             raise APIError(400, "invalid_request", "prompt must not be empty")
         handle = self._submit(prompt, self._params(req, 16), req.max_tokens is not None)
         rid, created, model = new_id("cmpl"), int(time.time()), self.model_name
+        facts = parse_facts(prompt) if self.delexicalised else None
         if not req.stream:
             text, ev = await self._drain(handle)
             self._raise_for(ev)
+            if facts is not None:
+                text, _ = relexicalise(text, facts)
             body = CompletionResponse(
                 id=rid, created=created, model=model,
                 choices=[CompletionChoice(text=text, finish_reason=self._finish(ev))],
@@ -172,9 +195,13 @@ class OpenAIServing:
             return JSONResponse(body.model_dump())
 
         async def events() -> AsyncIterator[bytes]:
+            relex = StreamRelexer(facts) if facts is not None else None
             async for ev in handle.stream():
-                if ev.text:
-                    yield sse(completion_chunk(rid, model, created, ev.text, None))
+                text = relex.feed(ev.text) if relex and ev.text else ev.text
+                if ev.finished and relex:
+                    text += relex.finish()
+                if text:
+                    yield sse(completion_chunk(rid, model, created, text, None))
                 if ev.finished:
                     if ev.finish_reason in {"timeout", "error"}:
                         yield sse({"error": {"code": ev.finish_reason, "message": ev.error or ev.finish_reason}})

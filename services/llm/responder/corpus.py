@@ -25,6 +25,7 @@ from typing import Any
 
 from kefu.contracts import ReplyContext, Turn
 from kefu.prompting import DESC_CHARS, POLICY_CHARS, build_messages, clip_sentences, product_title
+from services.llm.responder.delex import delexicalise, parse_facts
 
 INTENTS = (
     "greeting",
@@ -294,6 +295,7 @@ class Sample:
     reply: str
     required: list[str] = field(default_factory=list)  # facts the reply must contain
     markers: list[str] = field(default_factory=list)  # any one must appear (fact-free intents)
+    delex: str = ""  # the reply with each copied fact replaced by its placeholder (see delex.py)
 
 
 @lru_cache(maxsize=1)
@@ -1453,8 +1455,16 @@ def make_sample(seed: int, split: str, index: int, intent: str | None = None, la
         history=history,
         note=f.get("note"),
     )
+    messages = build_messages(ctx)
     return Sample(
-        intent=intent, lang=lang, ctx=ctx, messages=build_messages(ctx), reply=reply, required=required, markers=markers
+        intent=intent,
+        lang=lang,
+        ctx=ctx,
+        messages=messages,
+        reply=reply,
+        required=required,
+        markers=markers,
+        delex=delexicalise(reply, parse_facts(messages[0]["content"])),
     )
 
 

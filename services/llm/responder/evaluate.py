@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from services.llm.responder.corpus import BRANDS_HELDOUT, BRANDS_TRAIN, Sample, generate, real_brands
+from services.llm.responder.delex import PLACEHOLDERS, parse_facts, relexicalise
 
 _FACT_PATTERNS = (
     ("order_id", re.compile(r"KF\d+")),
@@ -116,18 +117,36 @@ def generate_reply(
     return tok.decode(new, skip_special_tokens=True).strip(), ended
 
 
+def is_delex_tokenizer(tok: Any) -> bool:
+    return PLACEHOLDERS[0] in tok.get_vocab()
+
+
 def evaluate_model(
-    model: Any, tok: Any, n: int = 200, seed: int = 0, show: int = 0, constrained: bool = False
+    model: Any,
+    tok: Any,
+    n: int = 200,
+    seed: int = 0,
+    show: int = 0,
+    constrained: bool = False,
+    delexicalised: bool | None = None,
 ) -> dict[str, Any]:
-    """Metrics over n held-out samples; `constrained` decodes numbers with NumberCopyConstraint."""
+    """Metrics over n held-out samples; `constrained` decodes numbers with NumberCopyConstraint.
+
+    A delexicalised model (placeholder tokens in its vocabulary, unless told) is scored on its
+    RELEXICALISED replies — what the generation service returns — with the same checks."""
+    if delexicalised is None:
+        delexicalised = is_delex_tokenizer(tok)
     samples = generate(n, seed=seed, split="heldout", uniform=True)
     model.eval()
     rows = []
     t0 = time.perf_counter()
     for i, s in enumerate(samples):
         reply, ended = generate_reply(model, tok, s.messages, constrained=constrained)
+        raw, missing = reply, []
+        if delexicalised:
+            reply, missing = relexicalise(raw, parse_facts(s.messages[0]["content"]))
         r = score_reply(s, reply)
-        r.update(intent=s.intent, lang=s.lang, ended=ended, reply=reply)
+        r.update(intent=s.intent, lang=s.lang, ended=ended, reply=reply, raw=raw, missing=missing)
         rows.append(r)
         if i < show:
             print(
@@ -136,6 +155,7 @@ def evaluate_model(
                         "intent": s.intent,
                         "lang": s.lang,
                         "reply": reply,
+                        "raw": raw,
                         "reference": s.reply,
                         "unsupported": r["unsupported"],
                         "answered": r["answered"],
@@ -163,6 +183,8 @@ def evaluate_model(
         "intent_answer_rate": rate(rows, "answered"),
         "exact_match_rate": rate(rows, "exact"),
         "eos_rate": rate(rows, "ended"),
+        "delexicalised": delexicalised,
+        "missing_placeholder_rate": rate(rows, "missing"),
         "replies_with_facts": len(with_facts),
         "facts_checked": n_facts,
         "ms_per_reply": round(dt / len(rows) * 1000, 1),

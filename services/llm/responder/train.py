@@ -13,8 +13,12 @@ Why these choices:
   from the measured tokens/s; the warmup-stable-decay schedule makes the stable phase independent
   of the planned length, and a run with the same seed and `--steps` (no budget) is bit-identical.
   meta.json records every re-plan.
-- Copy drills (reply = one FACTS line verbatim) interleaved early, and reply tokens that copy a
-  fact weighted up: copying is the skill a grounded responder needs and the slowest to learn.
+- Delexicalised replies (default, `delex.py`): the reply names each fact by a placeholder token
+  (`[order.tracking]`) that the server fills from the prompt's FACTS, so the model learns which
+  fact to state and how to phrase it, never to copy 16 digits (the skill it could not learn in
+  minutes: 4 % fact-copy accuracy before). Placeholder tokens carry the fact loss weight.
+- Copy drills (reply = one FACTS line verbatim, `drill_fraction`) only help a model that must copy;
+  they are off by default since the replies are delexicalised.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from typing import Any
 
 from services.llm.responder import MODEL_NAME
 from services.llm.responder.corpus import INTENTS, Sample, corpus_hash, generate, make_drill
+from services.llm.responder.delex import META_FLAG, PLACEHOLDER_RE, PLACEHOLDERS
 
 SPECIAL = {"pad": "<|pad|>", "system": "<|system|>", "user": "<|user|>", "assistant": "<|assistant|>", "eos": "<|end|>"}
 CHAT_TEMPLATE = (
@@ -78,8 +83,9 @@ class TrainConfig:
     tokenizer_samples: int = 4000
     eval_samples: int = 0  # held-out eval at the end of training (evaluate.py does it separately)
     bias_update: float = 5e-3
-    fact_weight: float = 3.0  # loss weight of reply tokens that copy a fact from the context
-    drill_fraction: float = 0.4  # share of the run (from the start) that interleaves copy drills
+    fact_weight: float = 3.0  # loss weight of reply tokens that copy (or name) a fact from the context
+    drill_fraction: float = 0.0  # share of the run (from the start) that interleaves copy drills
+    delexicalise: bool = True  # train on placeholder replies; serving relexicalises (delex.py)
     model: dict[str, Any] = field(
         default_factory=lambda: {
             "hidden_size": 192,
@@ -146,8 +152,12 @@ def log(msg: str) -> None:
 # ------------------------------------------------------------------ tokenizer
 
 
-def train_tokenizer(texts: list[str], vocab_size: int) -> Any:
-    """Byte-level BPE; digits one per token and CJK characters isolated (copy-friendly)."""
+def train_tokenizer(texts: list[str], vocab_size: int, placeholders: tuple[str, ...] = ()) -> Any:
+    """Byte-level BPE; digits one per token and CJK characters isolated (copy-friendly).
+
+    `placeholders` become added tokens (one id each, never split, and — unlike special tokens —
+    kept by `decode(skip_special_tokens=True)`, so the server sees them in the text it relexicalises).
+    """
     from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -168,26 +178,35 @@ def train_tokenizer(texts: list[str], vocab_size: int) -> Any:
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
-    tok.train_from_iterator(texts, trainer=trainer)
+    tok.train_from_iterator([PLACEHOLDER_RE.sub(" ", t) for t in texts], trainer=trainer)
     fast = PreTrainedTokenizerFast(
         tokenizer_object=tok,
         eos_token=SPECIAL["eos"],
         pad_token=SPECIAL["pad"],
         additional_special_tokens=[SPECIAL["system"], SPECIAL["user"], SPECIAL["assistant"]],
     )
+    if placeholders:
+        from tokenizers import AddedToken
+
+        fast.add_tokens([AddedToken(p, special=False, normalized=False) for p in placeholders])
     fast.chat_template = CHAT_TEMPLATE
     fast.model_max_length = 1024
     return fast
 
 
-def sample_text(s: Sample) -> str:
-    return render_prompt(s.messages) + s.reply + SPECIAL["eos"]
+def target(s: Sample, delex: bool = False) -> str:
+    """The reply the model learns: delexicalised (placeholders) or verbatim."""
+    return s.delex if delex and s.delex else s.reply
 
 
-def encode(tok: Any, s: Sample) -> tuple[list[int], int]:
+def sample_text(s: Sample, delex: bool = False) -> str:
+    return render_prompt(s.messages) + target(s, delex) + SPECIAL["eos"]
+
+
+def encode(tok: Any, s: Sample, delex: bool = False) -> tuple[list[int], int]:
     """(ids, prompt length): prompt and reply tokenized apart, exactly as inference sees them."""
     p = tok(render_prompt(s.messages), add_special_tokens=False)["input_ids"]
-    r = tok(s.reply + SPECIAL["eos"], add_special_tokens=False)["input_ids"]
+    r = tok(target(s, delex) + SPECIAL["eos"], add_special_tokens=False)["input_ids"]
     return p + r, len(p)
 
 
@@ -205,14 +224,19 @@ def fact_spans(reply: str, facts: list[str]) -> list[tuple[int, int]]:
     return spans
 
 
-def encode_all(tok: Any, samples: list[Sample]) -> list[tuple[list[int], int, list[bool]]]:
+def encode_all(tok: Any, samples: list[Sample], delex: bool = False) -> list[tuple[list[int], int, list[bool]]]:
     """Batch form of `encode` (one Rust call: seconds, not minutes, for 30k samples), plus which
-    reply tokens belong to a copied fact (the trainer weights those up)."""
+    reply tokens belong to a copied fact or a placeholder (the trainer weights those up)."""
     ps = tok([render_prompt(s.messages) for s in samples], add_special_tokens=False)["input_ids"]
-    rs = tok([s.reply + SPECIAL["eos"] for s in samples], add_special_tokens=False, return_offsets_mapping=True)
+    texts = [target(s, delex) for s in samples]
+    rs = tok([t + SPECIAL["eos"] for t in texts], add_special_tokens=False, return_offsets_mapping=True)
     out = []
-    for s, p, r, offs in zip(samples, ps, rs["input_ids"], rs["offset_mapping"], strict=True):
-        spans = fact_spans(s.reply, s.required)
+    for s, text, p, r, offs in zip(samples, texts, ps, rs["input_ids"], rs["offset_mapping"], strict=True):
+        if delex and s.delex:
+            spans = [(m.start(), m.end()) for m in PLACEHOLDER_RE.finditer(text)]
+            spans += fact_spans(text, [x for x in s.required if x in text])
+        else:
+            spans = fact_spans(s.reply, s.required)
         fact = [any(a < e and b > st for st, e in spans) for a, b in offs]
         out.append((p + r, len(p), fact))
     return out
@@ -356,8 +380,15 @@ def train(out: Path, cfg: TrainConfig, *, progress_every: int = 20) -> dict[str,
     samples = generate(n_train, seed=cfg.seed, split="train")
     chash = corpus_hash(samples)
     log(f"tokenizer: training byte-level BPE (vocab {cfg.vocab_size}) on {cfg.tokenizer_samples} samples")
-    tok = train_tokenizer([sample_text(s) for s in samples[: cfg.tokenizer_samples]], cfg.vocab_size)
-    encoded = encode_all(tok, samples)
+    delex = cfg.delexicalise
+    tok = train_tokenizer(
+        [sample_text(s, delex) for s in samples[: cfg.tokenizer_samples]],
+        cfg.vocab_size,
+        PLACEHOLDERS if delex else (),
+    )
+    if delex:
+        log(f"replies: delexicalised ({len(PLACEHOLDERS)} placeholder tokens, relexicalised at serving)")
+    encoded = encode_all(tok, samples, delex)
     kept = [e for e in encoded if len(e[0]) <= cfg.max_len]
     dropped = len(encoded) - len(kept)
     lens = sorted(len(e[0]) for e in kept)
@@ -479,6 +510,8 @@ def train(out: Path, cfg: TrainConfig, *, progress_every: int = 20) -> dict[str,
     final = sum(losses[-20:]) / max(1, len(losses[-20:]))
     meta: dict[str, Any] = {
         "name": MODEL_NAME,
+        META_FLAG: delex,
+        "placeholders": list(PLACEHOLDERS) if delex else [],
         "seed": cfg.seed,
         "steps": step,
         "planned_steps": cfg.steps,
