@@ -131,6 +131,8 @@ def test_missing_field_drops_its_clause_never_invents() -> None:
     assert out == "订单 KF123456 当前已付款。" and missing == ["[order.tracking]"]
     out, missing = relexicalise("The [product2.title] costs [product2.price].", f)
     assert out == "" and len(missing) == 2  # nothing true left: the gateway's check answers with the template
+    assert relexicalise("Sorry, tracking [order.tracking]", f)[0] == "Sorry."
+    assert relexicalise("好的，单号 [order.tracking]", fz)[0] == "好的。"
     assert extract_facts(relexicalise("Tracking [order.tracking].", f)[0]) == []
 
 
@@ -140,7 +142,9 @@ def test_stream_relexer_equals_the_whole_reply() -> None:
     cases = [(s.delex, parse_facts(s.messages[0]["content"])) for s in generate(120, seed=4, split="heldout")]
     cases += [("Order [order.id] is [order.status]; tracking [order.tracking]. Anything else?", _facts(order=paid)),
               ("订单 [order.id]，单号 [order.tracking]。还有其他问题吗？", _facts("zh", order=paid)),
-              ("Price 22.95 USD. [product1.title] ok", _facts(products=[PRODUCT]))]
+              ("Price 22.95 USD. [product1.title] ok", _facts(products=[PRODUCT])),
+              ("Sorry, tracking [order.tracking]", _facts(order=paid)),
+              ("Hi, [order.id]; [order.eta], [order.tracking]", _facts(order=paid))]
     for text, facts in cases:
         for _ in range(3):
             assert _stream(text, facts, rng) == relexicalise(text, facts)[0], text

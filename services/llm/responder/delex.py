@@ -144,7 +144,10 @@ def relexicalise(reply: str, facts: dict[str, str]) -> tuple[str, list[str]]:
                     kept[-1] = prev[:-1] + end + tail
             continue
         kept.append(PLACEHOLDER_RE.sub(lambda m: facts[m.group(0)[1:-1]], clause))
-    return "".join(kept).strip(), missing
+    out = "".join(kept).strip()
+    if missing and out and out[-1] in ",;:，；：":  # the dropped clause ended the reply
+        out = out[:-1] + ("。" if out[-1] in "，；：" else ".")
+    return out, missing
 
 
 class StreamRelexer:
