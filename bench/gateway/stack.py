@@ -83,7 +83,7 @@ def start(data_dir: Path | None = None, *, baseline: bool = True, extra_env: dic
     data = work / "data"
     env = {**os.environ, "KEFU_DATA_DIR": str(data), "REDIS_URL": "redis://127.0.0.1:6379/6",
            "KEFU_REDIS_PREFIX": f"gwbench-{os.getpid()}:", "KEFU_LLM_URL": "off", "KEFU_RATE_LIMITS": "off",
-           "HF_HUB_OFFLINE": "1", "KEFU_LOG_LEVEL": "WARNING", **(extra_env or {})}
+           "HF_HUB_OFFLINE": "1", **(extra_env or {})}  # default log level, as `kefu up` runs
     env.pop("DATABASE_URL", None)
     src = data_dir or next(iter(sorted((ROOT / ".kefu-test").glob("built-*"), key=lambda p: p.stat().st_mtime,
                                        reverse=True)), None)
