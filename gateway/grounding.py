@@ -28,6 +28,9 @@ _ISO_DATE = re.compile(r"\b(\d{4})[-/年.](\d{1,2})[-/月.](\d{1,2})日?")
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
            "october", "november", "december")
 _MONTH_DATE = re.compile(r"\b(" + "|".join(m[:3] for m in _MONTHS) + r")[a-z]*\.?\s+(\d{1,2})\b", re.IGNORECASE)
+# An unfilled slot of a delexicalised responder (e.g. "[order.tracking]") served without kefu's
+# relexicaliser, say through vLLM: never show it to a shopper.
+_PLACEHOLDER = re.compile(r"\[[a-z]+\d*\.[a-z0-9_]+\]", re.IGNORECASE)
 _MONEY_SIGN = re.compile(r"[$¥€£]\s*\d|\d\s*(?:元|usd|cny|dollars?)", re.IGNORECASE)
 
 
@@ -130,6 +133,8 @@ def check(reply: str, ctx: ReplyContext, *, partial: bool = False) -> Verdict:
             fail("unknown_date", f"unknown date {d[0]:02d}-{d[1]:02d}")
     if _system_echo(text):
         fail("system_echo", "echoes the system prompt")
+    for m in _PLACEHOLDER.finditer(text):
+        fail("placeholder", f"unfilled placeholder {m.group(0)}")
     if not partial and text and not reasons:
         missing = answers.missing_facts(text, ctx)
         if missing:
