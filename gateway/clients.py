@@ -17,9 +17,9 @@ from urllib.parse import quote
 import httpx
 from prometheus_client import Counter, Histogram
 
-from gateway.breaker import CircuitBreaker
 from gateway.config import GatewaySettings
 from gateway.lean_http import LeanClient
+from kefu.breaker import CircuitBreaker
 from kefu.contracts import (
     ClassifyResponse,
     LockResponse,

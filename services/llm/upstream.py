@@ -5,7 +5,6 @@ dead upstream is refused fast (503 + Retry-After) instead of tying up every gate
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,50 +12,11 @@ import httpx
 import orjson
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from kefu.breaker import CircuitBreaker
 from kefu.errors import APIError
 from kefu.http import make_async_client
 
 RETRY_STATUSES = {502, 503, 504}
-
-
-class CircuitBreaker:
-    """closed -> (threshold consecutive failures) -> open for cooldown_s -> half-open (one trial)."""
-
-    def __init__(self, threshold: int = 5, cooldown_s: float = 15.0) -> None:
-        self.threshold = threshold
-        self.cooldown_s = cooldown_s
-        self.failures = 0
-        self.opened_at: float | None = None
-        self._trial = False
-
-    @property
-    def state(self) -> str:
-        if self.opened_at is None:
-            return "closed"
-        return "half_open" if time.monotonic() - self.opened_at >= self.cooldown_s else "open"
-
-    def allow(self) -> bool:
-        st = self.state
-        if st == "closed":
-            return True
-        if st == "half_open" and not self._trial:
-            self._trial = True
-            return True
-        return False
-
-    def retry_after(self) -> int:
-        if self.opened_at is None:
-            return 1
-        return max(1, int(self.cooldown_s - (time.monotonic() - self.opened_at)) + 1)
-
-    def success(self) -> None:
-        self.failures, self.opened_at, self._trial = 0, None, False
-
-    def failure(self) -> None:
-        self.failures += 1
-        self._trial = False
-        if self.failures >= self.threshold or self.opened_at is not None:
-            self.opened_at = time.monotonic()
 
 
 def normalise_base(url: str) -> str:
@@ -69,7 +29,7 @@ class Upstream:
                  breaker: CircuitBreaker | None = None) -> None:
         self.base = normalise_base(base_url)
         self.retries = retries
-        self.breaker = breaker or CircuitBreaker()
+        self.breaker = breaker or CircuitBreaker("llm_upstream", failure_threshold=5, cooldown_s=15.0)
         self.client = make_async_client(self.base, timeout_s=timeout_s, connect_timeout_s=2.0, retries=0)
         self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
 

@@ -39,7 +39,7 @@ def test_intent_down_breaker_opens_and_recovers(gateway_factory, backend, shippe
             deps = c.get("/readyz").json()["checks"]["dependencies"]["dependencies"]
             assert deps["intent"]["state"] in ("open", "half_open")
             metrics = c.get("/metrics").text
-            assert 'kefu_gateway_breaker_trips_total{dep="intent"}' in metrics
+            assert 'kefu_breaker_trips_total{dep="intent"}' in metrics
             assert 'kefu_gateway_dependency_calls_total{dep="intent",outcome="breaker_open"}' in metrics
     finally:
         intent.restart()

@@ -14,10 +14,10 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
+from kefu.breaker import CircuitBreaker
 from kefu.settings import Settings
 from services.llm.app import create_app
 from services.llm.config import LLMSettings
-from services.llm.upstream import CircuitBreaker
 
 
 def _free_port() -> int:
@@ -73,7 +73,7 @@ def test_proxy_forwards_chat_stream_models_and_errors(upstream_url: str, tmp_pat
 def test_dead_upstream_opens_the_circuit(tmp_path: Path) -> None:
     dead = f"http://127.0.0.1:{_free_port()}"
     app = create_app(Settings(data_dir=tmp_path), LLMSettings(upstream=dead, upstream_retries=1), model="x")
-    app.state.runtime.upstream.breaker = CircuitBreaker(threshold=2, cooldown_s=30)
+    app.state.runtime.upstream.breaker = CircuitBreaker("llm_upstream", failure_threshold=2, cooldown_s=30)
     req = {"messages": [{"role": "user", "content": "hello"}]}
     with TestClient(app) as c:
         r = c.get("/readyz")
@@ -85,7 +85,7 @@ def test_dead_upstream_opens_the_circuit(tmp_path: Path) -> None:
 
 
 def test_breaker_half_opens_after_cooldown() -> None:
-    b = CircuitBreaker(threshold=1, cooldown_s=0.05)
+    b = CircuitBreaker("llm_upstream", failure_threshold=1, cooldown_s=0.05)
     b.failure()
     assert b.state == "open" and not b.allow()
     time.sleep(0.06)

@@ -1,6 +1,6 @@
-"""Circuit breaker per dependency: after a run of failures the gateway stops calling a dead
-service (answering degraded at once instead of waiting out its timeout) and probes it again
-after a cooldown."""
+"""Circuit breaker shared by every caller of a remote dependency (the gateway's services, the llm
+service's upstream): after a run of failures stop calling a dead peer — answer degraded or 503 at
+once instead of waiting out its timeout — and let one probe through after a cooldown."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from dataclasses import dataclass, field
 
 from prometheus_client import Counter, Gauge
 
-BREAKER_STATE = Gauge("kefu_gateway_breaker_open", "1 while the dependency's breaker is open", ["dep"])
-BREAKER_TRIPS = Counter("kefu_gateway_breaker_trips_total", "times a breaker opened", ["dep"])
+BREAKER_STATE = Gauge("kefu_breaker_open", "1 while the dependency's breaker is open", ["dep"])
+BREAKER_TRIPS = Counter("kefu_breaker_trips_total", "times a breaker opened", ["dep"])
 
 
 @dataclass
 class CircuitBreaker:
-    name: str
+    """closed -> (failure_threshold consecutive failures) -> open for cooldown_s -> half-open (one probe)."""
+
+    name: str = "dependency"
     failure_threshold: int = 3
     cooldown_s: float = 10.0
     failures: int = 0
@@ -39,6 +41,12 @@ class CircuitBreaker:
             self._probe_in_flight = True
             return True
         return False
+
+    def retry_after(self) -> int:
+        """Seconds until the next probe may go out (for a Retry-After header)."""
+        if self.opened_at is None:
+            return 1
+        return max(1, int(self.cooldown_s - (time.monotonic() - self.opened_at)) + 1)
 
     def success(self) -> None:
         self.failures = 0
