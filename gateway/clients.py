@@ -18,7 +18,6 @@ import httpx
 from prometheus_client import Counter, Histogram
 
 from gateway.config import GatewaySettings
-from gateway.lean_http import LeanClient
 from kefu.breaker import CircuitBreaker
 from kefu.contracts import (
     ClassifyResponse,
@@ -29,6 +28,7 @@ from kefu.contracts import (
     SearchResponse,
 )
 from kefu.http import make_async_client
+from kefu.lean_http import LeanClient
 
 log = logging.getLogger("kefu.gateway.clients")
 

