@@ -7,7 +7,6 @@ KEFU := $(VENV)/bin/kefu
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 PYTEST_ARGS ?=
-APT_PACKAGES := redis-server chromium fonts-wqy-zenhei docker-compose
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
