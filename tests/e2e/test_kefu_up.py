@@ -108,3 +108,30 @@ def test_sigterm_stops_every_child(built_data_dir: Path, tmp_path: Path) -> None
     for off in range(5):
         with socket.socket() as sock:
             assert sock.connect_ex(("127.0.0.1", s.port + off)) != 0, f"port {s.port + off} still open"
+
+
+def test_supervisor_restarts_a_child_that_dies(up_stack) -> None:
+    """Runs last in this module: SIGKILL the intent service and `kefu up` brings it back."""
+    import os
+    import signal
+
+    import psutil
+
+    port = str(up_stack.port + 1)
+    victims = [p for p in psutil.Process(up_stack.proc.pid).children(recursive=True)
+               if "serve" in p.cmdline() and "intent" in p.cmdline() and port in p.cmdline()]
+    assert len(victims) == 1, [p.cmdline() for p in victims]
+    os.kill(victims[0].pid, signal.SIGKILL)
+    deadline = time.monotonic() + 120
+    back = False
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(up_stack.service_url("intent") + "/readyz", timeout=1).status_code == 200 \
+                    and not victims[0].is_running():
+                back = True
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    assert back, up_stack.log()
+    assert "intent exited with -9; restarting" in up_stack.log()
