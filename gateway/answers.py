@@ -101,7 +101,8 @@ def _has(text: str, phrases: tuple[str, ...] | list[str], *, negatable: bool = T
     return False
 
 
-def _numbers(text: str) -> set[float]:
+def numbers_in(text: str) -> set[float]:
+    """Every number a text states, rounded to cents (the grounding check compares these too)."""
     out: set[float] = set()
     for m in _NUMBER.finditer(text):
         try:
@@ -148,7 +149,7 @@ def policy_facts_present(low: str, policy: str, lang: str, user_text: str) -> bo
     """A number from the policy section, or key terms of what the responder was shown of it:
     two English terms (words of 5+ letters or names like Visa) or three Chinese character pairs,
     at least one of them not just echoed from the shopper's question."""
-    if _numbers(low) & _numbers(policy):
+    if numbers_in(low) & numbers_in(policy):
         return True
     raw = clip_sentences(policy, POLICY_CHARS.get(lang, 240))
     asked = _norm(user_text)
@@ -212,7 +213,7 @@ def missing_facts(reply: str, ctx: ReplyContext) -> list[str]:
             return [] if _mentions_product(low, shown) else ["a shown product's name"]
         if intent == "price_question":
             prices = {round(float(p["price"]), 2) for p in shown if p.get("price") is not None}
-            return [] if _numbers(low) & prices else ["the price"]
+            return [] if numbers_in(low) & prices else ["the price"]
         p = _mentions_product(low, shown) or shown[0]
         in_stock = int(p.get("stock") or 0) > 0
         out_words = _has(low, OUT_OF_STOCK, negatable=False)

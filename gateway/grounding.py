@@ -23,7 +23,6 @@ GROUNDING = Counter("kefu_gateway_grounding_total", "generated replies checked",
 
 _ID_LIKE = re.compile(r"\b[A-Z]{1,4}-?\d{4,}\b", re.IGNORECASE)
 _CODE_LIKE = re.compile(r"\b(?=[A-Z0-9]*\d[A-Z0-9]*\d[A-Z0-9]*\d[A-Z0-9]*\d)[A-Z0-9]{8,}\b", re.IGNORECASE)
-_NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.])\d+(?:\.\d+)?")
 _ISO_DATE = re.compile(r"\b(\d{4})[-/年.](\d{1,2})[-/月.](\d{1,2})日?")
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
            "october", "november", "december")
@@ -57,16 +56,6 @@ def context_text(ctx: ReplyContext) -> str:
     for t in ctx.history:
         parts.extend([t.user, t.bot])
     return "\n".join(parts)
-
-
-def _numbers(text: str) -> set[float]:
-    out: set[float] = set()
-    for m in _NUMBER.finditer(text):
-        try:
-            out.add(round(float(m.group(0).replace(",", "")), 2))
-        except ValueError:
-            pass
-    return out
 
 
 def _dates(text: str) -> set[tuple[int, int]]:
@@ -120,9 +109,9 @@ def check(reply: str, ctx: ReplyContext, *, partial: bool = False) -> Verdict:
     for m in _CODE_LIKE.finditer(text):
         if m.group(0).lower() not in ctx_low:
             fail("unknown_code", f"unknown code {m.group(0)}")
-    allowed = _numbers(ctx_text)
+    allowed = answers.numbers_in(ctx_text)
     money = bool(_MONEY_SIGN.search(text))
-    for value in _numbers(text):
+    for value in answers.numbers_in(text):
         small = value.is_integer() and value <= 10 and not money
         if small or value in allowed:
             continue

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,16 +17,12 @@ import httpx
 import pytest
 import redis
 
+from tests.conftest import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("KEFU_TEST_DIALOG_REDIS", "redis://127.0.0.1:6379/5")
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_URL = "postgresql://postgres@127.0.0.1:5432/kefu_test_dialog"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -87,7 +82,7 @@ class Server:
 
 
 def start_server(env_extra: dict[str, str], log: Path, port: int | None = None, wait_ready: bool = True) -> Server:
-    port = port or _free_port()
+    port = port or free_port()
     env = dict(os.environ)
     env.update({"PYTHONUNBUFFERED": "1", "KEFU_LOG_LEVEL": "WARNING"})
     env.update(env_extra)

@@ -4,7 +4,6 @@ process-in-thread on a free port), streaming included; and the circuit breaker o
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from pathlib import Path
@@ -18,17 +17,12 @@ from kefu.breaker import CircuitBreaker
 from kefu.settings import Settings
 from services.llm.app import create_app
 from services.llm.config import LLMSettings
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.conftest import free_port
 
 
 @pytest.fixture(scope="module")
 def upstream_url(tiny_deepseek_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
-    port = _free_port()
+    port = free_port()
     app = create_app(Settings(data_dir=tmp_path_factory.mktemp("up")), LLMSettings(max_batch=4),
                      model=str(tiny_deepseek_dir))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -71,7 +65,7 @@ def test_proxy_forwards_chat_stream_models_and_errors(upstream_url: str, tmp_pat
 
 
 def test_dead_upstream_opens_the_circuit(tmp_path: Path) -> None:
-    dead = f"http://127.0.0.1:{_free_port()}"
+    dead = f"http://127.0.0.1:{free_port()}"
     app = create_app(Settings(data_dir=tmp_path), LLMSettings(upstream=dead, upstream_retries=1), model="x")
     app.state.runtime.upstream.breaker = CircuitBreaker("llm_upstream", failure_threshold=2, cooldown_s=30)
     req = {"messages": [{"role": "user", "content": "hello"}]}
