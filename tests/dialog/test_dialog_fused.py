@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-from conftest import Server
+
+from tests.dialog.conftest import Server
 
 
 async def _fused_turn(client: httpx.AsyncClient, cid: str, i: int, fences: list[tuple[int, int]]) -> None:

@@ -7,7 +7,8 @@ import sqlite3
 import time
 
 import httpx
-from conftest import Server
+
+from tests.dialog.conftest import Server
 
 
 async def _turn(client: httpx.AsyncClient, cid: str, i: int, grants: list[tuple[int, int]]) -> None:

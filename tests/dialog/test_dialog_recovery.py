@@ -11,13 +11,13 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
-from conftest import REDIS_URL, Server, start_server
 
 from kefu.contracts import RecordTurnRequest
 from kefu.db import Product, init_db, session_factory
 from services.dialog.sqlstore import TranscriptDB
 from services.dialog.store import GROUP, DialogStore
 from services.dialog.writer import TranscriptWriter
+from tests.dialog.conftest import REDIS_URL, Server, start_server
 
 
 def _sql_count(url: str, cid: str) -> int:
