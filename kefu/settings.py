@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,10 +44,16 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(64 * 1024, validation_alias=_alias("KEFU_MAX_BODY_BYTES", "max_body_bytes"))
 
     conversation_ttl_s: int = Field(1800, validation_alias=_alias("KEFU_CONVERSATION_TTL_S", "conversation_ttl_s"))
+    # Transcript writer (Redis Stream -> SQL): its own process (default), a task in the dialog
+    # service ("inline"), or "off" when `kefu dialog writer` runs elsewhere.
+    dialog_writer: Literal["process", "inline", "off"] = Field(
+        "process", validation_alias=_alias("KEFU_DIALOG_WRITER", "dialog_writer"))
     intent_reranker: str = Field("embedding", validation_alias=_alias("KEFU_INTENT_RERANKER", "intent_reranker"))
 
     # Retrieval: exact FAISS below this many products, IVF-SQ8 above; query encoder fp32|int8.
     approx_threshold: int = Field(20000, validation_alias=_alias("KEFU_APPROX_THRESHOLD", "approx_threshold"))
+    # Past approx_threshold: "hnsw" (deletes leave tombstones, rebuilt past 20 % dead) or "ivf_sq8".
+    approx_index: str = Field("hnsw", validation_alias=_alias("KEFU_APPROX_INDEX", "approx_index"))
     retrieval_query_encoder: str = Field(
         "fp32", validation_alias=_alias("KEFU_QUERY_ENCODER", "retrieval_query_encoder"))
     embed_threads: int = Field(0, validation_alias=_alias("KEFU_EMBED_THREADS", "embed_threads"))

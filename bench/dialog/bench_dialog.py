@@ -37,6 +37,7 @@ from services.dialog.scenarios import catalog_of, evaluate, load_scenarios  # no
 from services.dialog.sqlstore import TranscriptDB  # noqa: E402
 from services.dialog.store import DialogStore  # noqa: E402
 from services.dialog.writer import TranscriptWriter  # noqa: E402
+from services.dialog.writer_process import WriterProcess  # noqa: E402
 
 SCENARIOS = ROOT / "services/dialog/scenarios.jsonl"
 HANDWRITTEN = ROOT / "bench/dialog/scenarios_handwritten.jsonl"
@@ -231,7 +232,13 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     init_db(url)
     db = TranscriptDB(url)
     store = DialogStore(args.redis, prefix, 1800, db)
-    writer = TranscriptWriter(store, db, consumer="bench", block_ms=200)
+    # Baseline in the same run: the writer as a task in this process (how the service ran it
+    # before), then the writer in its own process (how the service runs it now).
+    inline = TranscriptWriter(store, db, consumer="bench", block_ms=200)
+    inline.start()
+    out["sequential_writer_inline"] = await sequential_updates(store, 1000)
+    await inline.stop()
+    writer = WriterProcess(redis_url=args.redis, prefix=prefix, sql_url=url, ttl_s=1800)
     writer.start()
     r = aioredis.from_url(args.redis)
     try:
@@ -245,11 +252,13 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         while (await store.stream_stats())["stream_backlog"] and time.perf_counter() - t0 < 120:
             await asyncio.sleep(0.2)
         out["writer"] = {**await store.stream_stats(), "drain_after_load_s": round(time.perf_counter() - t0, 2),
-                         "messages_written": writer.written}
+                         "messages_written": (await writer.status(store.r)).get("written", 0) + inline.written}
         rec = out["load_record_only"]
         base = out["baseline_json_blob"]
         out["ratios"] = {
             "state_update_p99_vs_blob_under_load": round(rec["state_update_p99_ms"] / base["state_update_p99_ms"], 2),
+            "sequential_update_p99_process_vs_inline_writer": round(
+                out["sequential"]["state_update_p99_ms"] / out["sequential_writer_inline"]["state_update_p99_ms"], 2),
             "sequential_update_p50_vs_ping_p50": round(out["sequential"]["state_update_p50_ms"]
                                                        / max(out["sequential"]["redis_ping_p50_ms"], 1e-3), 1),
             "bytes_vs_blob": round(rec["bytes_per_conversation_avg"] / base["bytes_per_conversation_avg"], 2),

@@ -35,6 +35,7 @@ from services.dialog.schemas import (
 from services.dialog.sqlstore import TranscriptDB
 from services.dialog.store import DialogStore
 from services.dialog.writer import TranscriptWriter
+from services.dialog.writer_process import WriterProcess
 
 log = logging.getLogger("kefu.dialog")
 
@@ -63,9 +64,15 @@ def create_app(settings: Settings | None = None, *, run_writer: bool = True,
         store = DialogStore(settings.redis_url, settings.redis_prefix, settings.conversation_ttl_s, db)
         app.state.store = store
         holder["store"] = store
-        writer = None
-        if run_writer:
+        writer: TranscriptWriter | WriterProcess | None = None
+        mode = settings.dialog_writer if run_writer else "off"
+        if mode == "inline":
             writer = TranscriptWriter(store, db, claim_idle_ms=claim_idle_ms)
+            writer.start()
+        elif mode == "process":
+            writer = WriterProcess(redis_url=settings.redis_url, prefix=settings.redis_prefix,
+                                   sql_url=settings.sql_url, ttl_s=settings.conversation_ttl_s,
+                                   claim_idle_ms=claim_idle_ms)
             writer.start()
         holder["writer"] = writer
         app.state.writer = writer
@@ -88,9 +95,16 @@ def create_app(settings: Settings | None = None, *, run_writer: bool = True,
         return Check(True, detail=stats)
 
     async def check_writer() -> Check:
-        writer: TranscriptWriter | None = holder.get("writer")
+        writer: TranscriptWriter | WriterProcess | None = holder.get("writer")
         if writer is None:
-            return Check(True, detail={"running": False})
+            return Check(True, detail={"running": False, "mode": "off"})
+        if isinstance(writer, WriterProcess):
+            try:
+                detail = await writer.status(holder["store"].r)
+            except redis_exc.RedisError:
+                detail = {"running": writer.running, "mode": "process"}
+            # A child that has just been (re)started counts as running: it is connecting.
+            return Check(writer.running, "" if writer.running else "transcript writer process not running", detail)
         running = writer._task is not None and not writer._task.done()
         detail = {"running": running, "written": writer.written}
         if writer.last_error:

@@ -2,6 +2,8 @@
 
 - `kefu dialog stats --json`: active conversations, stream backlog, Redis bytes per conversation.
 - `kefu dialog show CID`: one conversation's window and slots (rebuilt from SQL if needed).
+- `kefu dialog writer`: the transcript writer (Redis Stream -> SQL) on its own, for
+  `KEFU_DIALOG_WRITER=off` deployments that run it as a separate container.
 - `kefu dialog eval [--scenarios FILE] --json`: slot and rewrite accuracy on the scenario set.
 """
 
@@ -32,11 +34,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     sh.add_argument("conversation_id")
     sh.set_defaults(func=_show)
 
+    wr = dsub.add_parser("writer", help="run the transcript writer (Redis Stream -> SQL) in the foreground")
+    add_data_dir(wr)
+    wr.set_defaults(func=_writer)
+
     ev = dsub.add_parser("eval", help="slot and rewrite accuracy on the scenario set (in-process)")
     add_data_dir(ev)
     ev.add_argument("--scenarios", default=str(SCENARIOS))
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=_eval)
+
+
+def _writer(args: argparse.Namespace) -> int:
+    from kefu.settings import get_settings
+    from services.dialog.writer_process import main
+
+    s = get_settings()
+    if s.sql_url.startswith("sqlite"):
+        s.data_dir.mkdir(parents=True, exist_ok=True)
+    return main(["--redis", s.redis_url, "--prefix", s.redis_prefix, "--sql", s.sql_url,
+                 "--ttl", str(s.conversation_ttl_s)])
 
 
 def _store():

@@ -4,6 +4,8 @@ Redis down, PostgreSQL transcripts."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import sqlite3
 import time
 from pathlib import Path
@@ -208,3 +210,43 @@ async def test_transcript_writer_postgres(pg_url: str, prefix: str) -> None:
     finally:
         await writer.stop()
         await store.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").exists() and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+
+
+async def test_writer_process_killed_is_restarted_and_loses_nothing(server_env: dict[str, str],
+                                                                    tmp_path: Path) -> None:
+    """The writer runs in its own process (off the state update's GIL); killing it loses nothing,
+    the service restarts it, and a service killed outright takes its writer with it."""
+    srv = start_server(server_env, tmp_path / "wp.log")
+    url = server_env["DATABASE_URL"]
+    try:
+        async with httpx.AsyncClient(base_url=srv.url, timeout=10) as c:
+            detail = (await c.get("/readyz")).json()["checks"]["writer"]
+            assert detail["mode"] == "process" and detail["running"]
+            first_pid = detail["pid"]
+            await c.post("/v1/conversations", json={"conversation_id": "wp-1"})
+            os.kill(first_pid, signal.SIGKILL)
+            for i in range(20):  # written while the writer is down: they wait in the stream
+                r = await c.post("/v1/conversations/wp-1/turns", json={
+                    "message_id": f"w{i}", "user_text": f"q{i}", "reply_text": f"a{i}"})
+                assert r.status_code == 201
+            assert await _wait_sql(url, "wp-1", 40) == 40
+            detail = (await c.get("/readyz")).json()["checks"]["writer"]
+            assert detail["pid"] != first_pid and detail["restarts"] >= 1 and detail["running"]
+            msgs = (await c.get("/v1/conversations/wp-1/messages")).json()["messages"]
+            assert [m["text"] for m in msgs] == [t for i in range(20) for t in (f"q{i}", f"a{i}")]
+            child = detail["pid"]
+        srv.kill()
+        deadline = time.monotonic() + 10
+        while _alive(child) and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        assert not _alive(child), "the writer outlived its service"
+    finally:
+        srv.stop()
