@@ -17,12 +17,18 @@ import sqlite3
 import sys
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+from prometheus_client import Counter
 
 from kefu.settings import get_settings
+
+QUERY_CACHE_SIZE = 4096  # x 1.5 KB per 384-d vector: ~6 MB at most
+QUERY_CACHE = Counter("kefu_retrieval_query_embedding_cache_total",
+                      "query embeddings served from the cache or computed", ["result"])
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -86,6 +92,9 @@ class Embedder:
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.no_padding()
         self._lock = threading.Lock()
+        self._qlock = threading.Lock()
+        self._qcache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.query_cache_size = QUERY_CACHE_SIZE  # 0: benchmarks that time the forward pass
         self.threads = threads or get_settings().embed_threads or min(4, os.cpu_count() or 1)
         self.backend = "torch"
         self._sess = None
@@ -189,8 +198,28 @@ class Embedder:
         return out
 
     def encode_query(self, text: str) -> np.ndarray:
+        """Cached by normalised text: shop traffic repeats its head queries ("running shoes",
+        "退货") and the model is uncased and whitespace-blind, so case and spacing do not change
+        the vector. A hit skips the ~3–10 ms forward pass; returned arrays are read-only."""
+        key = " ".join(text.lower().split())
+        if not self.query_cache_size:
+            with self._lock:
+                return self._batch([text], self._qsess)[0]
+        with self._qlock:
+            vec = self._qcache.get(key)
+            if vec is not None:
+                self._qcache.move_to_end(key)
+                QUERY_CACHE.labels("hit").inc()
+                return vec
+        QUERY_CACHE.labels("miss").inc()
         with self._lock:
-            return self._batch([text], self._qsess)[0]
+            vec = self._batch([text], self._qsess)[0]
+        vec.setflags(write=False)
+        with self._qlock:
+            self._qcache[key] = vec
+            if len(self._qcache) > self.query_cache_size:
+                self._qcache.popitem(last=False)
+        return vec
 
 
 _EMBEDDERS: dict[str, Embedder] = {}

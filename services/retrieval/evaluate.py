@@ -65,6 +65,7 @@ def evaluate(engine: RetrievalEngine, queries: list[tuple[str, str]], qrels: dic
              *, k: int = 10, mode: str = "hybrid", parse_filters: bool = True,
              progress: bool = True) -> dict[str, Any]:
     engine.ensure_ready()
+    engine.embedder.query_cache_size = 0  # latency must include every query's embedding
     depth = max(100, k)
     judged = [(qid, text) for qid, text in queries if any(g > 0 for g in qrels.get(qid, {}).values())]
     engine.search(SearchRequest(query="warm up", k=depth), hydrate=True, mode=mode)  # first-call costs
