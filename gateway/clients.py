@@ -160,6 +160,12 @@ class Dependencies:
         return await self._call("retrieval", "GET", "/v1/products", self.settings.budget_retrieval_s,
                                 params=params)
 
+    async def get_products(self, ids: list[str]) -> list[dict[str, Any]]:
+        """Several products by id in one request, in the order asked; unknown ids are left out."""
+        data = await self._call("retrieval", "GET", "/v1/products", self.settings.budget_retrieval_s,
+                                params={"ids": ",".join(ids), "limit": max(1, min(len(ids), 500))})
+        return list(data.get("items") or [])
+
     async def get_product(self, product_id: str) -> Any:
         return await self._call("retrieval", "GET", f"/v1/products/{quote(product_id, safe='')}",
                                 self.settings.budget_retrieval_s)

@@ -330,19 +330,11 @@ class Orchestrator:
         return await self.deps.search(SearchRequest(query=text[:500], k=5))
 
     async def _fetch_products(self, ids: list[str]) -> list[dict[str, Any]]:
-        """Products the shopper referred to, read by id (an unknown id is skipped)."""
-        async def one(pid: str) -> dict[str, Any] | None:
-            try:
-                return await self.deps.get_product(pid)
-            except DependencyError as exc:
-                if exc.status == 404:
-                    return None
-                raise
-        out = []
-        for p in await asyncio.gather(*(one(pid) for pid in ids)):
-            if isinstance(p, dict) and p.get("id"):
-                out.append({**p, "score": 1.0, "scorers": {"referenced": 1.0}})
-        return out
+        """Products the shopper referred to, read by id in one request (an unknown id is skipped)."""
+        if not ids:
+            return []
+        return [{**p, "score": 1.0, "scorers": {"referenced": 1.0}}
+                for p in await self.deps.get_products(ids) if isinstance(p, dict) and p.get("id")]
 
     async def _turn(self, cid: str, text: str, degraded: list[str], lease: _Lease, emit: Emit | None,
                     resolved: tuple[str, dict[str, Any], list[str], DialogState | None], status: str,

@@ -146,9 +146,17 @@ def create_app() -> FastAPI:
 
     @app.get("/v1/products", response_model=ProductList, tags=["catalog"])
     def list_all(limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
-                 category: str | None = Query(None, max_length=128)) -> dict[str, Any]:
+                 category: str | None = Query(None, max_length=128),
+                 ids: str | None = Query(None, max_length=4096, description="comma-separated product ids; "
+                                         "returns just those, in this order (unknown ids left out)")
+                 ) -> dict[str, Any]:
+        wanted = [i.strip() for i in ids.split(",") if i.strip()] if ids is not None else None
+        if wanted is not None and not wanted:
+            raise APIError(422, "invalid_request", "ids is empty")
+        if wanted is not None and len(wanted) > 500:
+            raise APIError(422, "invalid_request", "at most 500 ids per request")
         with Session(state.engine.engine) as s:
-            items, total = list_products(s, limit=limit, offset=offset, category=category)
+            items, total = list_products(s, limit=limit, offset=offset, category=category, ids=wanted)
             return {"items": [product_dict(p) for p in items], "total": total, "limit": limit, "offset": offset}
 
     @app.get("/v1/index", tags=["ops"], summary="Index version, size, kind, recall and lag behind the catalog")

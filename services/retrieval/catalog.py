@@ -168,7 +168,13 @@ def get_product(session: Session, pid: str) -> Product | None:
 
 
 def list_products(session: Session, *, limit: int = 50, offset: int = 0,
-                  category: str | None = None) -> tuple[list[Product], int]:
+                  category: str | None = None, ids: list[str] | None = None) -> tuple[list[Product], int]:
+    """A page of the catalog; with `ids`, just those products in the order asked (unknown ids are
+    left out), so a follow-up about three shown products is one request, not three."""
+    if ids is not None:
+        found = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(ids)))}
+        items = [found[i] for i in dict.fromkeys(ids) if i in found]
+        return items, len(items)
     q = select(Product)
     cq = select(func.count()).select_from(Product)
     if category:

@@ -83,6 +83,12 @@ async def test_product_lifecycle(client: httpx.AsyncClient) -> None:
     r = await client.get("/v1/products", params={"category": "kitchen", "limit": 10})
     assert r.status_code == 200 and {p["id"] for p in r.json()["items"]} == {"K1", "K2", "N9"}
     assert r.json()["total"] == 3
+    r = await client.get("/v1/products", params={"ids": "N10,nope,N9,K1,N10"})  # one call for shown products
+    assert r.status_code == 200 and [p["id"] for p in r.json()["items"]] == ["N10", "N9", "K1"]
+    assert r.json()["items"][1]["price"] == 22
+    for bad in (",", "x," * 600):
+        r = await client.get("/v1/products", params={"ids": bad})
+        assert r.status_code == 422 and r.json()["error"]["code"] in ("invalid_request", "validation_error")
     r = await client.delete("/v1/products/N9")
     assert r.status_code == 200
     r = await client.post("/v1/search", json={"query": "kettle", "k": 12})
