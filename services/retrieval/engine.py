@@ -8,6 +8,12 @@ update; the FAISS index itself is changed in place only under a write lock (add/
 On disk (`<data_dir>/index/`): `CURRENT` names the live version directory `vNNNNNN/` holding
 `vectors.faiss` and `manifest.json` (product id -> [vector id, text hash], build facts). A new
 version is written to a temporary directory and renamed, then `CURRENT` is replaced atomically.
+
+An HNSW index (the default past the approximate threshold) cannot remove ids, so there a
+removed or re-embedded product leaves a tombstone: its vector stays in the graph under a vid
+no document points to (`alive` is False), and a re-embedded product gets a new vid appended, so
+`next_vid == index.ntotal` always. Past `TOMBSTONE_REBUILD_FRACTION` dead vectors the index is
+rebuilt from the catalog (cached embeddings) off to the side and swapped in.
 """
 
 from __future__ import annotations
@@ -48,6 +54,9 @@ MODES = {"hybrid": ("bm25", "dense"), "hybrid+category": ("bm25", "dense", "cate
 RRF_K = 60  # the constant from Cormack et al. (2009); not tuned on any benchmark
 CANDIDATES = 200  # per scorer, before fusion
 MAX_QUERY_TOKENS = 64
+# HNSW tombstones past this share of the index trigger a rebuild: dead vectors cost memory and
+# widen every unfiltered search by ntotal/alive, and a 1M rebuild takes minutes, so not sooner.
+TOMBSTONE_REBUILD_FRACTION = 0.2
 
 
 class RWLock:
@@ -129,6 +138,11 @@ class Snapshot:
     cat_vecs: np.ndarray = field(default_factory=lambda: np.zeros((0, DIM), np.float32))
 
     @property
+    def tombstones(self) -> int:
+        """Dead vectors still in the index (HNSW only; flat and IVF remove ids in place)."""
+        return int(self.index.ntotal) - len(self.docs)
+
+    @property
     def label(self) -> str:
         return f"v{self.version}" + (f"+{self.generation}" if self.generation else "")
 
@@ -207,7 +221,7 @@ class RetrievalEngine:
     """Owns the live snapshot for one data dir + database."""
 
     def __init__(self, settings: Settings, *, verbose: bool = True, approx_threshold: int | None = None,
-                 query_encoder: str | None = None) -> None:
+                 query_encoder: str | None = None, approx_index: str | None = None) -> None:
         self.settings = settings
         self.sql_url = settings.sql_url
         self.engine = get_engine(self.sql_url)
@@ -215,6 +229,9 @@ class RetrievalEngine:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.verbose = verbose
         self.approx_threshold = approx_threshold or settings.approx_threshold or V.APPROX_THRESHOLD
+        self.approx_index = approx_index or settings.approx_index or "hnsw"
+        if self.approx_index not in V.APPROX_KINDS:
+            raise ValueError(f"approx_index must be one of {', '.join(V.APPROX_KINDS)}, not {self.approx_index!r}")
         # "int8": quantised query encoder (~4x faster, -0.005 nDCG@10 on WANDS-5k); documents stay fp32.
         self.query_encoder = query_encoder or settings.retrieval_query_encoder or "fp32"
         self._embedder = None
@@ -222,6 +239,7 @@ class RetrievalEngine:
         self.lock = RWLock()
         self._write = threading.Lock()  # one sync/upsert at a time in this process
         self.snap: Snapshot | None = None
+        self._rebuild: threading.Thread | None = None  # background rebuild after too many tombstones
         self.last_sync: dict[str, Any] = {}
         # One query is a single small scan; OpenMP fan-out only adds wake-up latency (and spins
         # on a busy machine). Bulk IVF builds raise it again (vectors.build_ivf).
@@ -268,6 +286,11 @@ class RetrievalEngine:
         info = V.BuildInfo(**man["build"])
         if isinstance(index, faiss.IndexIVF):
             index.nprobe = info.nprobe
+        elif isinstance(index, faiss.IndexHNSW):
+            if index.ntotal != man["next_vid"]:  # vid == HNSW position; anything else is unusable
+                self.log("saved HNSW index does not match its manifest; rebuilding")
+                return False
+            index.hnsw.efSearch = info.ef_search or index.hnsw.efSearch  # not kept in the .faiss file
         docs = {pid: Doc(pid=pid, vid=v[0], hash=v[1], tokens=[], price=None, stock=0, category="", brand="")
                 for pid, v in man["items"].items()}
         self.snap = Snapshot(version=ver, generation=0, index=index, info=info, docs=docs,
@@ -322,8 +345,9 @@ class RetrievalEngine:
     def sync(self, *, full: bool = False, save: bool = True) -> dict[str, Any]:
         """Bring the index in step with the whole catalog; only changed texts are embedded.
 
-        `full` rebuilds the FAISS index from scratch (choosing flat vs IVF by size) instead of
-        changing the live one in place; either way the swap is atomic for searches.
+        `full` rebuilds the FAISS index from scratch (flat or approximate by size) instead of
+        changing the live one in place, as does an HNSW index left with too many tombstones;
+        either way the swap is atomic for searches.
         """
         with self._write:
             t0 = time.perf_counter()
@@ -331,15 +355,19 @@ class RetrievalEngine:
                 self.load()
             count, watermark = self.signature()
             products = self._load_products()
-            if self.snap is not None and (self.snap.info.kind == "flat") == (len(products) >= self.approx_threshold):
-                full = True  # the catalog crossed the exact/approximate size line: rebuild as the other kind
+            if self.snap is not None and self.snap.info.kind != self._kind_for(len(products)):
+                full = True  # crossed the exact/approximate size line, or approx_index changed: rebuild
             stats = self._apply(products, full=full, complete=True)
+            if not full and self._too_many_tombstones():
+                self.log(f"{self.snap.tombstones} tombstones of {self.snap.index.ntotal} vectors: rebuilding")
+                self._apply(products, full=True, complete=True)
+                full = stats["rebuilt"] = True
             self.snap.watermark, self.snap.catalog_count = watermark, count
             if save and (stats["changed"] or stats["removed"] or full or not self.current_version()
                          or self.snap.generation):
                 self.save()
             stats.update(version=self.snap.label, size=len(self.snap.docs), seconds=round(time.perf_counter() - t0, 2),
-                         index_kind=self.snap.info.kind)
+                         index_kind=self.snap.info.kind, tombstones=self.snap.tombstones)
             self.last_sync = stats
             self.log(f"index {stats['version']}: {stats['size']} products ({stats['added']} added, "
                      f"{stats['updated']} updated, {stats['removed']} removed, {stats['embedded']} embedded) "
@@ -359,8 +387,34 @@ class RetrievalEngine:
             # Only claim the catalog watermark if nothing else changed meanwhile.
             self.snap.catalog_count = count
             self.snap.watermark = max(self.snap.watermark, watermark) if self.snap.watermark else watermark
-            stats.update(version=self.snap.label, size=len(self.snap.docs))
+            stats.update(version=self.snap.label, size=len(self.snap.docs), tombstones=self.snap.tombstones)
+            if self._too_many_tombstones() and not (self._rebuild and self._rebuild.is_alive()):
+                # Off the request: a rebuild at 1M takes minutes. Searches go on against the live
+                # index; further writes wait for the swap (they need the write lock).
+                self.log(f"{self.snap.tombstones} tombstones of {self.snap.index.ntotal} vectors: rebuilding")
+                self._rebuild = threading.Thread(target=self._rebuild_quietly, name="retrieval-rebuild", daemon=True)
+                self._rebuild.start()
+                stats["rebuild"] = "started"
             return stats
+
+    def _rebuild_quietly(self) -> None:
+        try:
+            self.sync(full=True)
+        except Exception as exc:  # noqa: BLE001 - the live index keeps serving; the next write or sync retries
+            self.log(f"tombstone rebuild failed: {type(exc).__name__}: {exc}")
+
+    def wait_rebuild(self, timeout: float | None = None) -> None:
+        """Block until a background tombstone rebuild (if any) has swapped in."""
+        if self._rebuild is not None:
+            self._rebuild.join(timeout)
+
+    def _kind_for(self, n: int) -> str:
+        return "flat" if n < self.approx_threshold else self.approx_index
+
+    def _too_many_tombstones(self) -> bool:
+        snap = self.snap
+        return (snap is not None and snap.info.kind == "hnsw"
+                and snap.tombstones > TOMBSTONE_REBUILD_FRACTION * max(1, snap.index.ntotal))
 
     def _apply(self, products: list[dict[str, Any]], *, removed_ids: list[str] | None = None,
                full: bool = False, complete: bool = False) -> dict[str, Any]:
@@ -385,6 +439,9 @@ class RetrievalEngine:
             else:
                 meta_only.append(pid)
         changed = added + updated
+        # HNSW in place: append-only. An updated text gets a new vid (the old one is a tombstone).
+        append_only = old is not None and not full and old.info.kind == "hnsw"
+        fresh_vid = set(updated) if append_only else set()
         if full:
             changed = [p["id"] for p in products]
         vec_pids = changed
@@ -397,7 +454,8 @@ class RetrievalEngine:
         for pid in (set(changed) | set(meta_only) if not need_tokens else set(by_id)):
             p = by_id[pid]
             prev = old_docs.get(pid)
-            vid = prev.vid if prev is not None else None  # an update keeps its id: remove, then add
+            # flat/IVF: an update keeps its id (remove, then add); HNSW: it gets a new one
+            vid = prev.vid if prev is not None and pid not in fresh_vid else None
             if vid is None:
                 vid = next_vid
                 next_vid += 1
@@ -413,10 +471,22 @@ class RetrievalEngine:
             next_vid = len(order)
             allv = np.stack([vec_of[d.pid] for d in order]) if order else np.zeros((0, DIM), np.float32)
             index, info = V.build_index(allv, np.arange(len(order), dtype=np.int64),
-                                        approx_threshold=self.approx_threshold, verbose=self.verbose)
+                                        approx_threshold=self.approx_threshold, approx_index=self.approx_index,
+                                        verbose=self.verbose)
             version = old.version if old else 0
             snap = Snapshot(version=version, generation=0, index=index, info=info, docs=docs,
                             next_vid=next_vid, watermark="", catalog_count=0, built_at=time.time())
+        elif append_only:
+            new_docs = sorted((docs[p] for p in changed), key=lambda d: d.vid)
+            vec_of = dict(zip(vec_pids, vecs, strict=True))
+            with self.lock.write():  # appended in vid order: vid == HNSW position
+                if [d.vid for d in new_docs] != list(range(old.index.ntotal, next_vid)):
+                    raise RuntimeError(f"HNSW vids out of step: ntotal {old.index.ntotal}, next_vid {next_vid}")
+                if new_docs:
+                    old.index.add(np.ascontiguousarray(np.stack([vec_of[d.pid] for d in new_docs])))
+            snap = Snapshot(version=old.version, generation=old.generation, index=old.index, info=old.info,
+                            docs=docs, next_vid=next_vid, watermark=old.watermark,
+                            catalog_count=old.catalog_count, built_at=time.time())
         else:
             stale_vids = [old_docs[p].vid for p in list(removed) + updated if p in old_docs]
             new_docs = [docs[p] for p in changed]
@@ -473,7 +543,8 @@ class RetrievalEngine:
                 qv = self.embedder.encode_query(text)
             if "dense" in scorers:
                 with self.lock.read():
-                    d, ids = V.search(snap.index, qv, CANDIDATES, mask, snap.info.nprobe)
+                    d, ids = V.search(snap.index, qv, CANDIDATES, mask, snap.info.nprobe,
+                                      ef_search=snap.info.ef_search, alive=snap.alive if snap.tombstones else None)
                 ranked["dense"] = [(int(i), float(s)) for i, s in zip(ids, d, strict=True)
                                    if i < len(snap.alive) and snap.alive[i]]
             if "bm25" in scorers and snap.bm25 is not None:
@@ -576,6 +647,7 @@ class RetrievalEngine:
                 pending = count
         size_diff = count - len(snap.docs)  # > 0: products not indexed; < 0: deleted, still indexed
         out.update(index_version=snap.label, index_kind=snap.info.kind, index_size=len(snap.docs),
+                   index_tombstones=snap.tombstones, index_ef_search=snap.info.ef_search,
                    index_recall_at_10=snap.info.recall_at_10, indexed_watermark=snap.watermark,
                    lag_products=max(pending, abs(size_diff)), lag_updated=pending, lag_size=size_diff,
                    lag_seconds=lag_s, embedder=self._embedder.backend if self._embedder else None)

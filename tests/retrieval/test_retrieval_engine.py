@@ -177,9 +177,9 @@ def test_onnx_query_encoder_matches_sentence_transformers(sqlite_settings) -> No
 
 
 def test_approximate_index_keeps_step_and_filters(sqlite_settings, catalog_file: Path) -> None:
-    """Past the size threshold the index is IVF-SQ8; it must add/remove by id like the exact one."""
+    """IVF-SQ8 (`approx_index`, HNSW is the default) must add/remove by id like the exact one."""
     import_file(sqlite_settings.sql_url, catalog_file, show_progress=False)
-    eng = RetrievalEngine(sqlite_settings, verbose=False, approx_threshold=5)
+    eng = RetrievalEngine(sqlite_settings, verbose=False, approx_threshold=5, approx_index="ivf_sq8")
     eng.sync()
     assert eng.snap.info.kind == "ivf_sq8" and eng.snap.info.recall_at_10 >= 0.95
     assert ids(eng, "brass desk lamp", k=1) == ["L1"]
