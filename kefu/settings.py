@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     approx_index: str = Field("hnsw", validation_alias=_alias("KEFU_APPROX_INDEX", "approx_index"))
     retrieval_query_encoder: str = Field(
         "fp32", validation_alias=_alias("KEFU_QUERY_ENCODER", "retrieval_query_encoder"))
+    # Query embeddings kept (LRU, by lower-cased text); 0 turns the cache off.
+    query_cache_size: int = Field(4096, ge=0, validation_alias=_alias("KEFU_QUERY_CACHE_SIZE", "query_cache_size"))
     embed_threads: int = Field(0, validation_alias=_alias("KEFU_EMBED_THREADS", "embed_threads"))
     retrieval_watch_s: float = Field(2.0, validation_alias=_alias("KEFU_RETRIEVAL_WATCH_S", "retrieval_watch_s"))
 

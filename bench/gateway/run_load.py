@@ -55,6 +55,17 @@ def turns_done(url: str) -> float:
     return n
 
 
+def query_cache(url: str) -> dict[str, float]:
+    """Retrieval's query-embedding cache counters (hits skip the model's forward pass)."""
+    out = {"hit": 0.0, "miss": 0.0}
+    for line in httpx.get(url + "/metrics", timeout=10).text.splitlines():
+        if line.startswith("kefu_retrieval_query_embedding_cache_total{"):
+            for k in out:
+                if f'result="{k}"' in line:
+                    out[k] += float(line.rsplit(" ", 1)[1])
+    return out
+
+
 def locust(host: str, user_class: str, users: int, seconds: int, out: Path) -> dict:
     """Run one headless Locust phase; returns CSV totals plus the exact per-turn times."""
     times_file = out.with_suffix(".times.json")
@@ -109,11 +120,16 @@ def main() -> None:
         for u in args.users:
             cpu0 = {n: cpu_s(st.pid(n)) for n in SERVICES}
             turns0 = turns_done(gw)
+            qc0 = query_cache(st.url("retrieval"))
             load0 = os.getloadavg()[0]
             phase = {"users": u, "seconds": args.seconds, "think_s": args.think,
                      "gateway": locust(gw, "Shopper", u, args.seconds, st.work / f"gw-u{u}")}
             turns = turns_done(gw) - turns0
             phase["server_turns"] = int(turns)
+            qc = {k: v - qc0[k] for k, v in query_cache(st.url("retrieval")).items()}
+            if qc["hit"] + qc["miss"]:
+                phase["query_embedding_cache"] = {"hits": int(qc["hit"]), "misses": int(qc["miss"]),
+                                                  "hit_rate": round(qc["hit"] / (qc["hit"] + qc["miss"]), 3)}
             if turns:
                 cpu = {n: round((cpu_s(st.pid(n)) - cpu0[n]) / turns * 1000, 2) for n in SERVICES}
                 cpu["all_services"] = round(sum(cpu.values()), 2)

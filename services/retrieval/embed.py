@@ -26,7 +26,6 @@ from prometheus_client import Counter
 
 from kefu.settings import get_settings
 
-QUERY_CACHE_SIZE = 4096  # x 1.5 KB per 384-d vector: ~6 MB at most
 QUERY_CACHE = Counter("kefu_retrieval_query_embedding_cache_total",
                       "query embeddings served from the cache or computed", ["result"])
 
@@ -94,7 +93,8 @@ class Embedder:
         self._lock = threading.Lock()
         self._qlock = threading.Lock()
         self._qcache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self.query_cache_size = QUERY_CACHE_SIZE  # 0: benchmarks that time the forward pass
+        # 0: off (benchmarks that time the forward pass set it so too)
+        self.query_cache_size = get_settings().query_cache_size
         self.threads = threads or get_settings().embed_threads or min(4, os.cpu_count() or 1)
         self.backend = "torch"
         self._sess = None
