@@ -16,6 +16,9 @@ class LLMSettings(Settings):
     upstream_api_key: str = ""
     upstream_timeout_s: float = 60.0
     upstream_retries: int = 2
+    # The upstream serves a kefu delexicalised model (kefu-responder under vLLM, say): fill its
+    # [order.tracking]-style placeholders from the request's FACTS here, as local serving does.
+    upstream_delexicalised: bool = False
     max_batch: int = 16
     max_queue: int = 64
     max_len: int | None = None

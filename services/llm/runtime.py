@@ -35,7 +35,8 @@ class Runtime:
         self.spec: ModelSpec | None = None
         self.reason = "starting"
         if llm.upstream:
-            self.upstream = Upstream(llm.upstream, llm.upstream_api_key, llm.upstream_timeout_s, llm.upstream_retries)
+            self.upstream = Upstream(llm.upstream, llm.upstream_api_key, llm.upstream_timeout_s, llm.upstream_retries,
+                                     delexicalised=llm.upstream_delexicalised)
             self.reason = ""
             return
         try:

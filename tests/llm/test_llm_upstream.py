@@ -11,6 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import StreamingResponse
 from fastapi.testclient import TestClient
 
 from kefu.breaker import CircuitBreaker
@@ -86,3 +88,83 @@ def test_breaker_half_opens_after_cooldown() -> None:
     assert b.allow() and not b.allow()  # exactly one trial
     b.success()
     assert b.state == "closed"
+
+
+# What vLLM returns when it serves kefu-responder: placeholders, split across stream chunks anywhere.
+RAW_REPLY = "Order [order.id] is on its way with [order.carrier], tracking [order.tracking]. Returns are accepted within [policy.9]."
+FACTS_PROMPT = "FACTS:\norder: id KF100001 | carrier SF Express | tracking SF0387234550428\n"
+
+
+@pytest.fixture(scope="module")
+def delex_upstream_url():  # noqa: ANN201
+    """A minimal OpenAI-compatible server standing in for vLLM (which cannot run here), over real HTTP."""
+    app = FastAPI()
+
+    def pieces() -> list[str]:
+        return [RAW_REPLY[i:i + 7] for i in range(0, len(RAW_REPLY), 7)]  # cuts through placeholders
+
+    @app.post("/v1/chat/completions")
+    async def chat(request: Request):  # noqa: ANN202
+        body = await request.json()
+        if not body.get("stream"):
+            return {"id": "x", "object": "chat.completion", "model": "kefu-responder",
+                    "choices": [{"index": 0, "message": {"role": "assistant", "content": RAW_REPLY},
+                                 "finish_reason": "stop"}]}
+
+        async def events():  # noqa: ANN202
+            for i, p in enumerate(pieces()):
+                last = i == len(pieces()) - 1
+                chunk = {"id": "x", "object": "chat.completion.chunk",
+                         "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": "stop" if last else None}]}
+                yield f"data: {json.dumps(chunk)}\n\n"
+            yield "data: [DONE]\n\n"
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    @app.post("/v1/completions")
+    async def completions(request: Request):  # noqa: ANN202
+        return {"id": "y", "object": "text_completion", "choices": [{"index": 0, "text": RAW_REPLY,
+                                                                     "finish_reason": "stop"}]}
+
+    @app.get("/v1/models")
+    async def models():  # noqa: ANN202
+        return {"object": "list", "data": [{"id": "kefu-responder", "object": "model"}]}
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    th = threading.Thread(target=server.run, daemon=True)
+    th.start()
+    url = f"http://127.0.0.1:{port}"
+    end = time.time() + 20
+    while time.time() < end:
+        try:
+            if httpx.get(url + "/v1/models").status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    yield url
+    server.should_exit = True
+    th.join(10)
+
+
+def test_upstream_delexicalised_replies_are_filled_from_the_facts(delex_upstream_url: str, tmp_path: Path) -> None:
+    want = "Order KF100001 is on its way with SF Express, tracking SF0387234550428."  # [policy.9]: not a fact
+    msgs = [{"role": "system", "content": FACTS_PROMPT}, {"role": "user", "content": "where is my order?"}]
+    app = create_app(Settings(data_dir=tmp_path),
+                     LLMSettings(upstream=delex_upstream_url, upstream_delexicalised=True), model="x")
+    with TestClient(app) as c:
+        r = c.post("/v1/chat/completions", json={"messages": msgs})
+        assert r.status_code == 200 and r.json()["choices"][0]["message"]["content"] == want
+        with c.stream("POST", "/v1/chat/completions", json={"messages": msgs, "stream": True}) as s:
+            s.read()
+            lines = [ln for ln in s.text.split("\n") if ln.startswith("data: ")]
+        assert lines[-1] == "data: [DONE]"
+        streamed = "".join(json.loads(ln[6:])["choices"][0]["delta"].get("content") or "" for ln in lines[:-1])
+        assert streamed == want and "[" not in streamed
+        r = c.post("/v1/completions", json={"prompt": FACTS_PROMPT + "<|user|>where?"})
+        assert r.json()["choices"][0]["text"] == want
+    # without the flag the proxy passes the upstream's text through untouched
+    plain = create_app(Settings(data_dir=tmp_path), LLMSettings(upstream=delex_upstream_url), model="x")
+    with TestClient(plain) as c:
+        assert c.post("/v1/chat/completions", json={"messages": msgs}).json()["choices"][0]["message"]["content"] \
+            == RAW_REPLY
