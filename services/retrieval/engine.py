@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import bm25s
 import faiss
 import numpy as np
 from sqlalchemy import func, select
@@ -44,6 +43,7 @@ from kefu.settings import Settings
 from . import vectors as V
 from .catalog import FIELDS, catalog_signature
 from .embed import DIM, MODEL_ID, EmbeddingCache, embed_with_cache, get_embedder
+from .lexical import LexicalIndex
 from .query import ParsedQuery, Vocabulary, category_parts, merge_filters, parse_query, phrase_key
 from .text import embed_text, lexical_tokens, text_hash, tokenize
 
@@ -131,8 +131,8 @@ class Snapshot:
     cat_codes: dict[str, int] = field(default_factory=dict)
     brand_codes: dict[str, int] = field(default_factory=dict)
     cat_family: dict[str, list[int]] = field(default_factory=dict)
-    bm25: Any = None
-    bm25_vids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    # BM25 over the same vids; changed in place (under the engine's write lock) by API writes
+    lexical: LexicalIndex | None = None
     vocab: Vocabulary | None = None
     cat_names: list[str] = field(default_factory=list)
     cat_vecs: np.ndarray = field(default_factory=lambda: np.zeros((0, DIM), np.float32))
@@ -179,15 +179,8 @@ class Snapshot:
         keys = {name: phrase_key(name) for name in self.cat_codes}
         self.cat_family = {name: [self.cat_codes[o] for o, ok in keys.items()
                                   if kk and ok[-len(kk):] == kk] for name, kk in keys.items()}
-        order = sorted(self.docs.values(), key=lambda d: d.vid)
-        self.bm25_vids = np.array([d.vid for d in order], dtype=np.int64)
-        corpus = [d.tokens or ["\x00"] for d in order]
-        if corpus:
-            bm = bm25s.BM25(k1=1.2, b=0.75)
-            bm.index(corpus, show_progress=False)
-            self.bm25 = bm
-        else:
-            self.bm25 = None
+        if self.lexical is None:  # a fresh snapshot; an in-place change brings its updated index
+            self.lexical = LexicalIndex.build(sorted((d.vid, d.tokens) for d in self.docs.values()))
 
     def mask(self, f: SearchFilters) -> np.ndarray | None:
         if all(v is None for v in f.model_dump().values()):
@@ -484,9 +477,10 @@ class RetrievalEngine:
                     raise RuntimeError(f"HNSW vids out of step: ntotal {old.index.ntotal}, next_vid {next_vid}")
                 if new_docs:
                     old.index.add(np.ascontiguousarray(np.stack([vec_of[d.pid] for d in new_docs])))
+                lexical = self._relex(old, docs, removed, need_tokens)
             snap = Snapshot(version=old.version, generation=old.generation, index=old.index, info=old.info,
                             docs=docs, next_vid=next_vid, watermark=old.watermark,
-                            catalog_count=old.catalog_count, built_at=time.time())
+                            catalog_count=old.catalog_count, built_at=time.time(), lexical=lexical)
         else:
             stale_vids = [old_docs[p].vid for p in list(removed) + updated if p in old_docs]
             new_docs = [docs[p] for p in changed]
@@ -496,15 +490,36 @@ class RetrievalEngine:
                 if new_docs:
                     old.index.add_with_ids(np.ascontiguousarray(vecs),
                                            np.array([d.vid for d in new_docs], dtype=np.int64))
+                lexical = self._relex(old, docs, removed, need_tokens)
             snap = Snapshot(version=old.version, generation=old.generation, index=old.index, info=old.info,
                             docs=docs, next_vid=next_vid, watermark=old.watermark,
-                            catalog_count=old.catalog_count, built_at=time.time())
+                            catalog_count=old.catalog_count, built_at=time.time(), lexical=lexical)
         snap.derive()
         if old is not None and getattr(old, "cat_names", None) == sorted(snap.cat_codes, key=snap.cat_codes.get):
             snap.cat_names, snap.cat_vecs = old.cat_names, old.cat_vecs
         self.snap = snap  # the swap
         return {"added": len(added), "updated": len(updated), "removed": len(removed & set(old_docs)),
                 "embedded": n_embedded, "changed": len(changed), "meta_refreshed": len(meta_only)}
+
+    @staticmethod
+    def _relex(old: Snapshot, docs: dict[str, Doc], removed: set[str], need_tokens: bool) -> LexicalIndex | None:
+        """Carry the live BM25 index over to the new snapshot, changed only where documents were
+        (a write costs its own terms, not a rebuild of the catalog). None = build afresh."""
+        lex = old.lexical
+        if lex is None or need_tokens:
+            return None
+        for pid in removed:
+            if pid in old.docs:
+                lex.remove(old.docs[pid].vid)
+        for pid, d in docs.items():
+            prev = old.docs.get(pid)
+            if prev is d:
+                continue
+            if prev is None or prev.vid != d.vid or prev.tokens is not d.tokens:
+                if prev is not None and prev.vid != d.vid:
+                    lex.remove(prev.vid)
+                lex.add(d.vid, d.tokens)
+        return lex
 
     def _category_vectors(self, snap: Snapshot) -> None:
         """Embeddings of the category names, for the (opt-in) query-to-product-type scorer."""
@@ -547,9 +562,10 @@ class RetrievalEngine:
                                       ef_search=snap.info.ef_search, alive=snap.alive if snap.tombstones else None)
                 ranked["dense"] = [(int(i), float(s)) for i, s in zip(ids, d, strict=True)
                                    if i < len(snap.alive) and snap.alive[i]]
-            if "bm25" in scorers and snap.bm25 is not None:
+            if "bm25" in scorers and snap.lexical is not None:
                 toks = list(dict.fromkeys(tokenize(text)))[:MAX_QUERY_TOKENS]
-                ranked["bm25"] = self._bm25(snap, toks, mask)
+                with self.lock.read():  # API writes change the BM25 index in place
+                    ranked["bm25"] = self._bm25(snap, toks, mask)
             if "category" in scorers and qv is not None:
                 self._category_vectors(snap)
             if "category" in scorers and qv is not None and len(snap.cat_vecs):
@@ -580,15 +596,15 @@ class RetrievalEngine:
     def _bm25(snap: Snapshot, toks: list[str], mask: np.ndarray | None) -> list[tuple[int, float]]:
         if not toks:
             return []
-        scores = snap.bm25.get_scores(toks)
+        scores = snap.lexical.scores(toks, len(snap.alive))
         if mask is not None:
-            scores = np.where(mask[snap.bm25_vids], scores, 0.0)
+            scores = np.where(mask, scores, 0.0)
         n = min(CANDIDATES, int((scores > 0).sum()))
         if n == 0:
             return []
         top = np.argpartition(-scores, n - 1)[:n]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(snap.bm25_vids[i]), float(scores[i])) for i in top]
+        return [(int(i), float(scores[i])) for i in top]
 
     @staticmethod
     def _fuse(ranked: dict[str, list[tuple[int, float]]]) -> list[tuple[int, float]]:
