@@ -21,12 +21,19 @@ Changed:
   be chosen, and `e_score_correction_bias` steers *selection* but not the weights (auxiliary-loss
   free load balancing).
 * **Shared experts** run on every token and are added (the seed had none).
-* **Grouped dispatch**: the (token, expert) pairs are sorted by expert once; each *active* expert
-  then runs once, on one contiguous slice of its tokens. The seed's loop ran k x E masked passes
-  (k times more expert calls, each with a full-size mask and a gather/scatter). There is no Python
-  loop over tokens; the loop over active experts is at most E iterations of two matmuls each.
-  When the batch is small (decode steps), the per-expert slices are padded to the largest one and
-  all experts run as two batched GEMMs (`torch.bmm`) — one kernel call instead of up to 2E.
+* **Grouped dispatch**: the (token, expert) pairs are sorted by expert once (one `argsort`, one
+  `bincount`, one `index_select`); each *active* expert then runs once, on one contiguous slice of
+  its tokens, and the weighted outputs go back with one `index_add_`. The seed's loop ran k x E
+  masked passes: k times more expert calls on half-size batches (each reading the expert's
+  weights again), each with a full-size mask, a gather and a scatter. There is no Python loop
+  over tokens; the loop over active experts is at most min(E, N x k) iterations. A one-token batch
+  (single-sequence decode) skips the sort and runs its k experts directly.
+* **No padded batched GEMM.** An earlier version padded every expert's slice to the largest one and
+  ran all E experts as two `torch.bmm` calls for small batches. Measured on CPU it was 1.2-25x
+  slower than the per-expert loop at every batch size (1 token: 1.8 ms vs 0.09 ms at hidden 512):
+  it reads all E experts' weights, inactive ones included, and multiplies zero rows. Also measured
+  and not kept: gathering per-token expert weights (copies weights, 10x slower), a pre-transposed
+  weight layout and in-place SiLU (both within noise).
 
 `expert_counts` accumulates how many tokens each expert received (per layer) so the engine can
 export expert load balance as metrics.
@@ -115,40 +122,30 @@ class MoE(nn.Module):
         """Grouped dispatch: sort (token, expert) pairs by expert, run each active expert once."""
         n, k = idx.shape
         flat = idx.reshape(-1)
-        order = torch.argsort(flat, stable=True)
-        token_of = order // k
         counts = torch.bincount(flat, minlength=self.n_experts)
         if self.track:
             self.expert_counts += counts
+        if n == 1:
+            return self._single(x, w, flat)
+        order = torch.argsort(flat, stable=True)
+        token_of = order // k
         xs = x.index_select(0, token_of)
-        counts_l = counts.tolist()
-        cap = max(counts_l)
-        if self.n_experts * cap <= 2 * n * k + 4 * self.n_experts:
-            out = self._batched(xs, flat[order], counts, cap)
-        else:
-            out = torch.empty_like(xs)
-            start = 0
-            for e, c in enumerate(counts_l):
-                if c:
-                    out[start:start + c] = self.experts.run(e, xs[start:start + c])
-                    start += c
+        out = torch.empty_like(xs)
+        start = 0
+        for e, c in enumerate(counts.tolist()):
+            if c:
+                out[start:start + c] = self.experts.run(e, xs[start:start + c])
+                start += c
         out.mul_(w.reshape(-1)[order].to(out.dtype)[:, None])
-        y = torch.zeros_like(x)
-        y.index_add_(0, token_of, out)
-        return y
+        return torch.zeros_like(x).index_add_(0, token_of, out)
 
-    def _batched(self, xs: torch.Tensor, sorted_expert: torch.Tensor, counts: torch.Tensor,
-                 cap: int) -> torch.Tensor:
-        """Small batches (decode): every expert's tokens padded to `cap` rows, then two batched
-        GEMMs for all experts at once instead of 2 x (active experts) small matmuls."""
-        starts = torch.cumsum(counts, 0) - counts
-        pos = torch.arange(xs.shape[0], device=xs.device) - starts[sorted_expert]
-        buf = xs.new_zeros(self.n_experts, cap, xs.shape[1])
-        buf[sorted_expert, pos] = xs
-        ex = self.experts
-        gu = torch.bmm(buf, ex.gate_up.transpose(1, 2))
-        h = ex.act(gu[..., : ex.inter]) * gu[..., ex.inter:]
-        return torch.bmm(h, ex.down.transpose(1, 2))[sorted_expert, pos]
+    def _single(self, x: torch.Tensor, w: torch.Tensor, experts: torch.Tensor) -> torch.Tensor:
+        """One token (decode at batch 1): its k experts in turn, no sort, gather or scatter."""
+        w = w.to(x.dtype)
+        y = torch.zeros_like(x)
+        for j, e in enumerate(experts.tolist()):
+            y += self.experts.run(e, x) * w[:, j:j + 1]
+        return y
 
     def dispatch_naive(self, x: torch.Tensor, w: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
         """The seed's scheme (k x E masked passes), kept as the benchmark baseline."""
