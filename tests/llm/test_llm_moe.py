@@ -1,5 +1,6 @@
-"""Every MoE dispatch path (grouped, one-token) must give the seed-style loop's output, whatever the
-routing: experts with no token, one token or every token, one-token batches, k = 1 and k = E."""
+"""Every MoE dispatch path (grouped_mm, per-expert loop, one-token) must give the seed-style loop's
+output, whatever the routing: experts with no token, one token or every token, one-token batches,
+k = 1 and k = E."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from services.llm.model import moe as moe_mod
 from services.llm.model.config import ModelConfig
 from services.llm.model.moe import MoE
 from tests.llm.conftest import tiny_deepseek_config
@@ -45,9 +47,18 @@ def _routes(n: int, k: int, experts: int) -> dict[str, torch.Tensor]:
     return {"random": random, "all_tokens_same_experts": same, "one_token_alone": one}
 
 
+@pytest.fixture(params=["grouped_mm", "loop"])
+def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test once with `F.grouped_mm` (CPU default) and once with the per-expert loop."""
+    if request.param == "grouped_mm" and not moe_mod.GROUPED_MM:
+        pytest.skip("this torch has no F.grouped_mm")
+    monkeypatch.setattr(moe_mod, "GROUPED_MM", request.param == "grouped_mm")
+    return request.param
+
+
 @pytest.mark.parametrize("n", [1, 2, 3, 17, 64])
 @pytest.mark.parametrize("k", [1, 2, 4])
-def test_dispatch_paths_match_reference_loops(n: int, k: int) -> None:
+def test_dispatch_paths_match_reference_loops(n: int, k: int, path: str) -> None:
     moe = _moe(top_k=k)
     moe.track = False
     x = torch.randn(n, moe.experts.down.shape[1])
@@ -64,7 +75,7 @@ def test_dispatch_paths_match_reference_loops(n: int, k: int) -> None:
                 assert torch.allclose(two[0], ref[0], atol=1e-5) and torch.allclose(two[1], ref[0], atol=1e-5)
 
 
-def test_every_expert_chosen_by_every_token() -> None:
+def test_every_expert_chosen_by_every_token(path: str) -> None:
     """k = E: each expert gets the whole batch (the largest slice the grouped path ever sees)."""
     moe = _moe(top_k=4, experts=4, n_group=1, topk_group=1)
     moe.track = False
@@ -79,7 +90,7 @@ def test_every_expert_chosen_by_every_token() -> None:
 
 
 @pytest.mark.parametrize("n", [1, 5, 40])
-def test_forward_matches_naive_and_counts_every_routed_pair(n: int) -> None:
+def test_forward_matches_naive_and_counts_every_routed_pair(n: int, path: str) -> None:
     moe = _moe()
     x = torch.randn(n, moe.experts.down.shape[1])
     with torch.inference_mode():
@@ -91,7 +102,7 @@ def test_forward_matches_naive_and_counts_every_routed_pair(n: int) -> None:
     assert int(counts.sum()) == n * 2 and int((counts > 0).sum()) >= 2
 
 
-def test_dispatch_bfloat16_close_to_float32() -> None:
+def test_dispatch_bfloat16_close_to_float32(path: str) -> None:
     moe = _moe()
     moe.track = False
     x = torch.randn(12, moe.experts.down.shape[1])
