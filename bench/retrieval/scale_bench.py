@@ -1,13 +1,22 @@
-"""Scale: 1,000,000 synthetic 384-d product vectors — exact vs approximate FAISS indexes.
+"""Scale: 1,000,000 synthetic 384-d product vectors — exact vs the approximate indexes the service serves.
 
 Vectors are a mixture of 20,000 clusters (product families) whose spread lies mostly in a shared
 16-d subspace plus small isotropic noise, L2-normalised: structured like sentence embeddings
 (low intrinsic dimension) rather than uniform noise, on which no ANN index works. Queries are
-fresh draws from the same mixture. Reports build
-time, index memory (RSS growth), single-query latency p50/p99 (one thread, as the service
-searches) and recall@10 against exact search. One JSON object on the last line.
+fresh draws from the same mixture.
 
-    nice -n 10 .venv/bin/python bench/retrieval/scale_bench.py [--n 1000000]
+For exact flat (baseline), IVF-SQ8 and HNSW — both built by `services.retrieval.vectors` exactly
+as the service builds them (`build_ivf`, `build_hnsw`: search breadth tuned at build to recall@10
+>= 0.95) — reports build time, index memory (RSS growth), single-query latency p50/p99 (one
+thread, through `vectors.search` as the service searches) and recall against exact search, at
+k=10 and at k=200 (the service's CANDIDATES per scorer; recall@10 of its first 10 and recall@200).
+Then churn as the service applies it: 1 % of products deleted and 1 % updated (new vectors from
+the same mixture). IVF removes and re-adds by id; HNSW tombstones the old vids, appends the new
+vectors and searches with the alive filter. Recall and latency again, against exact search over
+the live vectors. HNSW is also timed with filters (a random 10 % / 1 % of products allowed).
+One JSON object on the last line; progress on stderr.
+
+    nice -n 5 .venv/bin/python bench/retrieval/scale_bench.py [--n 1000000] [--skip flat,ivf_sq8,filters,churn]
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import faiss
@@ -25,6 +35,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from services.retrieval import vectors as V  # noqa: E402
+
+CANDIDATES = 200  # services/retrieval/engine.py asks FAISS for this many per query
+T0 = time.perf_counter()
+
+
+def log(msg: str) -> None:
+    print(f"[{time.perf_counter() - T0:7.1f}s] {msg}", file=sys.stderr, flush=True)
 
 
 def rss_mb() -> float:
@@ -56,23 +73,40 @@ def synth(n: int, dim: int, n_clusters: int, seed: int) -> tuple[np.ndarray, np.
     return out, centers, w
 
 
-def timed_queries(index: faiss.Index, q: np.ndarray, k: int = 10, **kw) -> tuple[np.ndarray, list[float]]:
+def timed(fn: Callable[[np.ndarray], np.ndarray], q: np.ndarray, k: int) -> tuple[np.ndarray, list[float]]:
+    """One query at a time on one thread, as the service searches."""
     faiss.omp_set_num_threads(1)
-    got = np.zeros((len(q), k), dtype=np.int64)
+    got = np.full((len(q), k), -1, dtype=np.int64)
     lat = []
     for i in range(len(q)):
         t0 = time.perf_counter()
-        _, ids = V.search(index, q[i], k, **kw) if not isinstance(index, faiss.IndexHNSW) else \
-            index.search(q[i:i + 1], k)
+        ids = fn(q[i])
         lat.append((time.perf_counter() - t0) * 1000)
-        ids = np.asarray(ids).reshape(-1)
-        got[i, : len(ids)] = ids
+        got[i, : len(ids)] = ids[:k]
     return got, lat
 
 
 def summary(lat: list[float], truth: np.ndarray, got: np.ndarray) -> dict[str, float]:
-    return {"p50_ms": round(float(np.percentile(lat, 50)), 3), "p99_ms": round(float(np.percentile(lat, 99)), 3),
-            "recall@10": round(V.recall_at_k(truth, got), 4)}
+    out = {"p50_ms": round(float(np.percentile(lat, 50)), 3), "p99_ms": round(float(np.percentile(lat, 99)), 3),
+           "recall@10": round(V.recall_at_k(truth, got, 10), 4)}
+    if got.shape[1] >= CANDIDATES:
+        out[f"recall@{CANDIDATES}"] = round(V.recall_at_k(truth, got, CANDIDATES), 4)
+    return out
+
+
+def both_k(search: Callable[[np.ndarray, int], np.ndarray], q: np.ndarray, truth: np.ndarray) -> dict:
+    """Latency and recall asking for 10 and for CANDIDATES results."""
+    res = {}
+    for k in (10, CANDIDATES):
+        got, lat = timed(lambda v, k=k: search(v, k), q, k)
+        res[f"k{k}"] = summary(lat, truth, got)
+    return res
+
+
+def exact_over(x: np.ndarray, live: np.ndarray, q: np.ndarray, k: int) -> np.ndarray:
+    """Ground truth over the live vids only (vids = row numbers of `x`)."""
+    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    return live[V.exact_topk(np.ascontiguousarray(x[live]), q, k)]
 
 
 def main() -> None:
@@ -81,74 +115,117 @@ def main() -> None:
     ap.add_argument("--dim", type=int, default=384)
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--flat-queries", type=int, default=100, help="exact search is slow at 1M: fewer timed")
-    ap.add_argument("--hnsw-n", type=int, default=200_000, help="HNSW build is O(n log n) and slow here")
+    ap.add_argument("--churn", type=float, default=0.01, help="share of products deleted, and again updated")
+    ap.add_argument("--skip", default="", help="comma list of: flat, ivf_sq8, hnsw, filters, churn")
     args = ap.parse_args()
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     threads = os.cpu_count() or 1
     out: dict = {"n": args.n, "dim": args.dim, "queries": args.queries, "cpus": threads,
-                 "date": time.strftime("%Y-%m-%d")}
+                 "date": time.strftime("%Y-%m-%d"), "faiss": faiss.__version__, "candidates": CANDIDATES}
     base = rss_mb()
     t0 = time.perf_counter()
     x, centers, w = synth(args.n, args.dim, 20_000, 0)
     q = draw(np.random.default_rng(1), centers, w, args.queries)
     ids = np.arange(args.n, dtype=np.int64)
     out["synth_s"] = round(time.perf_counter() - t0, 1)
-    print(f"synthesised {args.n} vectors in {out['synth_s']}s", file=sys.stderr, flush=True)
-    faiss.omp_set_num_threads(threads)
+    log(f"synthesised {args.n} vectors in {out['synth_s']}s")
     t0 = time.perf_counter()
-    truth = V.exact_topk(x, q, 10)
+    truth = exact_over(x, ids, q, CANDIDATES)
     out["ground_truth_s"] = round(time.perf_counter() - t0, 1)
-    print(f"ground truth in {out['ground_truth_s']}s", file=sys.stderr, flush=True)
+    log(f"ground truth (k={CANDIDATES}) in {out['ground_truth_s']}s")
 
-    # Exact: the service default below the approximate threshold.
-    m0 = rss_mb()
-    t0 = time.perf_counter()
-    flat = V.new_flat(args.dim)
-    flat.add_with_ids(x, ids)
-    res = {"build_s": round(time.perf_counter() - t0, 2), "mem_mb": round(rss_mb() - m0)}
-    got, lat = timed_queries(flat, q[: args.flat_queries])
-    res.update(summary(lat, truth[: args.flat_queries], got))
-    out["flat"] = res
-    print("flat", res, file=sys.stderr, flush=True)
-    del flat
-    gc.collect()
+    # Churn as the service sees it: `dead` products deleted, `upd` updated (old vid dead, new vector).
+    rng = np.random.default_rng(2)
+    m = int(args.n * args.churn)
+    pick = rng.choice(args.n, size=2 * m, replace=False)  # first m deleted, last m updated
+    new_vecs = draw(np.random.default_rng(3), centers, w, m)
+    new_ids = np.arange(args.n, args.n + m, dtype=np.int64)
+    alive = np.ones(args.n + m, bool)
+    alive[pick] = False
+    churn_truth = None
+    if "churn" not in skip:
+        x_all = np.concatenate([x, new_vecs])
+        churn_truth = exact_over(x_all, np.flatnonzero(alive), q, CANDIDATES)
+        del x_all
+        gc.collect()
+        log(f"churn ground truth: {m} deleted, {m} updated")
 
-    # IVF-SQ8: what the service builds past its threshold (nprobe tuned at build to recall>=0.95).
-    m0 = rss_mb()
-    ivf, info = V.build_ivf(x, ids)
-    res = {"build_s": round(info.build_s, 1), "mem_mb": round(rss_mb() - m0), "nlist": info.nlist,
-           "nprobe": info.nprobe, "build_probe_recall@10": info.recall_at_10}
-    got, lat = timed_queries(ivf, q)
-    res.update(summary(lat, truth, got))
-    sweep = []
-    for nprobe in (8, 16, 32, 64):
-        got, lat = timed_queries(ivf, q, nprobe=nprobe)
-        sweep.append({"nprobe": nprobe, **summary(lat, truth, got)})
-    res["sweep"] = sweep
-    out["ivf_sq8"] = res
-    print("ivf_sq8", res, file=sys.stderr, flush=True)
-    del ivf
-    gc.collect()
+    if "flat" not in skip:  # the service default below the approximate threshold
+        m0 = rss_mb()
+        t0 = time.perf_counter()
+        flat = V.new_flat(args.dim)
+        flat.add_with_ids(x, ids)
+        res = {"build_s": round(time.perf_counter() - t0, 2), "mem_mb": round(rss_mb() - m0)}
+        nq = args.flat_queries
+        res.update(both_k(lambda v, k: V.search(flat, v, k)[1], q[:nq], truth[:nq]))
+        out["flat"] = res
+        log(f"flat {res}")
+        del flat
+        gc.collect()
 
-    # HNSW (no remove-by-id in FAISS, so the service does not use it) on a subset, for reference.
-    n_h = min(args.hnsw_n, args.n)
-    faiss.omp_set_num_threads(threads)
-    m0 = rss_mb()
-    t0 = time.perf_counter()
-    hnsw = faiss.IndexHNSWFlat(args.dim, 32, faiss.METRIC_INNER_PRODUCT)
-    hnsw.hnsw.efConstruction = 64
-    hnsw.add(x[:n_h])
-    res = {"n": n_h, "build_s": round(time.perf_counter() - t0, 1), "mem_mb": round(rss_mb() - m0), "M": 32}
-    faiss.omp_set_num_threads(threads)
-    truth_h = V.exact_topk(x[:n_h], q, 10)
-    sweep = []
-    for ef in (32, 64, 128):
-        hnsw.hnsw.efSearch = ef
-        got, lat = timed_queries(hnsw, q)
-        sweep.append({"efSearch": ef, **summary(lat, truth_h, got)})
-    res["sweep"] = sweep
-    out["hnsw_subset"] = res
-    print("hnsw", res, file=sys.stderr, flush=True)
+    if "ivf_sq8" not in skip:  # KEFU_APPROX_INDEX=ivf_sq8
+        m0 = rss_mb()
+        ivf, info = V.build_ivf(x, ids)
+        res = {"build_s": round(info.build_s, 1), "mem_mb": round(rss_mb() - m0), "nlist": info.nlist,
+               "nprobe": info.nprobe, "build_probe_recall@10": info.recall_at_10}
+        res.update(both_k(lambda v, k: V.search(ivf, v, k)[1], q, truth))
+        sweep = []
+        for nprobe in (8, 16, 32, 64):
+            got, lat = timed(lambda v, p=nprobe: V.search(ivf, v, 10, nprobe=p)[1], q, 10)
+            sweep.append({"nprobe": nprobe, **summary(lat, truth, got)})
+        res["sweep_k10"] = sweep
+        log(f"ivf_sq8 {res}")
+        if churn_truth is not None:
+            t0 = time.perf_counter()
+            ivf.remove_ids(pick.astype(np.int64))
+            ivf.add_with_ids(new_vecs, new_ids)
+            res["churn"] = {"deleted": m, "updated": m, "apply_s": round(time.perf_counter() - t0, 2),
+                            **both_k(lambda v, k: V.search(ivf, v, k)[1], q, churn_truth)}
+            log(f"ivf_sq8 churn {res['churn']}")
+        out["ivf_sq8"] = res
+        del ivf
+        gc.collect()
+
+    if "hnsw" not in skip:  # the default past the approximate threshold
+        m0 = rss_mb()
+        hnsw, info = V.build_hnsw(x, ids)
+        res = {"build_s": round(info.build_s, 1), "mem_mb": round(rss_mb() - m0), "M": info.hnsw_m,
+               "ef_construction": info.ef_construction, "ef_search": info.ef_search,
+               "build_probe_recall@10": info.recall_at_10}
+        ef = info.ef_search
+        res.update(both_k(lambda v, k: V.search(hnsw, v, k, ef_search=ef)[1], q, truth))
+        sweep = []
+        for e in (16, 32, 64, 128):
+            got, lat = timed(lambda v, e=e: V.search(hnsw, v, 10, ef_search=e)[1], q, 10)
+            sweep.append({"efSearch": e, **summary(lat, truth, got)})
+        res["sweep_k10"] = sweep
+        log(f"hnsw {res}")
+        if "filters" not in skip:
+            filt = []
+            for frac in (0.1, 0.01):
+                mask = np.random.default_rng(4).random(args.n) < frac
+                allowed = np.flatnonzero(mask)
+                ft = exact_over(x, allowed, q, CANDIDATES)
+                path = "exact subset" if len(allowed) <= V.EXACT_FILTER_MAX or \
+                    len(allowed) < V.EXACT_FILTER_FRACTION * args.n else "graph + selector"
+                r = both_k(lambda v, k, mask=mask: V.search(hnsw, v, k, mask, ef_search=ef)[1], q, ft)
+                filt.append({"allowed": len(allowed), "path": path, **r})
+                log(f"hnsw filter {filt[-1]}")
+            res["filtered"] = filt
+        if churn_truth is not None:
+            t0 = time.perf_counter()
+            faiss.omp_set_num_threads(1)  # the service appends on its one search thread
+            hnsw.add(new_vecs)  # appended at ntotal: vids n..n+m-1; old vids of `pick` are tombstones
+            assert hnsw.ntotal == len(alive)
+            res["churn"] = {"deleted": m, "updated": m, "tombstones": int((~alive).sum()),
+                            "apply_s": round(time.perf_counter() - t0, 2),
+                            **both_k(lambda v, k: V.search(hnsw, v, k, ef_search=ef, alive=alive)[1], q, churn_truth)}
+            log(f"hnsw churn {res['churn']}")
+        out["hnsw"] = res
+        del hnsw
+        gc.collect()
     out["rss_base_mb"] = round(base)
+    out["total_s"] = round(time.perf_counter() - T0)
     print(json.dumps(out))
 
 
