@@ -1,4 +1,4 @@
-"""Every MoE dispatch path (grouped_mm, per-expert loop, one-token) must give the seed-style loop's
+"""Every MoE dispatch path (one-token, grouped_mm, per-expert loop) must give the seed-style loop's
 output, whatever the routing: experts with no token, one token or every token, one-token batches,
 k = 1 and k = E."""
 
@@ -47,12 +47,15 @@ def _routes(n: int, k: int, experts: int) -> dict[str, torch.Tensor]:
     return {"random": random, "all_tokens_same_experts": same, "one_token_alone": one}
 
 
-@pytest.fixture(params=["grouped_mm", "loop"])
+@pytest.fixture(params=["grouped_mm", "loop", "loop_over_budget"])
 def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run the test once with `F.grouped_mm` (CPU default) and once with the per-expert loop."""
-    if request.param == "grouped_mm" and not moe_mod.GROUPED_MM:
+    """Run the test with `F.grouped_mm` (CPU default), with the per-expert loop other devices use,
+    and with the loop CPU switches to when a batch's intermediates exceed the budget."""
+    if request.param != "loop" and not moe_mod.GROUPED_MM:
         pytest.skip("this torch has no F.grouped_mm")
-    monkeypatch.setattr(moe_mod, "GROUPED_MM", request.param == "grouped_mm")
+    monkeypatch.setattr(moe_mod, "GROUPED_MM", request.param != "loop")
+    if request.param == "loop_over_budget":
+        monkeypatch.setattr(moe_mod, "GROUPED_MM_MAX_BYTES", 0)
     return request.param
 
 

@@ -22,13 +22,18 @@ Changed:
   free load balancing).
 * **Shared experts** run on every token and are added (the seed had none).
 * **Grouped dispatch**: the (token, expert) pairs are sorted by expert once (one `argsort`, one
-  `bincount`, one `index_select`), every expert's contiguous slice goes through its expert, and the
-  weighted outputs go back with one `index_add_`. On CPU the expert step is two `F.grouped_mm`
-  calls (gate+up, then down) over all slices at once, so there is no Python loop over tokens or
-  experts; elsewhere each active expert runs once on its slice. The seed's loop ran k x E masked
-  passes: k times more expert calls on half-size batches (each reading that expert's weights
-  again), each with a full-size mask, a gather and a scatter. A one-token batch (single-sequence
-  decode) skips the sort and runs its k experts directly (~20 % faster than sorting).
+  `bincount`); every expert's contiguous run of pairs goes through that expert once, and the
+  weighted outputs are summed back per token with `index_add_`. There is no Python loop over
+  tokens. The seed's loop ran k x E masked passes: k times more expert calls on half-size batches
+  (each reading that expert's weights again), each with a full-size mask, a gather and a scatter.
+  Three ways to run the experts, chosen by batch size (all measured, bench/llm/RESULTS.md):
+  - one token (single-sequence decode): its k experts in turn, no sort (~20 % faster than sorting);
+  - small and mid batches on CPU: two `F.grouped_mm` calls (gate+up, down) over all experts'
+    slices and one SiLU x up over all rows, so no Python loop over experts either (1.2-1.5x the
+    per-expert loop at the default responder's size, identical output);
+  - large batches (intermediates over 4 MiB), and devices other than CPU: one expert at a time,
+    gather -> GEMMs -> weighted `index_add_`, which keeps each slice in cache (1.3x faster than
+    `grouped_mm` at 1024 tokens, hidden 512).
 * **No padded batched GEMM.** An earlier version padded every expert's slice to the largest one and
   ran all E experts as two `torch.bmm` calls for small batches. Measured on CPU it was up to 25x
   slower than running only the active experts (1 token: 1.8 ms vs 0.09 ms at hidden 512): it
@@ -51,6 +56,10 @@ from services.llm.model.layers import ACTS, GatedMLP
 
 GROUPED_MM = hasattr(F, "grouped_mm")  # torch >= 2.10; the tests switch it off to check the loop
 _GROUPED_MM_DTYPES = (torch.float32, torch.bfloat16, torch.float16)  # its CPU kernel has no float64
+# Above this many bytes of per-batch intermediates the per-expert loop wins on CPU (1 MiB of L2 per
+# core here). Measured at hidden 512: equal at 3.5 MiB, loop 1.25-1.33x faster from 5.2 MiB on; at
+# hidden 192 grouped_mm leads up to 2.6 MiB and they are equal from 3.9 MiB.
+GROUPED_MM_MAX_BYTES = 4 << 20
 
 
 class Router(nn.Module):
@@ -106,25 +115,13 @@ class Experts(nn.Module):
         gu = F.linear(x, self.gate_up[e])
         return F.linear(self.act(gu[:, : self.inter]) * gu[:, self.inter:], self.down[e])
 
-    def grouped(self, xs: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
-        """xs: rows sorted by expert, `counts[e]` of them for expert e -> each row through its expert.
-
-        On CPU, `F.grouped_mm` runs every expert's slice in one call per projection: no Python
-        loop over experts, one SiLU x up over all rows (1.0-1.5x the loop below from 2 tokens up,
-        identical output). Elsewhere one expert at a time: torch documents `grouped_mm` for bf16
-        on CUDA SM80+ only, and kefu has not measured it there."""
-        if GROUPED_MM and xs.device.type == "cpu" and xs.dtype in _GROUPED_MM_DTYPES:
-            offs = torch.cumsum(counts, 0, dtype=torch.int32)
-            gu = F.grouped_mm(xs, self.gate_up.transpose(1, 2), offs=offs)
-            h = self.act(gu[:, : self.inter]) * gu[:, self.inter:]
-            return F.grouped_mm(h, self.down.transpose(1, 2), offs=offs)
-        out = torch.empty_like(xs)
-        start = 0
-        for e, c in enumerate(counts.tolist()):
-            if c:
-                out[start:start + c] = self.run(e, xs[start:start + c])
-                start += c
-        return out
+    def grouped_mm(self, xs: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
+        """xs: rows sorted by expert, `counts[e]` of them for expert e -> each row through its expert,
+        as two `F.grouped_mm` calls (gate+up, down) and one SiLU x up over all rows."""
+        offs = torch.cumsum(counts, 0, dtype=torch.int32)
+        gu = F.grouped_mm(xs, self.gate_up.transpose(1, 2), offs=offs)
+        h = self.act(gu[:, : self.inter]) * gu[:, self.inter:]
+        return F.grouped_mm(h, self.down.transpose(1, 2), offs=offs)
 
 
 class MoE(nn.Module):
@@ -152,9 +149,28 @@ class MoE(nn.Module):
             return self._single(x, w, flat)
         order = torch.argsort(flat, stable=True)
         token_of = order // k
-        out = self.experts.grouped(x.index_select(0, token_of), counts)
-        out.mul_(w.reshape(-1)[order].to(out.dtype)[:, None])
-        return torch.zeros_like(x).index_add_(0, token_of, out)
+        ws = w.reshape(-1)[order].to(x.dtype)[:, None]
+        if self._use_grouped_mm(x, n * k):
+            out = self.experts.grouped_mm(x.index_select(0, token_of), counts)
+            return torch.zeros_like(x).index_add_(0, token_of, out.mul_(ws))
+        y = torch.zeros_like(x)
+        start = 0
+        for e, c in enumerate(counts.tolist()):
+            if c:
+                tok = token_of[start:start + c]
+                out = self.experts.run(e, x.index_select(0, tok))
+                y.index_add_(0, tok, out.mul_(ws[start:start + c]))
+                start += c
+        return y
+
+    def _use_grouped_mm(self, x: torch.Tensor, rows: int) -> bool:
+        """`F.grouped_mm` on CPU while its whole-batch intermediates stay small; past that, one
+        expert at a time keeps each slice's gather -> GEMMs -> scatter in cache (1.3x faster at
+        1024 tokens, hidden 512)."""
+        ex = self.experts
+        working_set = rows * (2 * x.shape[1] + 3 * ex.inter) * x.element_size()  # xs, gate|up, h, out
+        return (GROUPED_MM and x.device.type == "cpu" and x.dtype in _GROUPED_MM_DTYPES
+                and working_set <= GROUPED_MM_MAX_BYTES)
 
     def _single(self, x: torch.Tensor, w: torch.Tensor, experts: torch.Tensor) -> torch.Tensor:
         """One token (decode at batch 1): its k experts in turn, no sort, gather or scatter."""
