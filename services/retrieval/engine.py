@@ -382,17 +382,40 @@ class RetrievalEngine:
             self.snap.watermark = max(self.snap.watermark, watermark) if self.snap.watermark else watermark
             stats.update(version=self.snap.label, size=len(self.snap.docs), tombstones=self.snap.tombstones)
             if self._too_many_tombstones() and not (self._rebuild and self._rebuild.is_alive()):
-                # Off the request: a rebuild at 1M takes minutes. Searches go on against the live
-                # index; further writes wait for the swap (they need the write lock).
+                # Off the request: a rebuild at 1M takes minutes. Searches and further writes go
+                # on against the live index; the writes are replayed onto the new one at the swap.
                 self.log(f"{self.snap.tombstones} tombstones of {self.snap.index.ntotal} vectors: rebuilding")
                 self._rebuild = threading.Thread(target=self._rebuild_quietly, name="retrieval-rebuild", daemon=True)
                 self._rebuild.start()
                 stats["rebuild"] = "started"
             return stats
 
+    def rebuild_aside(self) -> dict[str, Any]:
+        """A full rebuild that does not hold the write lock while it builds (minutes at 1M): API
+        writes go on against the live index meanwhile and are replayed onto the new one, under
+        the lock, just before the swap."""
+        t0 = time.perf_counter()
+        with self._write:
+            base = self.snap
+            products = self._load_products()
+        fresh = self._apply(products, full=True, complete=True, base=base, publish=False)["snapshot"]
+        with self._write:
+            cur = self.snap
+            assert cur is not None and base is not None
+            removed = [pid for pid in base.docs if pid not in cur.docs]
+            changed = [pid for pid, d in cur.docs.items() if base.docs.get(pid) is not d]
+            fresh.version, fresh.generation = cur.version, cur.generation
+            fresh.watermark, fresh.catalog_count = cur.watermark, cur.catalog_count
+            self._apply(self._load_products(changed) if changed else [], removed_ids=removed, base=fresh)
+            self.save()
+            stats = {"version": self.snap.label, "size": len(self.snap.docs), "replayed": len(changed) + len(removed),
+                     "seconds": round(time.perf_counter() - t0, 2), "tombstones": self.snap.tombstones}
+            self.log(f"rebuilt aside: {stats}")
+            return stats
+
     def _rebuild_quietly(self) -> None:
         try:
-            self.sync(full=True)
+            self.rebuild_aside()
         except Exception as exc:  # noqa: BLE001 - the live index keeps serving; the next write or sync retries
             self.log(f"tombstone rebuild failed: {type(exc).__name__}: {exc}")
 
@@ -410,8 +433,11 @@ class RetrievalEngine:
                 and snap.tombstones > TOMBSTONE_REBUILD_FRACTION * max(1, snap.index.ntotal))
 
     def _apply(self, products: list[dict[str, Any]], *, removed_ids: list[str] | None = None,
-               full: bool = False, complete: bool = False) -> dict[str, Any]:
-        old = self.snap
+               full: bool = False, complete: bool = False, base: Snapshot | None = None,
+               publish: bool = True) -> dict[str, Any]:
+        """Fold products (and removals) into `base` (the live snapshot by default); with `publish`,
+        swap the result in for searches, else return it as stats["snapshot"] (a rebuild aside)."""
+        old = base if base is not None else self.snap
         old_docs = old.docs if old is not None else {}
         need_tokens = bool(old is not None and getattr(old, "tokens_missing", False))
         texts = {p["id"]: embed_text(p) for p in products}
@@ -497,9 +523,14 @@ class RetrievalEngine:
         snap.derive()
         if old is not None and getattr(old, "cat_names", None) == sorted(snap.cat_codes, key=snap.cat_codes.get):
             snap.cat_names, snap.cat_vecs = old.cat_names, old.cat_vecs
-        self.snap = snap  # the swap
-        return {"added": len(added), "updated": len(updated), "removed": len(removed & set(old_docs)),
-                "embedded": n_embedded, "changed": len(changed), "meta_refreshed": len(meta_only)}
+        stats: dict[str, Any] = {"added": len(added), "updated": len(updated),
+                                 "removed": len(removed & set(old_docs)), "embedded": n_embedded,
+                                 "changed": len(changed), "meta_refreshed": len(meta_only)}
+        if publish:
+            self.snap = snap  # the swap
+        else:
+            stats["snapshot"] = snap
+        return stats
 
     @staticmethod
     def _relex(old: Snapshot, docs: dict[str, Doc], removed: set[str], need_tokens: bool) -> LexicalIndex | None:

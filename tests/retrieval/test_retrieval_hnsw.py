@@ -192,3 +192,39 @@ def test_ivf_sq8_stays_available(sqlite_settings, catalog_file: Path) -> None:
     assert eng.sync()["index_kind"] == "hnsw" and eng.snap.index.ntotal == 11
     with pytest.raises(ValueError, match="approx_index"):
         RetrievalEngine(sqlite_settings, verbose=False, approx_index="lsh")
+
+
+def test_writes_during_a_background_rebuild_do_not_wait_and_are_kept(sqlite_settings, catalog_file: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tombstone rebuild builds aside without the write lock (minutes at 1M); writes made meanwhile
+    answer at once and are replayed onto the new index before it is swapped in."""
+    import threading
+    import time
+
+    eng = _hnsw_engine(sqlite_settings, catalog_file)
+    building, release = threading.Event(), threading.Event()
+    real_build = V.build_index
+
+    def slow_build(*a, **kw):  # noqa: ANN002, ANN003, ANN202
+        building.set()
+        assert release.wait(60)
+        return real_build(*a, **kw)
+
+    monkeypatch.setattr(V, "build_index", slow_build)
+    limit = E.TOMBSTONE_REBUILD_FRACTION * eng.snap.index.ntotal
+    assert _delete(eng, *[p["id"] for p in FILLERS[: int(limit) + 1]]).get("rebuild") == "started"
+    assert building.wait(30)
+    t0 = time.monotonic()
+    _upsert(eng, {"id": "W1", "title": "Folding kayak paddle", "category": "Outdoor", "price": 45, "stock": 2})
+    _upsert(eng, {"id": "L1", "title": "Brass desk lamp with dimmer", "category": "Lighting", "price": 60,
+                  "stock": 5})
+    _delete(eng, "G23")
+    assert time.monotonic() - t0 < 10  # the writes did not wait for the build
+    assert ids(eng, "kayak paddle", k=1) == ["W1"]  # and the live index served them at once
+    release.set()
+    eng.wait_rebuild(120)
+    # the replayed re-text of L1 and delete of G23 are the new index's only tombstones
+    assert eng.snap.tombstones == 2 and eng.snap.index.ntotal == len(eng.snap.docs) + 2
+    assert ids(eng, "kayak paddle", k=1) == ["W1"] and "G23" not in eng.snap.docs
+    assert eng.search(SearchRequest(query="dimmer lamp", k=1)).hits[0].price == 60
+    _in_step(eng)
