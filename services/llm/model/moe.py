@@ -38,7 +38,7 @@ Changed:
   ran all E experts as two `torch.bmm` calls for small batches. Measured on CPU it was up to 25x
   slower than running only the active experts (1 token: 1.8 ms vs 0.09 ms at hidden 512): it
   reads all E experts' weights, inactive ones included, and multiplies zero rows. Also measured
-  and not kept: gathering per-token expert weights (copies weights, ~10x slower), a
+  and not kept: gathering per-token expert weights (copies weights, 3-20x slower), a
   pre-transposed weight layout and in-place SiLU (both within noise).
 
 `expert_counts` accumulates how many tokens each expert received (per layer) so the engine can
