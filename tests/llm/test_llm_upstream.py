@@ -91,7 +91,8 @@ def test_breaker_half_opens_after_cooldown() -> None:
 
 
 # What vLLM returns when it serves kefu-responder: placeholders, split across stream chunks anywhere.
-RAW_REPLY = "Order [order.id] is on its way with [order.carrier], tracking [order.tracking]. Returns are accepted within [policy.9]."
+RAW_REPLY = ("Order [order.id] is on its way with [order.carrier], tracking [order.tracking]. "
+             "Returns are accepted within [policy.9].")
 FACTS_PROMPT = "FACTS:\norder: id KF100001 | carrier SF Express | tracking SF0387234550428\n"
 
 
