@@ -7,6 +7,7 @@ the trivial app. Prints one JSON object: per phase req/s, failures, whole-turn p
 every service process, and ratios to the baseline.
 
     .venv/bin/python bench/gateway/run_load.py [--users 50 100] [--seconds 60] [--baseline-seconds 30]
+        [--env KEFU_QUERY_CACHE_SIZE=0]
 """
 
 from __future__ import annotations
@@ -66,10 +67,13 @@ def query_cache(url: str) -> dict[str, float]:
     return out
 
 
+LOCUSTFILE = ROOT / "locustfile.py"
+
+
 def locust(host: str, user_class: str, users: int, seconds: int, out: Path) -> dict:
     """Run one headless Locust phase; returns CSV totals plus the exact per-turn times."""
     times_file = out.with_suffix(".times.json")
-    cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "locustfile.py"), "--headless", "-u", str(users),
+    cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "-u", str(users),
            "-r", str(max(1, users // 5)), "-t", f"{seconds}s", "--host", host, "--csv", str(out),
            "--only-summary", "--stop-timeout", "15", user_class]
     env = {**os.environ, "KEFU_LOCUST_TIMES_OUT": str(times_file)}
@@ -110,10 +114,17 @@ def main() -> None:
     ap.add_argument("--baseline-seconds", type=int, default=30, help="0 skips the baseline phases")
     ap.add_argument("--think", default=os.environ.get("KEFU_LOCUST_THINK_S", "3-9"),
                     help="seconds a shopper reads and types between messages, MIN-MAX")
+    ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra environment for the services, e.g. KEFU_QUERY_CACHE_SIZE=0 (cache off)")
+    ap.add_argument("--locustfile", type=Path, default=None, help="another Locust file (e.g. an older version)")
     ap.add_argument("--data-dir", type=Path, default=None, help="a built data dir (copied); else the test cache's")
     args = ap.parse_args()
     os.environ["KEFU_LOCUST_THINK_S"] = args.think
-    st = stack_mod.start(args.data_dir)
+    extra = dict(kv.split("=", 1) for kv in args.env)
+    if args.locustfile:
+        global LOCUSTFILE
+        LOCUSTFILE = args.locustfile.resolve()
+    st = stack_mod.start(args.data_dir, extra_env=extra)
     try:
         gw = st.url("gateway")
         phases = []
@@ -145,7 +156,7 @@ def main() -> None:
             phases.append(phase)
         print(json.dumps({"bench": "gateway_load", "machine": f"{os.cpu_count()} CPU, shared",
                           "date": time.strftime("%Y-%m-%d"), "llm": "off (template path)", "host": "127.0.0.1",
-                          "stand_ins": st.stand_ins, "phases": phases}, indent=1))
+                          "env": extra, "stand_ins": st.stand_ins, "phases": phases}, indent=1))
     finally:
         st.stop()
 
