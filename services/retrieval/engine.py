@@ -25,6 +25,7 @@ import shutil
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -131,6 +132,9 @@ class Snapshot:
     cat_codes: dict[str, int] = field(default_factory=dict)
     brand_codes: dict[str, int] = field(default_factory=dict)
     cat_family: dict[str, list[int]] = field(default_factory=dict)
+    # (name as written, canonical name) -> products carrying it; what the vocabulary is built from
+    cat_names_n: Counter = field(default_factory=Counter)
+    brand_names_n: Counter = field(default_factory=Counter)
     # BM25 over the same vids; changed in place (under the engine's write lock) by API writes
     lexical: LexicalIndex | None = None
     vocab: Vocabulary | None = None
@@ -146,41 +150,94 @@ class Snapshot:
     def label(self) -> str:
         return f"v{self.version}" + (f"+{self.generation}" if self.generation else "")
 
+    @staticmethod
+    def _names(d: Doc) -> tuple[list[str], list[tuple[str, str]], tuple[str, str] | None]:
+        """A product's category parts, its (written, canonical) category names and brand name."""
+        parts = category_parts(d.category)
+        cats = [(part, part) for part in parts]
+        if d.category_zh and parts:
+            cats.append((d.category_zh, parts[0]))
+        return parts, cats, ((d.brand, d.brand) if d.brand else None)
+
+    def _set(self, d: Doc, pair_vid: list[int], pair_code: list[int]) -> None:
+        self.vid_pid[d.vid] = d.pid
+        self.alive[d.vid] = True
+        self.price[d.vid] = np.nan if d.price is None else d.price
+        self.stock[d.vid] = d.stock
+        parts, cats, brand = self._names(d)
+        for part in parts:
+            pair_vid.append(d.vid)
+            pair_code.append(self.cat_codes.setdefault(part.lower(), len(self.cat_codes)))
+        self.cat_names_n.update(cats)
+        if brand:
+            self.brand[d.vid] = self.brand_codes.setdefault(d.brand.lower(), len(self.brand_codes))
+            self.brand_names_n[brand] += 1
+
+    def _vocabulary(self) -> None:
+        cats: dict[str, str] = {}
+        for (name, canonical), n in self.cat_names_n.items():
+            if n > 0:
+                cats.setdefault(name, canonical)
+        self.vocab = Vocabulary(cats, {name: canon for (name, canon), n in self.brand_names_n.items() if n > 0})
+        # A category filter also takes its kinds: "Beds" matches "Kids Beds" (same head noun).
+        keys = {name: phrase_key(name) for name in self.cat_codes}
+        self.cat_family = {name: [self.cat_codes[o] for o, ok in keys.items()
+                                  if kk and ok[-len(kk):] == kk] for name, kk in keys.items()}
+
     def derive(self) -> None:
+        """Filter columns, vocabulary and (if not carried over) BM25, from all documents."""
         n = self.next_vid
         self.vid_pid = [None] * n
         self.alive = np.zeros(n, bool)
         self.price = np.full(n, np.nan)
         self.stock = np.zeros(n, np.int64)
+        self.brand = np.full(n, -1, np.int32)
+        self.cat_names_n, self.brand_names_n = Counter(), Counter()
         pair_vid: list[int] = []
         pair_code: list[int] = []
-        self.brand = np.full(n, -1, np.int32)
-        cats: dict[str, str] = {}
-        brands: dict[str, str] = {}
         for d in self.docs.values():
-            self.vid_pid[d.vid] = d.pid
-            self.alive[d.vid] = True
-            self.price[d.vid] = np.nan if d.price is None else d.price
-            self.stock[d.vid] = d.stock
-            parts = category_parts(d.category)
-            for part in parts:
-                pair_vid.append(d.vid)
-                pair_code.append(self.cat_codes.setdefault(part.lower(), len(self.cat_codes)))
-                cats.setdefault(part, part)
-            if d.category_zh and parts:
-                cats.setdefault(d.category_zh, parts[0])
-            if d.brand:
-                self.brand[d.vid] = self.brand_codes.setdefault(d.brand.lower(), len(self.brand_codes))
-                brands.setdefault(d.brand, d.brand)
+            self._set(d, pair_vid, pair_code)
         self.cat_vid = np.array(pair_vid, dtype=np.int64)
         self.cat_code = np.array(pair_code, dtype=np.int32)
-        self.vocab = Vocabulary(cats, brands)
-        # A category filter also takes its kinds: "Beds" matches "Kids Beds" (same head noun).
-        keys = {name: phrase_key(name) for name in self.cat_codes}
-        self.cat_family = {name: [self.cat_codes[o] for o, ok in keys.items()
-                                  if kk and ok[-len(kk):] == kk] for name, kk in keys.items()}
+        self._vocabulary()
         if self.lexical is None:  # a fresh snapshot; an in-place change brings its updated index
             self.lexical = LexicalIndex.build(sorted((d.vid, d.tokens) for d in self.docs.values()))
+
+    def derive_from(self, prev: Snapshot, gone: list[Doc], new: list[Doc]) -> None:
+        """`prev`'s columns with the `gone` documents cleared and the `new` ones set: an API write
+        costs its own products, not a pass over the catalog (~0.1 s at 51k, seconds at 1M)."""
+        grow = self.next_vid - len(prev.alive)
+
+        def ext(a: np.ndarray, fill: Any) -> np.ndarray:
+            return np.concatenate([a, np.full(grow, fill, a.dtype)]) if grow > 0 else a.copy()
+
+        self.alive, self.price = ext(prev.alive, False), ext(prev.price, np.nan)
+        self.stock, self.brand = ext(prev.stock, 0), ext(prev.brand, -1)
+        self.vid_pid = prev.vid_pid + [None] * max(grow, 0)
+        self.cat_codes, self.brand_codes = dict(prev.cat_codes), dict(prev.brand_codes)
+        self.cat_names_n, self.brand_names_n = Counter(prev.cat_names_n), Counter(prev.brand_names_n)
+        names_before = ({k for k, v in self.cat_names_n.items() if v > 0},
+                        {k for k, v in self.brand_names_n.items() if v > 0}, len(self.cat_codes))
+        for d in gone:
+            self.vid_pid[d.vid] = None
+            self.alive[d.vid], self.price[d.vid], self.stock[d.vid], self.brand[d.vid] = False, np.nan, 0, -1
+            _, cats, brand = self._names(d)
+            self.cat_names_n.subtract(cats)
+            if brand:
+                self.brand_names_n[brand] -= 1
+        keep = ~np.isin(prev.cat_vid, np.fromiter((d.vid for d in gone), np.int64, len(gone)))
+        pair_vid: list[int] = []
+        pair_code: list[int] = []
+        for d in new:
+            self._set(d, pair_vid, pair_code)
+        self.cat_vid = np.concatenate([prev.cat_vid[keep], np.array(pair_vid, dtype=np.int64)])
+        self.cat_code = np.concatenate([prev.cat_code[keep], np.array(pair_code, dtype=np.int32)])
+        names_after = ({k for k, v in self.cat_names_n.items() if v > 0},
+                       {k for k, v in self.brand_names_n.items() if v > 0}, len(self.cat_codes))
+        if names_after == names_before:
+            self.vocab, self.cat_family = prev.vocab, prev.cat_family
+        else:
+            self._vocabulary()
 
     def mask(self, f: SearchFilters) -> np.ndarray | None:
         if all(v is None for v in f.model_dump().values()):
@@ -470,7 +527,8 @@ class RetrievalEngine:
         by_id = {p["id"]: p for p in products}
         for pid in removed:
             docs.pop(pid, None)
-        for pid in (set(changed) | set(meta_only) if not need_tokens else set(by_id)):
+        rewritten = set(changed) | set(meta_only) if not need_tokens else set(by_id)
+        for pid in rewritten:
             p = by_id[pid]
             prev = old_docs.get(pid)
             # flat/IVF: an update keeps its id (remove, then add); HNSW: it gets a new one
@@ -520,7 +578,12 @@ class RetrievalEngine:
             snap = Snapshot(version=old.version, generation=old.generation, index=old.index, info=old.info,
                             docs=docs, next_vid=next_vid, watermark=old.watermark,
                             catalog_count=old.catalog_count, built_at=time.time(), lexical=lexical)
-        snap.derive()
+        if snap.lexical is not None and old is not None and snap.index is old.index and len(old.alive):
+            # in place (the live index was changed): fold just the written products into the columns
+            gone = [old_docs[p] for p in removed | rewritten if p in old_docs]
+            snap.derive_from(old, gone, [docs[p] for p in rewritten])
+        else:
+            snap.derive()
         if old is not None and getattr(old, "cat_names", None) == sorted(snap.cat_codes, key=snap.cat_codes.get):
             snap.cat_names, snap.cat_vecs = old.cat_names, old.cat_vecs
         stats: dict[str, Any] = {"added": len(added), "updated": len(updated),

@@ -6,6 +6,7 @@ import random
 
 import bm25s
 import numpy as np
+import pytest
 
 from services.retrieval.lexical import LexicalIndex
 
@@ -98,3 +99,73 @@ def test_engine_writes_change_bm25_in_place_and_match_a_rebuild(settings, catalo
         np.testing.assert_allclose(live.scores(q, size), fresh.scores(q, size), rtol=1e-6, atol=1e-7)
     assert not live.scores(["kayak"], size).any()
     assert live.scores(["tent"], size)[eng.snap.docs["N1"].vid] > 0
+
+
+def _columns(snap) -> dict:  # noqa: ANN001
+    """A snapshot's derived filter state by product, independent of code numbering."""
+    cat_name = {c: n for n, c in snap.cat_codes.items()}
+    brand_name = {c: n for n, c in snap.brand_codes.items()}
+    cats: dict[int, set[str]] = {}
+    for v, c in zip(snap.cat_vid.tolist(), snap.cat_code.tolist(), strict=True):
+        if snap.alive[v]:
+            cats.setdefault(v, set()).add(cat_name[c])
+    out = {}
+    for pid, d in snap.docs.items():
+        v = d.vid
+        assert snap.alive[v] and snap.vid_pid[v] == pid
+        price = None if np.isnan(snap.price[v]) else float(snap.price[v])
+        out[pid] = (price, int(snap.stock[v]), brand_name.get(int(snap.brand[v])), frozenset(cats.get(v, ())))
+    assert int(snap.alive.sum()) == len(snap.docs)
+    return out
+
+
+@pytest.mark.parametrize("approx", ["flat", "hnsw"])
+def test_incremental_columns_equal_a_full_derive(sqlite_settings, catalog_file, approx: str,  # noqa: ANN001
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """API writes fold only their products into the filter columns; the result equals deriving
+    everything again, vocabulary included (a category that loses its last product leaves it)."""
+    from sqlalchemy.orm import Session
+
+    from services.retrieval.catalog import delete_product, import_file, upsert_products, validate_row
+    from services.retrieval.engine import RetrievalEngine, Snapshot
+
+    import_file(sqlite_settings.sql_url, catalog_file, show_progress=False)
+    eng = RetrievalEngine(sqlite_settings, verbose=False, approx_threshold=5 if approx == "hnsw" else 10_000)
+    eng.sync()
+    calls = []
+    real = Snapshot.derive_from
+    monkeypatch.setattr(Snapshot, "derive_from", lambda self, *a: calls.append(1) or real(self, *a))
+    rng = random.Random(7)
+    live: set[str] = set(eng.snap.docs)
+    cats = ["Outdoor", "Kitchen|Dining", "Lighting > Lamps", "Kayaks"]
+    # one Chinese name per category, as a shop's data has it (a name shared by two categories
+    # would map to whichever product came first, in either derive)
+    ZH = {"Outdoor": "户外用品", "Kitchen|Dining": "厨具", "Lighting > Lamps": "灯具", "Kayaks": "皮划艇"}  # noqa: N806
+    for step in range(40):
+        op = rng.random()
+        with Session(eng.engine, expire_on_commit=False) as s, s.begin():
+            if op < 0.6 or len(live) < 4:
+                pid = rng.choice(sorted(live) + [f"Z{step}"])
+                row_cat = rng.choice(cats)
+                row = {"id": pid, "title": f"{rng.choice(['red', 'blue'])} item {rng.randint(0, 3)}",
+                       "category": row_cat, "brand": rng.choice(["", "Acme", "Zeta"]),
+                       "price": rng.choice([None, 9.5, 120.0]), "stock": rng.randint(0, 3),
+                       "attributes": {"category_zh": rng.choice(["", ZH[row_cat]])}}
+                upsert_products(s, [validate_row(row)])
+                up, down = [pid], []
+                live.add(pid)
+            else:
+                pid = rng.choice(sorted(live))
+                delete_product(s, pid)
+                up, down = [], [pid]
+                live.discard(pid)
+        eng.apply_ids(up, down)
+        eng.wait_rebuild(60)
+        snap = eng.snap
+        ref = Snapshot(version=0, generation=0, index=snap.index, info=snap.info, docs=snap.docs,
+                       next_vid=snap.next_vid, watermark="", catalog_count=0, built_at=0, lexical=snap.lexical)
+        ref.derive()
+        assert _columns(snap) == _columns(ref), f"step {step}"
+        assert snap.vocab.cat == ref.vocab.cat and snap.vocab.brand == ref.vocab.brand
+        assert snap.vocab.zh_cat == ref.vocab.zh_cat
+    assert len(calls) >= 30  # the writes really took the incremental path (rebuilds do not)
