@@ -150,6 +150,14 @@ def main() -> None:
         gc.collect()
         log(f"churn ground truth: {m} deleted, {m} updated")
 
+    def sweep(name: str, values: tuple[int, ...], search: Callable[[np.ndarray, int], np.ndarray]) -> list[dict]:
+        """Latency and recall at k=10 for each value of one search parameter."""
+        rows = []
+        for val in values:
+            got, lat = timed(lambda v, val=val: search(v, val), q, 10)
+            rows.append({name: val, **summary(lat, truth, got)})
+        return rows
+
     if "flat" not in skip:  # the service default below the approximate threshold
         m0 = rss_mb()
         t0 = time.perf_counter()
@@ -169,11 +177,7 @@ def main() -> None:
         res = {"build_s": round(info.build_s, 1), "mem_mb": round(rss_mb() - m0), "nlist": info.nlist,
                "nprobe": info.nprobe, "build_probe_recall@10": info.recall_at_10}
         res.update(both_k(lambda v, k: V.search(ivf, v, k)[1], q, truth))
-        sweep = []
-        for nprobe in (8, 16, 32, 64):
-            got, lat = timed(lambda v, p=nprobe: V.search(ivf, v, 10, nprobe=p)[1], q, 10)
-            sweep.append({"nprobe": nprobe, **summary(lat, truth, got)})
-        res["sweep_k10"] = sweep
+        res["sweep_k10"] = sweep("nprobe", (8, 16, 32, 64), lambda v, p: V.search(ivf, v, 10, nprobe=p)[1])
         log(f"ivf_sq8 {res}")
         if churn_truth is not None:
             t0 = time.perf_counter()
@@ -194,11 +198,7 @@ def main() -> None:
                "build_probe_recall@10": info.recall_at_10}
         ef = info.ef_search
         res.update(both_k(lambda v, k: V.search(hnsw, v, k, ef_search=ef)[1], q, truth))
-        sweep = []
-        for e in (16, 32, 64, 128):
-            got, lat = timed(lambda v, e=e: V.search(hnsw, v, 10, ef_search=e)[1], q, 10)
-            sweep.append({"efSearch": e, **summary(lat, truth, got)})
-        res["sweep_k10"] = sweep
+        res["sweep_k10"] = sweep("efSearch", (16, 32, 64, 128), lambda v, e: V.search(hnsw, v, 10, ef_search=e)[1])
         log(f"hnsw {res}")
         if "filters" not in skip:
             filt = []

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -22,26 +24,35 @@ from services.llm.config import LLMSettings
 from tests.conftest import free_port
 
 
-@pytest.fixture(scope="module")
-def upstream_url(tiny_deepseek_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+@contextmanager
+def _serve(app: FastAPI, probe: str, wait_s: float) -> Iterator[str]:
+    """Run an ASGI app on a free port in a thread until `probe` answers 200; stop it afterwards."""
     port = free_port()
-    app = create_app(Settings(data_dir=tmp_path_factory.mktemp("up")), LLMSettings(max_batch=4),
-                     model=str(tiny_deepseek_dir))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     th = threading.Thread(target=server.run, daemon=True)
     th.start()
     url = f"http://127.0.0.1:{port}"
-    end = time.time() + 30
+    end = time.time() + wait_s
     while time.time() < end:
         try:
-            if httpx.get(url + "/readyz").status_code == 200:
+            if httpx.get(url + probe).status_code == 200:
                 break
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
-    yield url
-    server.should_exit = True
-    th.join(10)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        th.join(10)
+
+
+@pytest.fixture(scope="module")
+def upstream_url(tiny_deepseek_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    app = create_app(Settings(data_dir=tmp_path_factory.mktemp("up")), LLMSettings(max_batch=4),
+                     model=str(tiny_deepseek_dir))
+    with _serve(app, "/readyz", 30) as url:
+        yield url
 
 
 def test_proxy_forwards_chat_stream_models_and_errors(upstream_url: str, tmp_path: Path) -> None:
@@ -130,22 +141,8 @@ def delex_upstream_url():  # noqa: ANN201
     async def models():  # noqa: ANN202
         return {"object": "list", "data": [{"id": "kefu-responder", "object": "model"}]}
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    th = threading.Thread(target=server.run, daemon=True)
-    th.start()
-    url = f"http://127.0.0.1:{port}"
-    end = time.time() + 20
-    while time.time() < end:
-        try:
-            if httpx.get(url + "/v1/models").status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    yield url
-    server.should_exit = True
-    th.join(10)
+    with _serve(app, "/v1/models", 20) as url:
+        yield url
 
 
 def test_upstream_delexicalised_replies_are_filled_from_the_facts(delex_upstream_url: str, tmp_path: Path) -> None:
