@@ -561,7 +561,7 @@ class RetrievalEngine:
                     raise RuntimeError(f"HNSW vids out of step: ntotal {old.index.ntotal}, next_vid {next_vid}")
                 if new_docs:
                     old.index.add(np.ascontiguousarray(np.stack([vec_of[d.pid] for d in new_docs])))
-                lexical = self._relex(old, docs, removed, need_tokens)
+                lexical = self._relex(old, docs, removed, rewritten, need_tokens)
             snap = Snapshot(version=old.version, generation=old.generation, index=old.index, info=old.info,
                             docs=docs, next_vid=next_vid, watermark=old.watermark,
                             catalog_count=old.catalog_count, built_at=time.time(), lexical=lexical)
@@ -574,7 +574,7 @@ class RetrievalEngine:
                 if new_docs:
                     old.index.add_with_ids(np.ascontiguousarray(vecs),
                                            np.array([d.vid for d in new_docs], dtype=np.int64))
-                lexical = self._relex(old, docs, removed, need_tokens)
+                lexical = self._relex(old, docs, removed, rewritten, need_tokens)
             snap = Snapshot(version=old.version, generation=old.generation, index=old.index, info=old.info,
                             docs=docs, next_vid=next_vid, watermark=old.watermark,
                             catalog_count=old.catalog_count, built_at=time.time(), lexical=lexical)
@@ -596,7 +596,8 @@ class RetrievalEngine:
         return stats
 
     @staticmethod
-    def _relex(old: Snapshot, docs: dict[str, Doc], removed: set[str], need_tokens: bool) -> LexicalIndex | None:
+    def _relex(old: Snapshot, docs: dict[str, Doc], removed: set[str], rewritten: set[str],
+               need_tokens: bool) -> LexicalIndex | None:
         """Carry the live BM25 index over to the new snapshot, changed only where documents were
         (a write costs its own terms, not a rebuild of the catalog). None = build afresh."""
         lex = old.lexical
@@ -605,10 +606,8 @@ class RetrievalEngine:
         for pid in removed:
             if pid in old.docs:
                 lex.remove(old.docs[pid].vid)
-        for pid, d in docs.items():
-            prev = old.docs.get(pid)
-            if prev is d:
-                continue
+        for pid in rewritten:
+            d, prev = docs[pid], old.docs.get(pid)
             if prev is None or prev.vid != d.vid or prev.tokens is not d.tokens:
                 if prev is not None and prev.vid != d.vid:
                     lex.remove(prev.vid)
