@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 MAX_TOKENS_LIMIT = 8192
+MAX_N = 8  # choices per request: each is a sequence in the running batch
 
 
 class _Req(BaseModel):
@@ -43,7 +44,7 @@ class _SamplingFields(_Req):
     stop: str | list[str] | None = None
     stream: bool = False
     seed: int | None = None
-    n: int = Field(1, ge=1, le=1, description="only n=1 is supported")
+    n: int = Field(1, ge=1, le=MAX_N, description="choices to generate (each its own sequence in the batch)")
     user: str | None = None
 
     @field_validator("stop")
@@ -138,14 +139,15 @@ def new_id(prefix: str) -> str:
 
 
 def chat_chunk(rid: str, model: str, created: int, delta: dict[str, Any], finish: str | None,
-               usage: dict[str, int] | None = None) -> dict[str, Any]:
+               usage: dict[str, int] | None = None, index: int = 0) -> dict[str, Any]:
     body: dict[str, Any] = {"id": rid, "object": "chat.completion.chunk", "created": created, "model": model,
-                            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+                            "choices": [{"index": index, "delta": delta, "finish_reason": finish}]}
     if usage is not None:
         body["usage"] = usage
     return body
 
 
-def completion_chunk(rid: str, model: str, created: int, text: str, finish: str | None) -> dict[str, Any]:
+def completion_chunk(rid: str, model: str, created: int, text: str, finish: str | None,
+                     index: int = 0) -> dict[str, Any]:
     return {"id": rid, "object": "text_completion", "created": created, "model": model,
-            "choices": [{"index": 0, "text": text, "finish_reason": finish, "logprobs": None}]}
+            "choices": [{"index": index, "text": text, "finish_reason": finish, "logprobs": None}]}

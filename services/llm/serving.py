@@ -13,6 +13,9 @@ clause by clause when streaming. Every other model's text passes through untouch
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import dataclasses
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -108,6 +111,69 @@ class OpenAIServing:
         except EngineStopped as exc:
             raise APIError(503, "unavailable", str(exc), headers={"Retry-After": "5"}) from exc
 
+    def _submit_n(self, prompt: str, params: SamplingParams, explicit_max: bool, n: int) -> list[Any]:
+        """n choices = n sequences in the batch (a seed gives choice i the seed + i); if the queue
+        fills part way, the ones already queued are cancelled and the request gets the 429."""
+        handles: list[Any] = []
+        try:
+            for i in range(n):
+                p = params if i == 0 else dataclasses.replace(
+                    params, seed=None if params.seed is None else params.seed + i, stop=list(params.stop))
+                handles.append(self._submit(prompt, p, explicit_max))
+        except APIError:
+            for h in handles:
+                h.cancel()
+            raise
+        return handles
+
+    @staticmethod
+    async def _merged(handles: list[Any]) -> AsyncIterator[tuple[int, GenerationEvent]]:
+        """(choice index, event) from every handle as they come; leaving early cancels them all."""
+        if len(handles) == 1:
+            async for ev in handles[0].stream():
+                yield 0, ev
+            return
+        queue: asyncio.Queue[tuple[int, GenerationEvent | None]] = asyncio.Queue()
+
+        async def pump(i: int, h: Any) -> None:
+            try:
+                async for ev in h.stream():
+                    await queue.put((i, ev))
+            finally:
+                await queue.put((i, None))
+
+        tasks = [asyncio.create_task(pump(i, h)) for i, h in enumerate(handles)]
+        try:
+            open_ = len(handles)
+            while open_:
+                i, ev = await queue.get()
+                if ev is None:
+                    open_ -= 1
+                else:
+                    yield i, ev
+        finally:
+            for t in tasks:
+                t.cancel()
+            for h in handles:
+                h.cancel()
+            for t in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await t
+
+    async def _drain_all(self, handles: list[Any]) -> list[tuple[str, GenerationEvent]]:
+        try:
+            return list(await asyncio.gather(*(self._drain(h) for h in handles)))
+        except BaseException:  # one failed or the client left: stop the others too
+            for h in handles:
+                h.cancel()
+            raise
+
+    @staticmethod
+    def _usage(events: list[GenerationEvent]) -> Usage:
+        done = sum(ev.completion_tokens for ev in events)
+        return Usage(prompt_tokens=events[0].prompt_tokens, completion_tokens=done,
+                     total_tokens=events[0].prompt_tokens + done)
+
     @staticmethod
     async def _drain(handle: Any) -> tuple[str, GenerationEvent]:
         text = ""
@@ -140,36 +206,40 @@ class OpenAIServing:
             raise APIError(400, "invalid_request", "messages must contain a non-empty user message")
         prompt = render_chat(self.tokenizer, messages)
         explicit = (req.max_completion_tokens or req.max_tokens) is not None
-        handle = self._submit(prompt, self._params(req, 256), explicit)
+        handles = self._submit_n(prompt, self._params(req, 256), explicit, req.n)
         rid, created, model = new_id("chatcmpl"), int(time.time()), self.model_name
         facts = facts_of_messages(messages) if self.delexicalised else None
         if not req.stream:
-            text, ev = await self._drain(handle)
-            self._raise_for(ev)
-            if facts is not None:
-                text, _ = relexicalise(text, facts)
-            body = ChatCompletionResponse(
-                id=rid, created=created, model=model,
-                choices=[ChatChoice(message=ChatChoiceMessage(content=text), finish_reason=self._finish(ev))],
-                usage=Usage(prompt_tokens=ev.prompt_tokens, completion_tokens=ev.completion_tokens,
-                            total_tokens=ev.prompt_tokens + ev.completion_tokens))
+            results = await self._drain_all(handles)
+            choices = []
+            for i, (text, ev) in enumerate(results):
+                self._raise_for(ev)
+                if facts is not None:
+                    text, _ = relexicalise(text, facts)
+                choices.append(ChatChoice(index=i, message=ChatChoiceMessage(content=text),
+                                          finish_reason=self._finish(ev)))
+            body = ChatCompletionResponse(id=rid, created=created, model=model, choices=choices,
+                                          usage=self._usage([ev for _, ev in results]))
             return JSONResponse(body.model_dump())
 
         async def events() -> AsyncIterator[bytes]:
-            relex = StreamRelexer(facts) if facts is not None else None
-            yield sse(chat_chunk(rid, model, created, {"role": "assistant", "content": ""}, None))
-            async for ev in handle.stream():
-                text = relex.feed(ev.text) if relex and ev.text else ev.text
-                if ev.finished and relex:
-                    text += relex.finish()
+            relex = [StreamRelexer(facts) if facts is not None else None for _ in handles]
+            finished: list[GenerationEvent] = []
+            for i in range(len(handles)):
+                yield sse(chat_chunk(rid, model, created, {"role": "assistant", "content": ""}, None, index=i))
+            async for i, ev in self._merged(handles):
+                text = relex[i].feed(ev.text) if relex[i] and ev.text else ev.text
+                if ev.finished and relex[i]:
+                    text += relex[i].finish()
                 if text:
-                    yield sse(chat_chunk(rid, model, created, {"content": text}, None))
+                    yield sse(chat_chunk(rid, model, created, {"content": text}, None, index=i))
                 if ev.finished:
+                    finished.append(ev)
                     if ev.finish_reason in {"timeout", "error"}:
                         yield sse({"error": {"code": ev.finish_reason, "message": ev.error or ev.finish_reason}})
-                    usage = {"prompt_tokens": ev.prompt_tokens, "completion_tokens": ev.completion_tokens,
-                             "total_tokens": ev.prompt_tokens + ev.completion_tokens}
-                    yield sse(chat_chunk(rid, model, created, {}, self._finish(ev), usage))
+                    # usage rides on the last choice's final chunk: the whole request's tokens
+                    usage = self._usage(finished).model_dump() if len(finished) == len(handles) else None
+                    yield sse(chat_chunk(rid, model, created, {}, self._finish(ev), usage, index=i))
             yield b"data: [DONE]\n\n"
 
         return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)
@@ -179,33 +249,33 @@ class OpenAIServing:
         prompt = req.prompt_text()
         if not prompt:
             raise APIError(400, "invalid_request", "prompt must not be empty")
-        handle = self._submit(prompt, self._params(req, 16), req.max_tokens is not None)
+        handles = self._submit_n(prompt, self._params(req, 16), req.max_tokens is not None, req.n)
         rid, created, model = new_id("cmpl"), int(time.time()), self.model_name
         facts = parse_facts(prompt) if self.delexicalised else None
         if not req.stream:
-            text, ev = await self._drain(handle)
-            self._raise_for(ev)
-            if facts is not None:
-                text, _ = relexicalise(text, facts)
-            body = CompletionResponse(
-                id=rid, created=created, model=model,
-                choices=[CompletionChoice(text=text, finish_reason=self._finish(ev))],
-                usage=Usage(prompt_tokens=ev.prompt_tokens, completion_tokens=ev.completion_tokens,
-                            total_tokens=ev.prompt_tokens + ev.completion_tokens))
+            results = await self._drain_all(handles)
+            choices = []
+            for i, (text, ev) in enumerate(results):
+                self._raise_for(ev)
+                if facts is not None:
+                    text, _ = relexicalise(text, facts)
+                choices.append(CompletionChoice(index=i, text=text, finish_reason=self._finish(ev)))
+            body = CompletionResponse(id=rid, created=created, model=model, choices=choices,
+                                      usage=self._usage([ev for _, ev in results]))
             return JSONResponse(body.model_dump())
 
         async def events() -> AsyncIterator[bytes]:
-            relex = StreamRelexer(facts) if facts is not None else None
-            async for ev in handle.stream():
-                text = relex.feed(ev.text) if relex and ev.text else ev.text
-                if ev.finished and relex:
-                    text += relex.finish()
+            relex = [StreamRelexer(facts) if facts is not None else None for _ in handles]
+            async for i, ev in self._merged(handles):
+                text = relex[i].feed(ev.text) if relex[i] and ev.text else ev.text
+                if ev.finished and relex[i]:
+                    text += relex[i].finish()
                 if text:
-                    yield sse(completion_chunk(rid, model, created, text, None))
+                    yield sse(completion_chunk(rid, model, created, text, None, index=i))
                 if ev.finished:
                     if ev.finish_reason in {"timeout", "error"}:
                         yield sse({"error": {"code": ev.finish_reason, "message": ev.error or ev.finish_reason}})
-                    yield sse(completion_chunk(rid, model, created, "", self._finish(ev)))
+                    yield sse(completion_chunk(rid, model, created, "", self._finish(ev), index=i))
             yield b"data: [DONE]\n\n"
 
         return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)

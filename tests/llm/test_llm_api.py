@@ -84,6 +84,40 @@ def test_completions_plain_and_stream(client: TestClient) -> None:
     assert "".join(c["choices"][0]["text"] for c in chunks) == text
 
 
+def test_n_choices_plain_and_streamed(client: TestClient) -> None:
+    """n > 1: each choice is its own sequence in the batch; greedy choices agree, sampled ones with a
+    seed are reproducible, and a stream carries every choice's text under its index."""
+    base = {"messages": [{"role": "user", "content": "Where is my order?"}], "max_tokens": 8}
+    one = client.post("/v1/chat/completions", json={**base, "temperature": 0}).json()
+    r = client.post("/v1/chat/completions", json={**base, "temperature": 0, "n": 3})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [c["index"] for c in body["choices"]] == [0, 1, 2]
+    assert {c["message"]["content"] for c in body["choices"]} == {one["choices"][0]["message"]["content"]}
+    assert body["usage"]["completion_tokens"] == 3 * one["usage"]["completion_tokens"]
+    assert body["usage"]["prompt_tokens"] == one["usage"]["prompt_tokens"]
+    sampled = {**base, "temperature": 1.0, "seed": 7, "n": 4}
+    first = client.post("/v1/chat/completions", json=sampled).json()
+    a = [c["message"]["content"] for c in first["choices"]]
+    b = [c["message"]["content"] for c in client.post("/v1/chat/completions", json=sampled).json()["choices"]]
+    assert a == b  # seed + i per choice: reproducible
+    with client.stream("POST", "/v1/chat/completions", json={**sampled, "stream": True}) as s:
+        s.read()
+        chunks = _sse(s)
+    texts = ["", "", "", ""]
+    finishes = 0
+    for c in chunks:
+        ch = c["choices"][0]
+        texts[ch["index"]] += ch["delta"].get("content", "")
+        finishes += ch["finish_reason"] is not None
+    assert texts == a and finishes == 4
+    assert chunks[-1]["usage"] == first["usage"]  # the whole request's tokens, on the last final chunk
+    assert all("usage" not in c for c in chunks[:-1])
+    comp = client.post("/v1/completions", json={"prompt": "Your order", "max_tokens": 5, "temperature": 0, "n": 2})
+    assert [c["index"] for c in comp.json()["choices"]] == [0, 1]
+    assert comp.json()["choices"][0]["text"] == comp.json()["choices"][1]["text"]
+
+
 @pytest.mark.parametrize("body,status", [
     ({"messages": [{"role": "user", "content": "hi"}], "model": "gpt-17"}, 404),
     ({"messages": [{"role": "user", "content": "hi"}], "max_tokens": 0}, 422),
@@ -92,7 +126,8 @@ def test_completions_plain_and_stream(client: TestClient) -> None:
     ({"messages": []}, 422),
     ({"messages": [{"role": "system", "content": "only a system prompt"}]}, 400),
     ({"messages": [{"role": "user", "content": "hi"}], "temperature": -1}, 422),
-    ({"messages": [{"role": "user", "content": "hi"}], "n": 3}, 422),
+    ({"messages": [{"role": "user", "content": "hi"}], "n": 9}, 422),
+    ({"messages": [{"role": "user", "content": "hi"}], "n": 0}, 422),
 ])
 def test_bad_chat_input_is_a_json_4xx(client: TestClient, body: dict, status: int) -> None:
     r = client.post("/v1/chat/completions", json=body)
