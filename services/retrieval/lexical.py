@@ -13,6 +13,7 @@ Not thread-safe on its own: the engine mutates it under its write lock and score
 from __future__ import annotations
 
 import math
+from array import array
 from collections import Counter
 
 import numpy as np
@@ -44,9 +45,8 @@ class LexicalIndex:
             return idx
         idx._grow(max(v for v, _ in docs))
         term_ids: dict[str, int] = {}
-        t_col: list[int] = []
-        v_col: list[int] = []
-        f_col: list[int] = []
+        # typed arrays, not lists: 8 bytes a posting instead of ~36 (an int object each) at 1M docs
+        t_col, v_col, f_col = array("q"), array("q"), array("f")
         for vid, tokens in docs:
             tokens = tokens or ["\x00"]
             counts = Counter(tokens)
@@ -57,10 +57,10 @@ class LexicalIndex:
                 t_col.append(term_ids.setdefault(term, len(term_ids)))
                 v_col.append(vid)
                 f_col.append(tf)
-        t = np.asarray(t_col, np.int64)
+        t = np.frombuffer(t_col, np.int64)
         order = np.argsort(t, kind="stable")
-        vids = np.asarray(v_col, np.int64)[order]
-        tfs = np.asarray(f_col, np.float32)[order]
+        vids = np.frombuffer(v_col, np.int64)[order]
+        tfs = np.frombuffer(f_col, np.float32)[order]
         bounds = np.searchsorted(t[order], np.arange(len(term_ids) + 1))
         for term, i in term_ids.items():
             idx.postings[term] = (vids[bounds[i]:bounds[i + 1]].copy(), tfs[bounds[i]:bounds[i + 1]].copy())
