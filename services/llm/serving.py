@@ -160,13 +160,27 @@ class OpenAIServing:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await t
 
-    async def _drain_all(self, handles: list[Any]) -> list[tuple[str, GenerationEvent]]:
+    async def _replies(self, handles: list[Any], facts: dict[str, str] | None) -> list[tuple[str, GenerationEvent]]:
+        """Every choice's whole text (placeholders filled from `facts` when given) and final event."""
         try:
-            return list(await asyncio.gather(*(self._drain(h) for h in handles)))
+            results = list(await asyncio.gather(*(self._drain(h) for h in handles)))
         except BaseException:  # one failed or the client left: stop the others too
             for h in handles:
                 h.cancel()
             raise
+        for _, ev in results:
+            self._raise_for(ev)
+        return [(relexicalise(text, facts)[0] if facts is not None else text, ev) for text, ev in results]
+
+    async def _pieces(self, handles: list[Any], facts: dict[str, str] | None
+                      ) -> AsyncIterator[tuple[int, str, GenerationEvent]]:
+        """(choice, text to send, event) as generation goes, relexicalised clause by clause."""
+        relex = [StreamRelexer(facts) if facts is not None else None for _ in handles]
+        async for i, ev in self._merged(handles):
+            text = relex[i].feed(ev.text) if relex[i] and ev.text else ev.text
+            if ev.finished and relex[i]:
+                text += relex[i].finish()
+            yield i, text, ev
 
     @staticmethod
     def _usage(events: list[GenerationEvent]) -> Usage:
@@ -210,27 +224,18 @@ class OpenAIServing:
         rid, created, model = new_id("chatcmpl"), int(time.time()), self.model_name
         facts = facts_of_messages(messages) if self.delexicalised else None
         if not req.stream:
-            results = await self._drain_all(handles)
-            choices = []
-            for i, (text, ev) in enumerate(results):
-                self._raise_for(ev)
-                if facts is not None:
-                    text, _ = relexicalise(text, facts)
-                choices.append(ChatChoice(index=i, message=ChatChoiceMessage(content=text),
-                                          finish_reason=self._finish(ev)))
+            results = await self._replies(handles, facts)
+            choices = [ChatChoice(index=i, message=ChatChoiceMessage(content=text), finish_reason=self._finish(ev))
+                       for i, (text, ev) in enumerate(results)]
             body = ChatCompletionResponse(id=rid, created=created, model=model, choices=choices,
                                           usage=self._usage([ev for _, ev in results]))
             return JSONResponse(body.model_dump())
 
         async def events() -> AsyncIterator[bytes]:
-            relex = [StreamRelexer(facts) if facts is not None else None for _ in handles]
             finished: list[GenerationEvent] = []
             for i in range(len(handles)):
                 yield sse(chat_chunk(rid, model, created, {"role": "assistant", "content": ""}, None, index=i))
-            async for i, ev in self._merged(handles):
-                text = relex[i].feed(ev.text) if relex[i] and ev.text else ev.text
-                if ev.finished and relex[i]:
-                    text += relex[i].finish()
+            async for i, text, ev in self._pieces(handles, facts):
                 if text:
                     yield sse(chat_chunk(rid, model, created, {"content": text}, None, index=i))
                 if ev.finished:
@@ -253,23 +258,15 @@ class OpenAIServing:
         rid, created, model = new_id("cmpl"), int(time.time()), self.model_name
         facts = parse_facts(prompt) if self.delexicalised else None
         if not req.stream:
-            results = await self._drain_all(handles)
-            choices = []
-            for i, (text, ev) in enumerate(results):
-                self._raise_for(ev)
-                if facts is not None:
-                    text, _ = relexicalise(text, facts)
-                choices.append(CompletionChoice(index=i, text=text, finish_reason=self._finish(ev)))
+            results = await self._replies(handles, facts)
+            choices = [CompletionChoice(index=i, text=text, finish_reason=self._finish(ev))
+                       for i, (text, ev) in enumerate(results)]
             body = CompletionResponse(id=rid, created=created, model=model, choices=choices,
                                       usage=self._usage([ev for _, ev in results]))
             return JSONResponse(body.model_dump())
 
         async def events() -> AsyncIterator[bytes]:
-            relex = [StreamRelexer(facts) if facts is not None else None for _ in handles]
-            async for i, ev in self._merged(handles):
-                text = relex[i].feed(ev.text) if relex[i] and ev.text else ev.text
-                if ev.finished and relex[i]:
-                    text += relex[i].finish()
+            async for i, text, ev in self._pieces(handles, facts):
                 if text:
                     yield sse(completion_chunk(rid, model, created, text, None, index=i))
                 if ev.finished:
