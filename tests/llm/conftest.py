@@ -52,37 +52,31 @@ def _randomize_router(model) -> None:  # noqa: ANN001
                 buf.copy_(torch.randn_like(buf) * 0.05)
 
 
-@pytest.fixture(scope="session")
-def tiny_deepseek_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _save_tiny_deepseek(folder: Path, seed: int, cfg) -> Path:  # noqa: ANN001 - a DeepseekV3Config
+    """A random DeepseekV3ForCausalLM (routers randomised) saved with the test tokenizer."""
     from transformers import DeepseekV3ForCausalLM
 
-    torch.manual_seed(0)
-    folder = tmp_path_factory.mktemp("tiny-deepseek")
-    cfg = tiny_deepseek_config(rope_parameters={
-        "rope_type": "yarn", "rope_theta": 10000.0, "factor": 4.0, "original_max_position_embeddings": 64,
-        "mscale": 1.0, "mscale_all_dim": 1.0, "beta_fast": 32, "beta_slow": 1,
-    })
+    torch.manual_seed(seed)
     model = DeepseekV3ForCausalLM(cfg)
     _randomize_router(model)
     model.save_pretrained(str(folder))
     build_tokenizer(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_deepseek_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _save_tiny_deepseek(tmp_path_factory.mktemp("tiny-deepseek"), 0, tiny_deepseek_config(rope_parameters={
+        "rope_type": "yarn", "rope_theta": 10000.0, "factor": 4.0, "original_max_position_embeddings": 64,
+        "mscale": 1.0, "mscale_all_dim": 1.0, "beta_fast": 32, "beta_slow": 1,
+    }))
 
 
 @pytest.fixture(scope="session")
 def tiny_deepseek_plain_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """No q-LoRA, default RoPE, one group: the other branches of MLA and the router."""
-    from transformers import DeepseekV3ForCausalLM
-
-    torch.manual_seed(1)
-    folder = tmp_path_factory.mktemp("tiny-deepseek-plain")
-    cfg = tiny_deepseek_config(q_lora_rank=None, n_group=1, topk_group=1, num_hidden_layers=2,
-                               routed_scaling_factor=1.0)
-    model = DeepseekV3ForCausalLM(cfg)
-    _randomize_router(model)
-    model.save_pretrained(str(folder))
-    build_tokenizer(folder)
-    return folder
+    return _save_tiny_deepseek(tmp_path_factory.mktemp("tiny-deepseek-plain"), 1, tiny_deepseek_config(
+        q_lora_rank=None, n_group=1, topk_group=1, num_hidden_layers=2, routed_scaling_factor=1.0))
 
 
 @pytest.fixture(scope="session")
