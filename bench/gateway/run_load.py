@@ -48,32 +48,28 @@ def cpu_s(pid: int) -> float:
     return total
 
 
-def turns_done(url: str) -> float:
-    n = 0.0
+def metric(url: str, name: str, label: str = "") -> float:
+    """Sum of a Prometheus counter's samples on a service's /metrics (those carrying `label`)."""
+    total = 0.0
     for line in httpx.get(url + "/metrics", timeout=10).text.splitlines():
-        if line.startswith("kefu_gateway_turns_total{"):
-            n += float(line.rsplit(" ", 1)[1])
-    return n
+        if line.startswith(name + "{") and label in line:
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def turns_done(url: str) -> float:
+    return metric(url, "kefu_gateway_turns_total")
 
 
 def query_cache(url: str) -> dict[str, float]:
     """Retrieval's query-embedding cache counters (hits skip the model's forward pass)."""
-    out = {"hit": 0.0, "miss": 0.0}
-    for line in httpx.get(url + "/metrics", timeout=10).text.splitlines():
-        if line.startswith("kefu_retrieval_query_embedding_cache_total{"):
-            for k in out:
-                if f'result="{k}"' in line:
-                    out[k] += float(line.rsplit(" ", 1)[1])
-    return out
+    return {k: metric(url, "kefu_retrieval_query_embedding_cache_total", f'result="{k}"') for k in ("hit", "miss")}
 
 
-LOCUSTFILE = ROOT / "locustfile.py"
-
-
-def locust(host: str, user_class: str, users: int, seconds: int, out: Path) -> dict:
+def locust(host: str, user_class: str, users: int, seconds: int, out: Path, locustfile: Path) -> dict:
     """Run one headless Locust phase; returns CSV totals plus the exact per-turn times."""
     times_file = out.with_suffix(".times.json")
-    cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "-u", str(users),
+    cmd = [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "-u", str(users),
            "-r", str(max(1, users // 5)), "-t", f"{seconds}s", "--host", host, "--csv", str(out),
            "--only-summary", "--stop-timeout", "15", user_class]
     env = {**os.environ, "KEFU_LOCUST_TIMES_OUT": str(times_file)}
@@ -121,9 +117,7 @@ def main() -> None:
     args = ap.parse_args()
     os.environ["KEFU_LOCUST_THINK_S"] = args.think
     extra = dict(kv.split("=", 1) for kv in args.env)
-    if args.locustfile:
-        global LOCUSTFILE
-        LOCUSTFILE = args.locustfile.resolve()
+    locustfile = args.locustfile.resolve() if args.locustfile else ROOT / "locustfile.py"
     st = stack_mod.start(args.data_dir, extra_env=extra)
     try:
         gw = st.url("gateway")
@@ -134,7 +128,7 @@ def main() -> None:
             qc0 = query_cache(st.url("retrieval"))
             load0 = os.getloadavg()[0]
             phase = {"users": u, "seconds": args.seconds, "think_s": args.think,
-                     "gateway": locust(gw, "Shopper", u, args.seconds, st.work / f"gw-u{u}")}
+                     "gateway": locust(gw, "Shopper", u, args.seconds, st.work / f"gw-u{u}", locustfile)}
             turns = turns_done(gw) - turns0
             phase["server_turns"] = int(turns)
             qc = {k: v - qc0[k] for k, v in query_cache(st.url("retrieval")).items()}
@@ -147,7 +141,8 @@ def main() -> None:
                 phase["cpu_ms_per_turn"] = cpu
             phase["load_avg_1m"] = [round(load0, 2), round(os.getloadavg()[0], 2)]
             if args.baseline_seconds:
-                b = locust(st.url("baseline"), "EchoShopper", u, args.baseline_seconds, st.work / f"base-u{u}")
+                b = locust(st.url("baseline"), "EchoShopper", u, args.baseline_seconds, st.work / f"base-u{u}",
+                           locustfile)
                 phase["baseline_trivial_fastapi"] = b
                 g = phase["gateway"]
                 if b.get("p50_ms") and g.get("p50_ms"):
