@@ -132,7 +132,8 @@ class Snapshot:
     cat_codes: dict[str, int] = field(default_factory=dict)
     brand_codes: dict[str, int] = field(default_factory=dict)
     cat_family: dict[str, list[int]] = field(default_factory=dict)
-    # (name as written, canonical name) -> products carrying it; what the vocabulary is built from
+    # products carrying each (category name as written, canonical name) and each brand name:
+    # what the vocabulary is built from
     cat_names_n: Counter = field(default_factory=Counter)
     brand_names_n: Counter = field(default_factory=Counter)
     # BM25 over the same vids; changed in place (under the engine's write lock) by API writes
@@ -151,34 +152,34 @@ class Snapshot:
         return f"v{self.version}" + (f"+{self.generation}" if self.generation else "")
 
     @staticmethod
-    def _names(d: Doc) -> tuple[list[str], list[tuple[str, str]], tuple[str, str] | None]:
-        """A product's category parts, its (written, canonical) category names and brand name."""
+    def _names(d: Doc) -> tuple[list[str], list[tuple[str, str]]]:
+        """A product's category parts and its (written, canonical) category names."""
         parts = category_parts(d.category)
         cats = [(part, part) for part in parts]
         if d.category_zh and parts:
             cats.append((d.category_zh, parts[0]))
-        return parts, cats, ((d.brand, d.brand) if d.brand else None)
+        return parts, cats
 
     def _set(self, d: Doc, pair_vid: list[int], pair_code: list[int]) -> None:
         self.vid_pid[d.vid] = d.pid
         self.alive[d.vid] = True
         self.price[d.vid] = np.nan if d.price is None else d.price
         self.stock[d.vid] = d.stock
-        parts, cats, brand = self._names(d)
+        parts, cats = self._names(d)
         for part in parts:
             pair_vid.append(d.vid)
             pair_code.append(self.cat_codes.setdefault(part.lower(), len(self.cat_codes)))
         self.cat_names_n.update(cats)
-        if brand:
+        if d.brand:
             self.brand[d.vid] = self.brand_codes.setdefault(d.brand.lower(), len(self.brand_codes))
-            self.brand_names_n[brand] += 1
+            self.brand_names_n[d.brand] += 1
 
     def _vocabulary(self) -> None:
         cats: dict[str, str] = {}
         for (name, canonical), n in self.cat_names_n.items():
             if n > 0:
                 cats.setdefault(name, canonical)
-        self.vocab = Vocabulary(cats, {name: canon for (name, canon), n in self.brand_names_n.items() if n > 0})
+        self.vocab = Vocabulary(cats, {name: name for name, n in self.brand_names_n.items() if n > 0})
         # A category filter also takes its kinds: "Beds" matches "Kids Beds" (same head noun).
         keys = {name: phrase_key(name) for name in self.cat_codes}
         self.cat_family = {name: [self.cat_codes[o] for o, ok in keys.items()
@@ -221,10 +222,9 @@ class Snapshot:
         for d in gone:
             self.vid_pid[d.vid] = None
             self.alive[d.vid], self.price[d.vid], self.stock[d.vid], self.brand[d.vid] = False, np.nan, 0, -1
-            _, cats, brand = self._names(d)
-            self.cat_names_n.subtract(cats)
-            if brand:
-                self.brand_names_n[brand] -= 1
+            self.cat_names_n.subtract(self._names(d)[1])
+            if d.brand:
+                self.brand_names_n[d.brand] -= 1
         keep = ~np.isin(prev.cat_vid, np.fromiter((d.vid for d in gone), np.int64, len(gone)))
         pair_vid: list[int] = []
         pair_code: list[int] = []
