@@ -10,6 +10,7 @@ claimed (XAUTOCLAIM) and written again — the insert is idempotent on (conversa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -73,6 +74,14 @@ class TranscriptWriter:
     def start(self) -> asyncio.Task:
         self._task = asyncio.create_task(self.run(), name="dialog-transcript-writer")
         return self._task
+
+    async def finish(self, timeout_s: float = 3.0) -> None:
+        """Stop after the batch in hand is committed and acknowledged (or after `timeout_s`)."""
+        self._stop.set()
+        if self._task:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError, Exception):
+                await asyncio.wait_for(asyncio.shield(self._task), timeout_s)
+        await self.stop()
 
     async def stop(self) -> None:
         self._stop.set()

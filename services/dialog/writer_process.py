@@ -128,23 +128,19 @@ async def run_child(ns: argparse.Namespace) -> None:
     writer.heartbeat_key = heartbeat_key(ns.prefix)
     loop = asyncio.get_running_loop()
     parent = os.getppid()
+    stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, writer._stop.set)
+        loop.add_signal_handler(sig, stop.set)
     task = writer.start()
     try:
-        while not writer._stop.is_set() and not task.done():
+        while not stop.is_set() and not task.done():
             if os.getppid() != parent:  # orphaned (no PDEATHSIG on this platform)
                 break
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(writer._stop.wait(), 1.0)
+                await asyncio.wait_for(stop.wait(), 1.0)
     finally:
-        # Let an in-flight batch commit and ack: stop() only cancels a task that is still blocked.
-        writer._stop.set()
-        with contextlib.suppress(TimeoutError, asyncio.CancelledError, Exception):
-            await asyncio.wait_for(asyncio.shield(task), 3.0)
-        await writer.stop()
+        await writer.finish()  # the batch in hand is committed and acknowledged first
         await store.close()
-
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m services.dialog.writer_process",
