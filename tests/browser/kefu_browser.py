@@ -82,6 +82,15 @@ def wait_idle(page: Any, n_bot: int) -> None:
     expect(page.locator(f"{W} .log")).not_to_have_attribute("aria-busy", "true")
 
 
+def first_turn(page: Any, url: str, text: str) -> str:
+    """Open the shop, open the widget, send one message, wait for the reply; the conversation id."""
+    page.goto(url + "/")
+    open_widget(page)
+    say(page, text)
+    wait_idle(page, 2)
+    return page.evaluate("window.kefu.conversationId")
+
+
 def sign_in(page: Any, stack: Any) -> None:
     """Open the dashboard and sign in with the stack's agent key; waits for the live stream."""
     page.goto(stack.url + "/agent")

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 import pytest
-from kefu_browser import W, bot_replies, open_widget, say, sign_in, wait_idle
+from kefu_browser import W, bot_replies, first_turn, say, sign_in, wait_idle
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -27,11 +27,7 @@ def test_agent_takes_over_and_the_reply_reaches_the_widget_live(ui_stack: Any, n
     sign_in(agent, ui_stack)
 
     shopper = new_page()
-    shopper.goto(ui_stack.url + "/")
-    open_widget(shopper)
-    say(shopper, "I'm looking for running shoes")
-    wait_idle(shopper, 2)
-    cid = shopper.evaluate("window.kefu.conversationId")
+    cid = first_turn(shopper, ui_stack.url, "I'm looking for running shoes")
     shopper.locator(f"{W} .hu").click()  # "Talk to a human"
     expect(shopper.locator(f"{W} .note")).to_contain_text("Waiting for a member of our team")
 
@@ -90,11 +86,7 @@ def test_new_messages_appear_in_the_list_live(ui_stack: Any, new_page: Any) -> N
     agent = new_page(viewport=(1440, 900))
     sign_in(agent, ui_stack)
     shopper = new_page()
-    shopper.goto(ui_stack.url + "/")
-    open_widget(shopper)
-    say(shopper, "hello there")
-    wait_idle(shopper, 2)
-    cid = shopper.evaluate("window.kefu.conversationId")
+    cid = first_turn(shopper, ui_stack.url, "hello there")
     item = agent.locator(f'.conv[data-id="{cid}"]')
     expect(item).to_be_visible()
     say(shopper, "Where is my order?")

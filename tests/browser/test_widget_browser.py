@@ -9,7 +9,7 @@ import threading
 from typing import Any
 
 import pytest
-from kefu_browser import SLOW_SSE, WATCH_LOG, W, bot_replies, open_widget, say, wait_idle
+from kefu_browser import SLOW_SSE, WATCH_LOG, W, bot_replies, first_turn, open_widget, say, wait_idle
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -81,11 +81,7 @@ def test_shopper_conversation_streams_with_product_card(ui_stack: Any, new_page:
 
 def test_reload_keeps_the_conversation(ui_stack: Any, new_page: Any) -> None:
     page = new_page()
-    page.goto(ui_stack.url + "/")
-    open_widget(page)
-    say(page, "What is your return policy?")
-    wait_idle(page, 2)
-    cid = page.evaluate("window.kefu.conversationId")
+    cid = first_turn(page, ui_stack.url, "What is your return policy?")
     reply = bot_replies(page).last.locator(".b").inner_text()
     assert cid and reply
 
@@ -146,10 +142,7 @@ def test_keyboard_and_aria(ui_stack: Any, new_page: Any) -> None:
 
 def test_resends_after_network_loss(ui_stack: Any, new_page: Any) -> None:
     page = new_page()
-    page.goto(ui_stack.url + "/")
-    open_widget(page)
-    say(page, "hi")
-    wait_idle(page, 2)
+    first_turn(page, ui_stack.url, "hi")
     page.context.set_offline(True)
     say(page, "Where is my order?")
     failed = page.locator(f"{W} .m.user.failed")
