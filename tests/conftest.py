@@ -165,13 +165,19 @@ def start_stack(data_dir: Path, *, wait_ready: tuple[str, ...] = ("gateway", "in
     return stack
 
 
-def stop_stack(stack: Stack) -> None:
-    if stack.proc.poll() is None:
-        stack.proc.send_signal(signal.SIGTERM)
+def terminate(proc: subprocess.Popen, wait_s: float) -> None:
+    """SIGTERM (a graceful stop), then SIGKILL to its whole process group if it lingers."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
         try:
-            stack.proc.wait(30)
+            proc.wait(wait_s)
         except subprocess.TimeoutExpired:
-            os.killpg(stack.proc.pid, signal.SIGKILL)
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
+def stop_stack(stack: Stack) -> None:
+    terminate(stack.proc, 30)
 
 
 @pytest.fixture(scope="session")

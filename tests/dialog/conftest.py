@@ -17,7 +17,7 @@ import httpx
 import pytest
 import redis
 
-from tests.conftest import free_port
+from tests.conftest import free_port, terminate
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("KEFU_TEST_DIALOG_REDIS", "redis://127.0.0.1:6379/5")
@@ -73,12 +73,7 @@ class Server:
             self.proc.wait(10)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        terminate(self.proc, 15)
 
 
 def start_server(env_extra: dict[str, str], log: Path, port: int | None = None, wait_ready: bool = True) -> Server:

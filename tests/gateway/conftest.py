@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, terminate
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,13 +49,7 @@ class Proc:
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.popen.pid, signal.SIGKILL)
-                self.popen.wait(5)
+        terminate(self.popen, 10)
 
     def restart(self, ready_path: str = "/readyz", timeout: float = 120) -> None:
         self.stop()
