@@ -99,3 +99,25 @@ def tiny_llama_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "{% if add_generation_prompt %}<|assistant|>{% endif %}"
     )
     return folder
+
+
+def tiny_config(seed: int = 0):  # noqa: ANN201 - a responder TrainConfig
+    """A responder small enough to train in seconds: 6 steps of a 64-wide DeepSeek-V3."""
+    from services.llm.responder import train as T
+
+    cfg = T.TrainConfig.quick(seed)
+    cfg.steps, cfg.minutes, cfg.batch_size, cfg.warmup = 6, 0, 4, 2
+    cfg.vocab_size, cfg.tokenizer_samples, cfg.threads = 700, 200, 1
+    cfg.model.update({"hidden_size": 64, "intermediate_size": 128, "moe_intermediate_size": 32,
+                      "q_lora_rank": 32, "kv_lora_rank": 16})
+    return cfg
+
+
+@pytest.fixture(scope="session")
+def tiny_responder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One tiny trained kefu-responder (delexicalised) shared by the responder tests."""
+    from services.llm.responder import train as T
+
+    out = tmp_path_factory.mktemp("responder") / "kefu-responder"
+    T.train(out, tiny_config())
+    return out

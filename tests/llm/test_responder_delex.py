@@ -14,7 +14,6 @@ import shutil
 import time
 from pathlib import Path
 
-import pytest
 import torch
 from fastapi.testclient import TestClient
 from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -160,26 +159,10 @@ def test_relexicalised_replies_are_graded_like_plain_ones() -> None:
 # ------------------------------------------------------------------ tokenizer, serving
 
 
-def _tiny_cfg() -> T.TrainConfig:
-    cfg = T.TrainConfig.quick(0)
-    cfg.steps, cfg.minutes, cfg.batch_size, cfg.warmup = 4, 0, 4, 2
-    cfg.vocab_size, cfg.tokenizer_samples, cfg.threads = 700, 200, 1
-    cfg.model.update({"hidden_size": 64, "intermediate_size": 128, "moe_intermediate_size": 32,
-                      "q_lora_rank": 32, "kv_lora_rank": 16})
-    return cfg
-
-
-@pytest.fixture(scope="module")
-def tiny_delex(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("delex") / "kefu-responder"
-    T.train(out, _tiny_cfg())
-    return out
-
-
-def test_placeholders_are_single_tokens_kept_by_decode(tiny_delex: Path) -> None:
-    meta = json.loads((tiny_delex / "meta.json").read_text())
+def test_placeholders_are_single_tokens_kept_by_decode(tiny_responder: Path) -> None:
+    meta = json.loads((tiny_responder / "meta.json").read_text())
     assert meta[META_FLAG] is True and meta["placeholders"] == list(PLACEHOLDERS)
-    tok = AutoTokenizer.from_pretrained(tiny_delex)
+    tok = AutoTokenizer.from_pretrained(tiny_responder)
     for p in PLACEHOLDERS:
         ids = tok(f"x {p}，", add_special_tokens=False)["input_ids"]
         assert tok.convert_tokens_to_ids(p) in ids
@@ -234,9 +217,9 @@ def _serve(folder: Path, tmp: Path, messages: list[dict[str, str]]) -> tuple[str
     return whole, streamed
 
 
-def test_serving_relexicalises_only_delexicalised_models(tiny_delex: Path, tmp_path: Path) -> None:
+def test_serving_relexicalises_only_delexicalised_models(tiny_responder: Path, tmp_path: Path) -> None:
     folder = tmp_path / "chain"
-    _chain_model(tiny_delex, folder, ["[order.id]", ";", "\u0120", "[order.tracking]", "."])
+    _chain_model(tiny_responder, folder, ["[order.id]", ";", "\u0120", "[order.tracking]", "."])
     shipped = build_messages(ReplyContext(lang="en", intent="order_status", user_text="where is it", order=ORDER))
     paid = {**ORDER, "status": "paid", "carrier": None, "tracking_number": None, "eta": None}
     unshipped = build_messages(ReplyContext(lang="en", intent="order_status", user_text="where is it", order=paid))

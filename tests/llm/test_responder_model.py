@@ -17,49 +17,27 @@ from services.llm.responder import cli as responder_cli
 from services.llm.responder import train as T
 from services.llm.responder.corpus import generate
 from services.llm.responder.evaluate import evaluate_model, generate_reply
+from tests.llm.conftest import tiny_config
 
 
-def tiny_config(seed: int = 0) -> T.TrainConfig:
-    cfg = T.TrainConfig.quick(seed)
-    cfg.steps, cfg.minutes, cfg.batch_size, cfg.warmup = 6, 0, 4, 2
-    cfg.vocab_size, cfg.tokenizer_samples, cfg.threads = 700, 200, 1
-    cfg.model.update(
-        {
-            "hidden_size": 64,
-            "intermediate_size": 128,
-            "moe_intermediate_size": 32,
-            "q_lora_rank": 32,
-            "kv_lora_rank": 16,
-        }
-    )
-    return cfg
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("responder") / "kefu-responder"
-    T.train(out, tiny_config())
-    return out
-
-
-def test_folder_is_a_deepseek_v3_checkpoint(trained: Path) -> None:
+def test_folder_is_a_deepseek_v3_checkpoint(tiny_responder: Path) -> None:
     for name in ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "meta.json"):
-        assert (trained / name).exists(), name
-    cfg = json.loads((trained / "config.json").read_text())
+        assert (tiny_responder / name).exists(), name
+    cfg = json.loads((tiny_responder / "config.json").read_text())
     assert cfg["architectures"] == ["DeepseekV3ForCausalLM"] and cfg["model_type"] == "deepseek_v3"
     assert cfg["n_routed_experts"] == 16 and cfg["num_experts_per_tok"] == 2 and cfg["n_shared_experts"] == 1
     assert cfg["first_k_dense_replace"] == 1 and cfg["num_hidden_layers"] > cfg["first_k_dense_replace"]
-    tconf = json.loads((trained / "tokenizer_config.json").read_text())
+    tconf = json.loads((tiny_responder / "tokenizer_config.json").read_text())
     assert tconf["chat_template"] == T.CHAT_TEMPLATE and tconf["eos_token"] == "<|end|>"
-    meta = json.loads((trained / "meta.json").read_text())
+    meta = json.loads((tiny_responder / "meta.json").read_text())
     for key in ("seed", "steps", "corpus_hash", "metrics", "created_at", "final_loss"):
         assert key in meta
     assert meta["steps"] == 6 and meta["final_loss"] < meta["first_loss"] + 1.0
-    assert not (trained.parent / (trained.name + ".tmp")).exists()
+    assert not (tiny_responder.parent / (tiny_responder.name + ".tmp")).exists()
 
 
-def test_chat_template_renders_the_training_format(trained: Path) -> None:
-    tok = AutoTokenizer.from_pretrained(trained)
+def test_chat_template_renders_the_training_format(tiny_responder: Path) -> None:
+    tok = AutoTokenizer.from_pretrained(tiny_responder)
     for s in generate(42, seed=5):
         text = tok.apply_chat_template(s.messages, add_generation_prompt=True, tokenize=False)
         assert text == T.render_prompt(s.messages)
@@ -76,9 +54,9 @@ def test_chat_template_renders_the_training_format(trained: Path) -> None:
     assert tok.tokenize(" 2025") == ["\u0120", "2", "0", "2", "5"]
 
 
-def test_checkpoint_reloads_and_generates(trained: Path) -> None:
-    model = AutoModelForCausalLM.from_pretrained(trained, dtype=torch.float32)
-    tok = AutoTokenizer.from_pretrained(trained)
+def test_checkpoint_reloads_and_generates(tiny_responder: Path) -> None:
+    model = AutoModelForCausalLM.from_pretrained(tiny_responder, dtype=torch.float32)
+    tok = AutoTokenizer.from_pretrained(tiny_responder)
     assert type(model).__name__ == "DeepseekV3ForCausalLM"
     s = generate(1, seed=0, split="heldout")[0]
     reply, _ended = generate_reply(model, tok, s.messages, max_new_tokens=8)
@@ -91,10 +69,10 @@ def test_checkpoint_reloads_and_generates(trained: Path) -> None:
     assert metrics["n"] == 2 and 0.0 <= metrics["intent_answer_rate"] <= 1.0
 
 
-def test_training_is_deterministic(trained: Path, tmp_path: Path) -> None:
+def test_training_is_deterministic(tiny_responder: Path, tmp_path: Path) -> None:
     again = tmp_path / "again"
     T.train(again, tiny_config())
-    a, b = load_file(trained / "model.safetensors"), load_file(again / "model.safetensors")
+    a, b = load_file(tiny_responder / "model.safetensors"), load_file(again / "model.safetensors")
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a)
     other = tmp_path / "other"
@@ -127,10 +105,10 @@ def test_cli_registers_train_and_eval() -> None:
     assert args.func is responder_cli._cmd_eval and args.json and args.n == 3
 
 
-def test_reply_loss_matches_transformers_loss(trained: Path) -> None:
+def test_reply_loss_matches_transformers_loss(tiny_responder: Path) -> None:
     """The trainer's reply-only loss (LM head on labelled positions only) equals the HF loss."""
-    model = AutoModelForCausalLM.from_pretrained(trained, dtype=torch.float32)
-    tok = AutoTokenizer.from_pretrained(trained)
+    model = AutoModelForCausalLM.from_pretrained(tiny_responder, dtype=torch.float32)
+    tok = AutoTokenizer.from_pretrained(tiny_responder)
     enc = [T.encode(tok, s) for s in generate(4, seed=9)]
     ids, labels, weights = T.collate(enc, [0, 1, 2, 3], tok.pad_token_id)
     with torch.no_grad():
@@ -141,8 +119,8 @@ def test_reply_loss_matches_transformers_loss(trained: Path) -> None:
     assert torch.allclose(ref, same, atol=1e-4), (ref, same)
 
 
-def test_fact_tokens_are_marked_for_weighting(trained: Path) -> None:
-    tok = AutoTokenizer.from_pretrained(trained)
+def test_fact_tokens_are_marked_for_weighting(tiny_responder: Path) -> None:
+    tok = AutoTokenizer.from_pretrained(tiny_responder)
     s = next(x for x in generate(40, seed=2) if x.intent == "order_status" and x.required)
     ((ids, plen, fact),) = T.encode_all(tok, [s])
     marked = tok.decode([t for t, f in zip(ids[plen:], fact, strict=True) if f])
@@ -159,12 +137,13 @@ def test_time_budget_caps_the_step_count(tmp_path: Path) -> None:
     assert T.is_complete(tmp_path / "budget")
 
 
-def test_eval_command_prints_json_metrics(trained: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    args = argparse.Namespace(model=str(trained), n=2, seed=0, show=0, json=True, constrained=True)
+def test_eval_command_prints_json_metrics(tiny_responder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = argparse.Namespace(model=str(tiny_responder), n=2, seed=0, show=0, json=True, constrained=True)
     assert responder_cli._cmd_eval(args) == 0
     res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     for key in ("n", "fact_copy_accuracy", "hallucination_rate", "intent_answer_rate", "constrained"):
         assert key in res
     assert res["n"] == 2 and res["constrained"]["n"] == 2
-    missing = argparse.Namespace(model=str(trained.parent / "nope"), n=2, seed=0, show=0, json=True, constrained=False)
+    missing = argparse.Namespace(model=str(tiny_responder.parent / "nope"), n=2, seed=0, show=0, json=True,
+                                 constrained=False)
     assert responder_cli._cmd_eval(missing) == 2
