@@ -56,9 +56,8 @@ def _order_en(o: dict[str, Any]) -> str:
             s += f" Expected delivery: {o['eta']}."
     elif st == "delivered" and o.get("delivered_at"):
         s += f" It was delivered on {o['delivered_at']}."
-    elif st == "refunded" or o.get("refund_status"):
-        if o.get("refund_status"):
-            s += f" Refund status: {o['refund_status']}."
+    if o.get("refund_status"):  # as in Chinese: a delivered order can have a return under way
+        s += f" Refund status: {o['refund_status']}."
     s += f" Order total: {_money(o.get('total'), o.get('currency', 'USD'))}."
     return s
 

@@ -148,3 +148,14 @@ def test_false_facts_reported_before_missing_ones() -> None:
     ctx = ReplyContext(lang="en", intent="order_status", user_text=f"where is {o['id']}", order=o)
     v = grounding.check("Your order KF999999 shipped for $123.45.", ctx)
     assert not v.ok and "unknown_id" in v.codes and "unanswered" not in v.codes
+
+
+def test_delivered_order_with_a_refund_states_it_in_both_languages() -> None:
+    """A return on a delivered order: the English template used to drop the refund status."""
+    from gateway.templates import render
+
+    o = next(o for o in _orders() if o["status"] == "delivered" and o.get("refund_status"))
+    for lang in ("en", "zh"):
+        ctx = ReplyContext(lang=lang, intent="order_status", user_text=f"where is {o['id']}", order=o)
+        text = render(ctx)
+        assert o["refund_status"] in text and o["delivered_at"][:10] in text, (lang, text)
