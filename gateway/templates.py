@@ -27,6 +27,13 @@ STATUS_ZH = {"pending": "待付款", "paid": "已付款，待发货", "shipped":
              "cancelled": "已取消", "refunded": "已退款"}
 STATUS_EN = {"pending": "pending payment", "paid": "paid and waiting to ship", "shipped": "shipped",
              "delivered": "delivered", "cancelled": "cancelled", "refunded": "refunded"}
+# The orders table's refund_status values, as a shopper reads them (an unknown value is shown with
+# its underscores as spaces rather than dropped: it is still the fact the table holds).
+REFUND_EN = {"pending": "Your refund is pending.", "processing": "Your refund is being processed.",
+             "completed": "Your refund has been completed.", "return_requested": "A return has been requested.",
+             "return_received": "We have received your return."}
+REFUND_ZH = {"pending": "待处理", "processing": "处理中", "completed": "已完成",
+             "return_requested": "退货申请中", "return_received": "已收到退货"}
 
 
 def _money(value: Any, currency: str = "USD") -> str:
@@ -56,8 +63,8 @@ def _order_en(o: dict[str, Any]) -> str:
             s += f" Expected delivery: {o['eta']}."
     elif st == "delivered" and o.get("delivered_at"):
         s += f" It was delivered on {o['delivered_at']}."
-    if o.get("refund_status"):  # as in Chinese: a delivered order can have a return under way
-        s += f" Refund status: {o['refund_status']}."
+    if rs := o.get("refund_status"):  # as in Chinese: a delivered order can have a return under way
+        s += " " + REFUND_EN.get(rs, f"Refund status: {str(rs).replace('_', ' ')}.")
     s += f" Order total: {_money(o.get('total'), o.get('currency', 'USD'))}."
     return s
 
@@ -72,8 +79,8 @@ def _order_zh(o: dict[str, Any]) -> str:
             s += f"预计送达：{o['eta']}。"
     elif st == "delivered" and o.get("delivered_at"):
         s += f"已于 {o['delivered_at']} 签收。"
-    if o.get("refund_status"):
-        s += f"退款状态：{o['refund_status']}。"
+    if rs := o.get("refund_status"):
+        s += f"退款状态：{REFUND_ZH.get(rs, str(rs).replace('_', ' '))}。"
     s += f"订单金额：{_money(o.get('total'), o.get('currency', 'USD'))}。"
     return s
 

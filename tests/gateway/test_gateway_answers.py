@@ -152,10 +152,33 @@ def test_false_facts_reported_before_missing_ones() -> None:
 
 def test_delivered_order_with_a_refund_states_it_in_both_languages() -> None:
     """A return on a delivered order: the English template used to drop the refund status."""
-    from gateway.templates import render
+    from gateway.templates import REFUND_EN, REFUND_ZH, render
 
     o = next(o for o in _orders() if o["status"] == "delivered" and o.get("refund_status"))
-    for lang in ("en", "zh"):
+    for lang, words in (("en", REFUND_EN), ("zh", REFUND_ZH)):
         ctx = ReplyContext(lang=lang, intent="order_status", user_text=f"where is {o['id']}", order=o)
         text = render(ctx)
-        assert o["refund_status"] in text and o["delivered_at"][:10] in text, (lang, text)
+        assert words[o["refund_status"]] in text and o["delivered_at"][:10] in text, (lang, text)
+
+
+@pytest.mark.parametrize("refund", ["pending", "processing", "completed", "return_requested", "return_received"])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_refund_template_words_the_status_and_passes_the_answer_check(refund: str, lang: str) -> None:
+    """Shoppers read "A return has been requested." / "退货申请中", never the column value
+    `return_requested`; and the template's own wording must satisfy the check generated replies face."""
+    from gateway.templates import render
+
+    o = {**_order("delivered"), "refund_status": refund}
+    ctx = ReplyContext(lang=lang, intent="refund_status", user_text=f"refund for {o['id']}?" if lang == "en"
+                       else f"{o['id']} 退款了吗", order=o)
+    text = render(ctx)
+    assert "_" not in text, text
+    assert grounding.check(text, ctx).ok, (text, grounding.check(text, ctx).codes)
+
+
+def test_unknown_refund_status_is_still_stated() -> None:
+    from gateway.templates import render
+
+    o = {**_order("delivered"), "refund_status": "chargeback_opened"}
+    ctx = ReplyContext(lang="en", intent="order_status", user_text=f"where is {o['id']}", order=o)
+    assert "Refund status: chargeback opened." in render(ctx)
