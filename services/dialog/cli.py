@@ -47,13 +47,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _writer(args: argparse.Namespace) -> int:
     from kefu.settings import get_settings
-    from services.dialog.writer_process import main
+    from services.dialog.writer_process import child_argv, main
 
     s = get_settings()
     if s.sql_url.startswith("sqlite"):
         s.data_dir.mkdir(parents=True, exist_ok=True)
-    return main(["--redis", s.redis_url, "--prefix", s.redis_prefix, "--sql", s.sql_url,
-                 "--ttl", str(s.conversation_ttl_s)])
+    return main(child_argv(redis_url=s.redis_url, prefix=s.redis_prefix, sql_url=s.sql_url,
+                           ttl_s=s.conversation_ttl_s))
 
 
 def _store():

@@ -36,14 +36,20 @@ def heartbeat_key(prefix: str) -> str:
     return f"{prefix}dlg:writer"
 
 
+def child_argv(*, redis_url: str, prefix: str, sql_url: str, ttl_s: int, claim_idle_ms: int = 15000) -> list[str]:
+    """`main`'s arguments: what the service passes its child and `kefu dialog writer` runs with."""
+    return ["--redis", redis_url, "--prefix", prefix, "--sql", sql_url, "--ttl", str(ttl_s),
+            "--claim-idle-ms", str(claim_idle_ms)]
+
+
 class WriterProcess:
     """Parent side: keep one writer child running while the service runs."""
 
     def __init__(self, *, redis_url: str, prefix: str, sql_url: str, ttl_s: int,
                  claim_idle_ms: int = 15000) -> None:
-        self.args = ["--redis", redis_url, "--prefix", prefix, "--sql", sql_url, "--ttl", str(ttl_s),
-                     "--claim-idle-ms", str(claim_idle_ms)]
-        self.redis_url, self.prefix = redis_url, prefix
+        self.args = child_argv(redis_url=redis_url, prefix=prefix, sql_url=sql_url, ttl_s=ttl_s,
+                               claim_idle_ms=claim_idle_ms)
+        self.prefix = prefix
         self.proc: asyncio.subprocess.Process | None = None
         self.restarts = 0
         self.last_exit: int | None = None
@@ -141,6 +147,7 @@ async def run_child(ns: argparse.Namespace) -> None:
     finally:
         await writer.finish()  # the batch in hand is committed and acknowledged first
         await store.close()
+
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m services.dialog.writer_process",
