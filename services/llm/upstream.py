@@ -99,13 +99,7 @@ class Upstream:
     @staticmethod
     def _facts(path: str, body: dict[str, Any]) -> dict[str, str]:
         if path.endswith("/chat/completions"):
-            msgs = []
-            for m in body.get("messages") or []:
-                content = m.get("content")
-                if isinstance(content, list):  # content parts: only the text ones carry facts
-                    content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
-                msgs.append({"role": m.get("role"), "content": content or ""})
-            return facts_of_messages(msgs)
+            return facts_of_messages(body.get("messages") or [])
         prompt = body.get("prompt")
         return parse_facts(prompt[0] if isinstance(prompt, list) and prompt and isinstance(prompt[0], str)
                            else prompt if isinstance(prompt, str) else "")

@@ -194,7 +194,14 @@ def is_delexicalised(folder: str | Path | None) -> bool:
         return False
 
 
+def _content_text(content: Any) -> str:
+    """A message's text; of a multi-part content list, the text parts (only they carry facts)."""
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return str(content or "")
+
+
 def facts_of_messages(messages: list[dict[str, Any]]) -> dict[str, str]:
     """FACTS of a chat request: the system message(s) carry them."""
-    text = "\n".join(str(m.get("content") or "") for m in messages if m.get("role") in ("system", "developer"))
+    text = "\n".join(_content_text(m.get("content")) for m in messages if m.get("role") in ("system", "developer"))
     return parse_facts(text)
