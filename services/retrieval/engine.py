@@ -151,6 +151,12 @@ class Snapshot:
     def label(self) -> str:
         return f"v{self.version}" + (f"+{self.generation}" if self.generation else "")
 
+    def in_place(self, docs: dict[str, Doc], next_vid: int, lexical: LexicalIndex | None) -> Snapshot:
+        """The next snapshot over this one's (just changed) index: same version, new documents."""
+        return Snapshot(version=self.version, generation=self.generation, index=self.index, info=self.info,
+                        docs=docs, next_vid=next_vid, watermark=self.watermark,
+                        catalog_count=self.catalog_count, built_at=time.time(), lexical=lexical)
+
     @staticmethod
     def _names(d: Doc) -> tuple[list[str], list[tuple[str, str]]]:
         """A product's category parts and its (written, canonical) category names."""
@@ -562,9 +568,7 @@ class RetrievalEngine:
                 if new_docs:
                     old.index.add(np.ascontiguousarray(np.stack([vec_of[d.pid] for d in new_docs])))
                 lexical = self._relex(old, docs, removed, rewritten, need_tokens)
-            snap = Snapshot(version=old.version, generation=old.generation, index=old.index, info=old.info,
-                            docs=docs, next_vid=next_vid, watermark=old.watermark,
-                            catalog_count=old.catalog_count, built_at=time.time(), lexical=lexical)
+            snap = old.in_place(docs, next_vid, lexical)
         else:
             stale_vids = [old_docs[p].vid for p in list(removed) + updated if p in old_docs]
             new_docs = [docs[p] for p in changed]
@@ -575,9 +579,7 @@ class RetrievalEngine:
                     old.index.add_with_ids(np.ascontiguousarray(vecs),
                                            np.array([d.vid for d in new_docs], dtype=np.int64))
                 lexical = self._relex(old, docs, removed, rewritten, need_tokens)
-            snap = Snapshot(version=old.version, generation=old.generation, index=old.index, info=old.info,
-                            docs=docs, next_vid=next_vid, watermark=old.watermark,
-                            catalog_count=old.catalog_count, built_at=time.time(), lexical=lexical)
+            snap = old.in_place(docs, next_vid, lexical)
         if snap.lexical is not None and old is not None and snap.index is old.index and len(old.alive):
             # in place (the live index was changed): fold just the written products into the columns
             gone = [old_docs[p] for p in removed | rewritten if p in old_docs]
