@@ -37,6 +37,15 @@ class LexicalIndex:
             grown[: len(self.doc_len)] = self.doc_len
             self.doc_len = grown
 
+    def _count(self, vid: int, tokens: list[str]) -> Counter:
+        """Record one document's length and terms; returns its term frequencies (doc_len must fit vid)."""
+        tokens = tokens or ["\x00"]  # an empty document still counts in N and avgdl, as in bm25s
+        counts = Counter(tokens)
+        self.doc_len[vid] = len(tokens)
+        self.total_len += len(tokens)
+        self.doc_terms[vid] = tuple(counts)
+        return counts
+
     @classmethod
     def build(cls, docs: list[tuple[int, list[str]]], k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
         """Bulk index (a full rebuild): postings grouped per term in one sort."""
@@ -48,12 +57,7 @@ class LexicalIndex:
         # typed arrays, not lists: 8 bytes a posting instead of ~36 (an int object each) at 1M docs
         t_col, v_col, f_col = array("q"), array("q"), array("f")
         for vid, tokens in docs:
-            tokens = tokens or ["\x00"]
-            counts = Counter(tokens)
-            idx.doc_len[vid] = len(tokens)
-            idx.total_len += len(tokens)
-            idx.doc_terms[vid] = tuple(counts)
-            for term, tf in counts.items():
+            for term, tf in idx._count(vid, tokens).items():
                 t_col.append(term_ids.setdefault(term, len(term_ids)))
                 v_col.append(vid)
                 f_col.append(tf)
@@ -70,13 +74,8 @@ class LexicalIndex:
         """Index (or re-index) one document: costs its own terms' postings, not the catalog."""
         if vid in self.doc_terms:
             self.remove(vid)
-        tokens = tokens or ["\x00"]  # an empty document still counts in N and avgdl, as in bm25s
-        counts = Counter(tokens)
         self._grow(vid)
-        self.doc_len[vid] = len(tokens)
-        self.total_len += len(tokens)
-        self.doc_terms[vid] = tuple(counts)
-        for term, tf in counts.items():
+        for term, tf in self._count(vid, tokens).items():
             old = self.postings.get(term)
             if old is None:
                 self.postings[term] = (np.array([vid], np.int64), np.array([tf], np.float32))
