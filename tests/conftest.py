@@ -13,7 +13,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -174,6 +174,52 @@ def terminate(proc: subprocess.Popen, wait_s: float) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(5)
+
+
+@dataclass
+class Proc:
+    """One service started as its own process (its own session, so `terminate` can kill the group)."""
+
+    name: str
+    port: int
+    popen: subprocess.Popen
+    log: Path
+    cmd: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self, wait_s: float = 10) -> None:
+        terminate(self.popen, wait_s)
+
+    def restart(self, ready_path: str = "/readyz", timeout: float = 120) -> None:
+        self.stop()
+        self.popen = spawn(self.cmd, self.env, self.log)
+        wait_ready(self, ready_path, timeout)
+
+    def tail(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:]
+
+
+def spawn(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    fh = open(log, "ab")  # noqa: SIM115
+    return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def wait_ready(p: Proc, path: str = "/readyz", timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if p.popen.poll() is not None:
+            raise RuntimeError(f"{p.name} exited:\n{p.tail()}")
+        try:
+            if httpx.get(p.url + path, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{p.name} not ready in {timeout}s:\n{p.tail()}")
 
 
 def stop_stack(stack: Stack) -> None:

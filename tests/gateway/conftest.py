@@ -8,75 +8,22 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import free_port, terminate
+from tests.conftest import Proc, free_port, kefu_env, spawn, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def kefu_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({"KEFU_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1"})
-    env.pop("DATABASE_URL", None)
-    env.update(extra)
-    return env
-
 STUBS = Path(__file__).resolve().parent / "stub_services.py"
 REDIS_DB6 = "redis://127.0.0.1:6379/6"
-
-
-@dataclass
-class Proc:
-    name: str
-    port: int
-    popen: subprocess.Popen
-    log: Path
-    cmd: list[str] = field(default_factory=list)
-    env: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        terminate(self.popen, 10)
-
-    def restart(self, ready_path: str = "/readyz", timeout: float = 120) -> None:
-        self.stop()
-        self.popen = _spawn(self.cmd, self.env, self.log)
-        wait_ready(self, ready_path, timeout)
-
-    def tail(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:]
-
-
-def _spawn(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    fh = open(log, "ab")  # noqa: SIM115
-    return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def wait_ready(p: Proc, path: str = "/readyz", timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if p.popen.poll() is not None:
-            raise RuntimeError(f"{p.name} exited:\n{p.tail()}")
-        try:
-            if httpx.get(p.url + path, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{p.name} not ready in {timeout}s:\n{p.tail()}")
 
 
 def real_service_exists(name: str) -> bool:
@@ -91,7 +38,7 @@ def start_service(name: str, data_dir: Path, logs: Path, env_extra: dict[str, st
     else:
         cmd = [sys.executable, str(STUBS), name, str(port)]
     log = logs / f"{name}-{port}.log"
-    p = Proc(name, port, _spawn(cmd, env, log), log, cmd, env)
+    p = Proc(name, port, spawn(cmd, env, log), log, cmd, env)
     wait_ready(p, "/readyz", 180)
     return p
 
@@ -101,7 +48,7 @@ def start_llm_stub(mode: str, logs: Path) -> Proc:
     cmd = [sys.executable, str(STUBS), "llm", str(port), mode]
     env = dict(os.environ)
     log = logs / f"llm-{mode}-{port}.log"
-    p = Proc(f"llm-{mode}", port, _spawn(cmd, env, log), log, cmd, env)
+    p = Proc(f"llm-{mode}", port, spawn(cmd, env, log), log, cmd, env)
     wait_ready(p, "/v1/models", 60)
     return p
 
@@ -183,7 +130,7 @@ def gateway_factory(backend: Backend) -> Iterator[GatewayFactory]:
         env.update(env_extra)
         cmd = [sys.executable, "-m", "kefu.cli", "serve", "gateway", "--port", str(port)]
         log = backend.logs / f"gateway-{port}.log"
-        p = Proc("gateway", port, _spawn(cmd, env, log), log, cmd, env)
+        p = Proc("gateway", port, spawn(cmd, env, log), log, cmd, env)
         started.append(p)
         wait_ready(p, "/readyz", 60)
         return Gateway(p, key)

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,36 +17,21 @@ import pytest
 from kefu.contracts import ReplyContext
 from kefu.data import orders_path
 from kefu.prompting import build_messages
-from tests.conftest import ROOT, free_port, kefu_env, terminate
+from tests.conftest import Proc, free_port, kefu_env, spawn, wait_ready
 
 
-class Server:
-    def __init__(self, model: str, data_dir: Path, log: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        cmd = [sys.executable, "-m", "kefu.cli", "--data-dir", str(data_dir), "llm", "serve", "--model", model,
-               "--port", str(self.port), "--max-batch", "4"]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=kefu_env(data_dir), stdout=log.open("w"),
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+def serve(model: str, data_dir: Path, log: Path) -> Proc:
+    """`kefu llm serve` started (not yet ready) on a free port."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "kefu.cli", "--data-dir", str(data_dir), "llm", "serve", "--model", model,
+           "--port", str(port), "--max-batch", "4"]
+    env = kefu_env(data_dir)
+    return Proc(model, port, spawn(cmd, env, log), log, cmd, env)
 
-    def wait_ready(self, timeout: float) -> dict:
-        end = time.time() + timeout
-        last = "no answer"
-        while time.time() < end:
-            assert self.proc.poll() is None, f"server exited:\n{self.log.read_text()[-3000:]}"
-            try:
-                r = httpx.get(f"{self.url}/readyz", timeout=2)
-                if r.status_code == 200:
-                    return r.json()
-                last = r.text
-            except httpx.HTTPError as e:
-                last = repr(e)
-            time.sleep(0.5)
-        raise AssertionError(f"not ready in {timeout} s: {last}\n{self.log.read_text()[-3000:]}")
 
-    def stop(self) -> None:
-        terminate(self.proc, 30)
+def ready(server: Proc, timeout: float) -> dict:
+    wait_ready(server, "/readyz", timeout)
+    return httpx.get(f"{server.url}/readyz", timeout=5).json()
 
 
 def _sse_text(resp: httpx.Response) -> tuple[str, list[dict]]:
@@ -58,7 +41,7 @@ def _sse_text(resp: httpx.Response) -> tuple[str, list[dict]]:
     return "".join(e["choices"][0]["delta"].get("content") or "" for e in events), events
 
 
-def check_contract(server: Server, model_id: str, messages: list[dict]) -> str:
+def check_contract(server: Proc, model_id: str, messages: list[dict]) -> str:
     """Every endpoint of the llm contract once, plus the bad-input answers; returns the greedy reply."""
     with httpx.Client(base_url=server.url, timeout=120) as c:
         assert c.get("/healthz").status_code == 200
@@ -94,23 +77,22 @@ def check_contract(server: Server, model_id: str, messages: list[dict]) -> str:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def smollm2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def smollm2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proc]:
     d = tmp_path_factory.mktemp("smol")
-    server = Server("smollm2", d, d / "serve.log")
+    server = serve("smollm2", d, d / "serve.log")
     yield server
-    server.stop()
+    server.stop(30)
 
 
 def test_tiny_deepseek_v3_checkpoint_by_path(tiny_deepseek_dir: Path, tmp_path: Path) -> None:
-    server = Server(str(tiny_deepseek_dir), tmp_path, tmp_path / "serve.log")
+    server = serve(str(tiny_deepseek_dir), tmp_path, tmp_path / "serve.log")
     try:
-        ready = server.wait_ready(120)
-        assert ready["status"] == "ready"
+        assert ready(server, 120)["status"] == "ready"
         check_contract(server, tiny_deepseek_dir.resolve().name, [{"role": "user", "content": "Hello there"}])
     finally:
-        server.stop()
+        server.stop(30)
     # a graceful stop: the lifespan shut the engine down (uvicorn re-raises SIGTERM afterwards), no SIGKILL
-    assert server.proc.returncode in (0, -signal.SIGTERM), server.proc.returncode
+    assert server.popen.returncode in (0, -signal.SIGTERM), server.popen.returncode
     assert "Application shutdown complete" in server.log.read_text()
 
 
@@ -121,17 +103,16 @@ def test_trained_default_responder_by_name(built_data_dir: Path, tmp_path: Path)
     order = next(o for o in map(json.loads, orders_path().read_text().splitlines()) if o["status"] == "shipped")
     ctx = ReplyContext(lang="en", intent="order_status", user_text=f"where is my order {order['id']}?", order=order,
                        slots={"order_id": order["id"]})
-    server = Server("kefu-responder", tmp_path, tmp_path / "serve.log")
+    server = serve("kefu-responder", tmp_path, tmp_path / "serve.log")
     try:
-        server.wait_ready(120)
+        ready(server, 120)
         reply = check_contract(server, "kefu-responder", build_messages(ctx))
     finally:
-        server.stop()
+        server.stop(30)
     assert "[order." not in reply and "[product" not in reply, reply
 
 
-def test_smollm2_from_the_wheel(smollm2: Server) -> None:
-    ready = smollm2.wait_ready(240)
-    assert ready["status"] == "ready"
+def test_smollm2_from_the_wheel(smollm2: Proc) -> None:
+    assert ready(smollm2, 240)["status"] == "ready"
     reply = check_contract(smollm2, "smollm2", [{"role": "user", "content": "Say hello in five words."}])
     assert reply.strip(), "SmolLM2 answered nothing"
