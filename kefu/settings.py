@@ -50,7 +50,7 @@ class Settings(BaseSettings):
         "process", validation_alias=_alias("KEFU_DIALOG_WRITER", "dialog_writer"))
     intent_reranker: str = Field("embedding", validation_alias=_alias("KEFU_INTENT_RERANKER", "intent_reranker"))
 
-    # Retrieval: exact FAISS below this many products, IVF-SQ8 above; query encoder fp32|int8.
+    # Retrieval: exact FAISS below this many products, `approx_index` above; query encoder fp32|int8.
     approx_threshold: int = Field(20000, validation_alias=_alias("KEFU_APPROX_THRESHOLD", "approx_threshold"))
     # Past approx_threshold: "hnsw" (deletes leave tombstones, rebuilt past 20 % dead) or "ivf_sq8".
     approx_index: str = Field("hnsw", validation_alias=_alias("KEFU_APPROX_INDEX", "approx_index"))
