@@ -45,10 +45,11 @@ def main() -> None:
 
     from services.llm.model.quant import quantize_int8, weight_bytes
     from services.llm.responder.corpus import generate
+    from services.llm.responder.evaluate import is_delex_tokenizer
 
     tok = AutoTokenizer.from_pretrained(args.model)
     fp32 = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.float32).eval()
-    delex = "[order.id]" in tok.get_vocab()  # a delexicalised responder is scored on what it emits
+    delex = is_delex_tokenizer(tok)  # a delexicalised responder is scored on what it emits
     batches = []
     for s in generate(args.n, seed=args.seed, split="heldout", uniform=True):
         prompt = tok.apply_chat_template(s.messages, tokenize=False, add_generation_prompt=True)
