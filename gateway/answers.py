@@ -17,49 +17,15 @@ from typing import Any
 
 from kefu.contracts import ReplyContext
 from kefu.prompting import POLICY_CHARS, clip_sentences
+from kefu.vocab import HAN_CLASS, ORDER_INTENTS, Intent, refund_words, status_words
+from kefu.vocab.orders import SELF_NEGATED
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CJK = re.compile(f"[{HAN_CLASS}]")
 _LATIN_WORD = re.compile(r"[a-z][a-z']+", re.IGNORECASE)
 _NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.])\d+(?:\.\d+)?")
 _NEG_BEFORE = re.compile(r"(?:\bnot|\bcannot|n't|\bnever|\bno longer|\bunable to|\byet to)\W+(?:\w+\W+){0,2}$")
 _ZH_NEG_BEFORE = re.compile(r"(?:未|没|不|无法|尚未)$")
 
-# Status words, English and Chinese; a phrase only counts when no negation comes just before it.
-STATUS_EN: dict[str, tuple[str, ...]] = {
-    "pending": ("pending", "awaiting payment", "waiting for payment", "not been paid", "not paid", "unpaid"),
-    "paid": ("paid", "not shipped", "not yet shipped", "hasn't shipped", "has not shipped", "preparing",
-             "being prepared", "processing", "waiting to ship"),
-    "shipped": ("shipped", "on its way", "in transit", "dispatched", "out for delivery"),
-    "delivered": ("delivered",),
-    "cancelled": ("cancelled", "canceled"),
-    "refunded": ("refunded",),
-}
-STATUS_ZH: dict[str, tuple[str, ...]] = {
-    "pending": ("待付款", "未付款", "等待付款", "待支付", "未支付"),
-    "paid": ("已付款", "待发货", "未发货", "尚未发货", "还没发货", "备货"),
-    "shipped": ("已发货", "发货了", "运输中", "配送中", "派送中", "在途"),
-    "delivered": ("签收", "已送达"),
-    "cancelled": ("已取消", "取消了"),
-    "refunded": ("已退款", "退款完成"),
-}
-# Negation-bearing phrases are the fact themselves ("not shipped" = paid): never negation-filtered.
-_SELF_NEGATED = {"not been paid", "not paid", "unpaid", "not shipped", "not yet shipped", "hasn't shipped",
-                 "has not shipped", "未付款", "未支付", "未发货", "尚未发货", "还没发货"}
-
-REFUND_EN: dict[str, tuple[str, ...]] = {
-    "pending": ("pending",),
-    "processing": ("processing", "being processed", "in progress"),
-    "completed": ("completed", "complete", "refunded", "processed", "issued"),
-    "return_requested": ("return requested", "return_requested", "requested"),
-    "return_received": ("return received", "return_received", "received"),
-}
-REFUND_ZH: dict[str, tuple[str, ...]] = {
-    "pending": ("待处理",),
-    "processing": ("处理中", "正在处理"),
-    "completed": ("已完成", "已退款", "退款完成", "已退回"),
-    "return_requested": ("退货申请中", "已申请退货"),
-    "return_received": ("已收到退货", "收到退货"),
-}
 NO_REFUND = ("no refund", "not been refunded", "没有退款", "无退款")
 
 ASK_ORDER = ("order number", "order id", "order no", "order #", "which order", "订单号", "订单编号", "单号")
@@ -73,8 +39,7 @@ IN_STOCK = ("in stock", "available", "有货", "现货", "库存")
 OUT_OF_STOCK = ("out of stock", "sold out", "unavailable", "not available", "not in stock", "no stock",
                 "缺货", "售罄", "无货", "没有货", "没货", "暂无库存")
 
-ORDER_ANSWER_INTENTS = {"order_status", "refund_status", "cancel_order", "change_order", "change_address",
-                        "return_request", "payment_issue", "shipping_info"}
+ORDER_ANSWER_INTENTS = ORDER_INTENTS | {Intent.PAYMENT_ISSUE, Intent.SHIPPING_INFO}
 ASK_WHEN_NO_ORDER = {"order_status", "cancel_order", "change_order", "change_address"}
 PRODUCT_NAME_INTENTS = {"product_search", "recommendation", "product_question"}
 POLICY_STOP = set("""about above after again against their there these those which while would could should
@@ -93,7 +58,7 @@ def _has(text: str, phrases: tuple[str, ...] | list[str], *, negatable: bool = T
         cjk = bool(_CJK.search(p))
         pat = re.escape(p) if cjk else r"(?<![a-z])" + re.escape(p) + r"(?![a-z])"
         for m in re.finditer(pat, text):
-            if negatable and ph not in _SELF_NEGATED:
+            if negatable and ph not in SELF_NEGATED:
                 before = text[max(0, m.start() - 30):m.start()]
                 if (_ZH_NEG_BEFORE.search(before) if cjk else _NEG_BEFORE.search(before)):
                     continue
@@ -158,7 +123,7 @@ def policy_facts_present(low: str, policy: str, lang: str, user_text: str) -> bo
     hits = [w for w in terms if re.search(r"(?<![a-z])" + re.escape(w) + r"(?![a-z])", low)]
     need = 2
     if _CJK.search(raw):
-        runs = re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff]+", raw)
+        runs = re.findall(f"[{HAN_CLASS}]+", raw)
         bigrams = {r[i:i + 2] for r in runs for i in range(len(r) - 1)} - {"我们", "订单", "您的", "可以"}
         hits += [b for b in bigrams if b in low]
         need = 3
@@ -172,7 +137,7 @@ def _order_answered(low: str, ctx: ReplyContext) -> list[str]:
     if not any(i and i in low for i in ids):
         missing.append("order id or tracking number")
     st = str(o.get("status") or "")
-    status_ok = _has(low, STATUS_EN.get(st, (st,)) + STATUS_ZH.get(st, ()))
+    status_ok = _has(low, status_words(st, "en") + status_words(st, "zh"))
     intent = ctx.intent
     note = (ctx.note or "").lower()
     if intent == "cancel_order" and note.startswith("order cancelled"):
@@ -184,7 +149,7 @@ def _order_answered(low: str, ctx: ReplyContext) -> list[str]:
     elif intent == "refund_status":
         rs = str(o.get("refund_status") or "")
         if rs:
-            if not _has(low, REFUND_EN.get(rs, (rs.replace("_", " "),)) + REFUND_ZH.get(rs, ())):
+            if not _has(low, refund_words(rs, "en") + refund_words(rs, "zh")):
                 missing.append(f"refund status {rs}")
         elif not (status_ok or _has(low, NO_REFUND, negatable=False)):
             missing.append(f"status {st}")

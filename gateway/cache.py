@@ -15,13 +15,15 @@ from typing import Any
 from prometheus_client import Counter
 from redis.asyncio import Redis
 
+from kefu.vocab import order_ids
+
 CACHE = Counter("kefu_gateway_cache_total", "response cache lookups", ["outcome"])
 
 CACHEABLE_INTENTS = {"greeting", "goodbye", "thanks", "shipping_info", "return_request", "payment_issue",
                      "coupon", "account_help", "out_of_scope"}
 PERSONAL_SLOTS = {"order_id", "order", "email", "phone", "name", "address", "card"}
 _PUNCT = re.compile(r"[^\w\s]+", re.UNICODE)
-_PERSONAL_TEXT = re.compile(r"\bKF\d+|@|\d{5,}", re.IGNORECASE)
+_PERSONAL_TEXT = re.compile(r"@|\d{5,}")
 
 
 def normalise(text: str) -> str:
@@ -42,7 +44,7 @@ class ResponseCache:
             return False
         if any(k in PERSONAL_SLOTS and v for k, v in slots.items()):
             return False
-        return not _PERSONAL_TEXT.search(text)
+        return not _PERSONAL_TEXT.search(text) and order_ids().find(text) is None
 
     def key(self, *, intent: str, lang: str, slots: dict[str, Any], text: str,
             catalog_version: str, model_version: str) -> str:

@@ -26,6 +26,7 @@ class GatewaySettings(Settings):
                                                                          "budget_llm_first_token_s"))
     budget_llm_total_s: float = Field(15.0, validation_alias=_alias("KEFU_BUDGET_LLM_TOTAL_S",
                                                                     "budget_llm_total_s"))
+    budget_orders_s: float = Field(2.0, validation_alias=_alias("KEFU_BUDGET_ORDERS_S", "budget_orders_s"))
     budget_record_s: float = Field(2.0, validation_alias=_alias("KEFU_BUDGET_RECORD_S", "budget_record_s"))
     llm_max_tokens: int = Field(120, validation_alias=_alias("KEFU_LLM_MAX_TOKENS", "llm_max_tokens"))
 

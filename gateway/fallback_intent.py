@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from gateway.orders import ORDER_ID_RE
+from kefu.vocab import order_ids
 
 _RULES: list[tuple[str, re.Pattern[str]]] = [
     ("human_agent", re.compile(r"\b(human|agent|real person|representative|operator)\b|人工|真人|客服人员")),
@@ -27,7 +27,7 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
 
 def guess_intent(text: str) -> str:
     low = text.lower()
-    if ORDER_ID_RE.search(text) and not re.search(r"cancel|取消|refund|退款|return|退货", low):
+    if order_ids().find(text) and not re.search(r"cancel|取消|refund|退款|return|退货", low):
         return "order_status"
     for name, rx in _RULES:
         if rx.search(low):

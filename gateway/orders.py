@@ -4,7 +4,6 @@ orders. The orders table is the only source of order facts a reply may state."""
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,18 +14,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import sessionmaker
 
 from kefu.db import Order, get_engine, session_factory
-
-ORDER_ID_RE = re.compile(r"\b(KF\d{4,10})\b", re.IGNORECASE)
-CANCELLABLE = ("pending", "paid")
-
-
-def find_order_id(*texts: str | None) -> str | None:
-    for t in texts:
-        if t:
-            m = ORDER_ID_RE.search(t)
-            if m:
-                return m.group(1).upper()
-    return None
+from kefu.vocab import CANCELLABLE
 
 
 def _date(value: datetime | None) -> str | None:

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+CLIENT_MESSAGE_ID_MAX = 128
+
+
+def clean_text(value: str) -> str:
+    """NULs dropped and the ends trimmed; an empty message is its own error (`empty_text`)."""
+    value = value.replace("\x00", "").strip()
+    if not value:
+        raise PydanticCustomError("empty_text", "text must not be empty")
+    return value
 
 
 class CreateConversationRequest(BaseModel):
-    lang: Literal["en", "zh"] | None = None
+    lang: Literal["en", "zh"] | None = Field(None, description="the widget's language; default: the shop's")
     metadata: dict[str, Any] = {}
 
 
@@ -19,7 +30,19 @@ class CreateConversationResponse(BaseModel):
 
 
 class MessageIn(BaseModel):
-    text: str = Field(..., min_length=1, description="The shopper's message")
+    text: str = Field(..., description="The shopper's message (at most KEFU_MAX_TEXT_CHARS characters)")
+    client_message_id: str | None = Field(
+        None, min_length=1, max_length=CLIENT_MESSAGE_ID_MAX,
+        description="the widget's id for this message: a retry with the same id gets the first answer")
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, v: str) -> str:
+        return clean_text(v)
+
+
+class HandoffIn(BaseModel):
+    reason: str | None = Field(None, description="why the shopper wants a person (kept to 64 characters)")
 
 
 class IntentOut(BaseModel):
@@ -61,6 +84,11 @@ class Transcript(BaseModel):
 
 class AgentMessageIn(BaseModel):
     text: str = Field(..., min_length=1)
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, v: str) -> str:
+        return clean_text(v)
 
 
 class StatusOut(BaseModel):

@@ -6,34 +6,11 @@ so every reply a shopper gets states only what the orders table, the catalog or 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from kefu.contracts import ReplyContext
-
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
-
-ORDER_INTENTS = {"order_status", "cancel_order", "change_order", "change_address", "refund_status"}
-PRODUCT_INTENTS = {"product_search", "product_question", "recommendation", "price_question",
-                   "stock_availability"}
-
-
-def detect_lang(text: str, default: str = "en") -> str:
-    """Any CJK ideograph makes the turn Chinese; otherwise the default (English)."""
-    return "zh" if _CJK.search(text or "") else default
-
-
-STATUS_ZH = {"pending": "待付款", "paid": "已付款，待发货", "shipped": "已发货", "delivered": "已签收",
-             "cancelled": "已取消", "refunded": "已退款"}
-STATUS_EN = {"pending": "pending payment", "paid": "paid and waiting to ship", "shipped": "shipped",
-             "delivered": "delivered", "cancelled": "cancelled", "refunded": "refunded"}
-# The orders table's refund_status values, as a shopper reads them (an unknown value is shown with
-# its underscores as spaces rather than dropped: it is still the fact the table holds).
-REFUND_EN = {"pending": "Your refund is pending.", "processing": "Your refund is being processed.",
-             "completed": "Your refund has been completed.", "return_requested": "A return has been requested.",
-             "return_received": "We have received your return."}
-REFUND_ZH = {"pending": "待处理", "processing": "处理中", "completed": "已完成",
-             "return_requested": "退货申请中", "return_received": "已收到退货"}
+from kefu.settings import get_settings
+from kefu.vocab import ORDER_INTENTS, PRODUCT_INTENTS, REFUND_EN, REFUND_ZH, STATUS_EN, STATUS_ZH, Intent
 
 
 def _money(value: Any, currency: str = "USD") -> str:
@@ -143,14 +120,15 @@ def render(ctx: ReplyContext, *, handoff: bool = False, cancel: dict[str, Any] |
     if intent == "thanks":
         return "不客气！还有什么可以帮您？" if zh else "You're welcome! Anything else I can help with?"
 
-    if intent in ORDER_INTENTS or (intent == "return_request" and o):
+    if intent in ORDER_INTENTS and (o or intent != Intent.RETURN_REQUEST):
+        example = get_settings().order_id_example
         if order_missing:
             oid = ctx.slots.get("order_id", "")
-            return (f"没有找到订单 {oid}，请核对订单号（例如 KF100001）。" if zh else
-                    f"I couldn't find order {oid}. Please check the order number (it looks like KF100001).")
+            return (f"没有找到订单 {oid}，请核对订单号（例如 {example}）。" if zh else
+                    f"I couldn't find order {oid}. Please check the order number (it looks like {example}).")
         if not o:
-            return ("请提供您的订单号（例如 KF100001），我来帮您查询。" if zh else
-                    "Please tell me your order number (it looks like KF100001) and I'll look it up.")
+            return (f"请提供您的订单号（例如 {example}），我来帮您查询。" if zh else
+                    f"Please tell me your order number (it looks like {example}) and I'll look it up.")
         if intent == "cancel_order" and cancel is not None:
             if cancel.get("cancelled"):
                 extra_en = " Your refund is pending." if o.get("refund_status") == "pending" else ""

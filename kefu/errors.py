@@ -74,7 +74,25 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
-def install_error_handlers(app: FastAPI) -> None:
+# Validation error types that are answers of their own, not a generic invalid_request
+# (an app adds its own, e.g. the gateway answers bad JSON with 400 invalid_json).
+VALIDATION_CODES: dict[str, tuple[int, str]] = {
+    "empty_text": (422, "empty_text"),
+    "text_too_long": (422, "text_too_long"),
+}
+
+
+def _validation_status(exc: RequestValidationError, codes: dict[str, tuple[int, str]]) -> tuple[int, str]:
+    for err in exc.errors():
+        hit = codes.get(str(err.get("type")))
+        if hit:
+            return hit
+    return 422, "invalid_request"
+
+
+def install_error_handlers(app: FastAPI, validation_codes: dict[str, tuple[int, str]] | None = None) -> None:
+    codes = {**VALIDATION_CODES, **(validation_codes or {})}
+
     @app.exception_handler(APIError)
     async def _api_error(_: Request, exc: APIError) -> JSONResponse:
         return error_response(exc.status, exc.code, exc.message, exc.headers, **exc.extra)
@@ -83,11 +101,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+            code, message = "bad_encoding", "request body is not valid UTF-8"
         return error_response(exc.status_code, code, message, getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(422, "invalid_request", _validation_message(exc))
+        status, code = _validation_status(exc, codes)
+        return error_response(status, code, _validation_message(exc))
 
     @app.exception_handler(UnicodeDecodeError)
     async def _unicode_error(_: Request, exc: UnicodeDecodeError) -> JSONResponse:

@@ -113,9 +113,13 @@ def create_app(
     checks: dict[str, ReadinessCheck] | None = None,
     lifespan: Any = None,
     max_body_bytes: int = 1024 * 1024,
+    validation_codes: dict[str, tuple[int, str]] | None = None,
 ) -> FastAPI:
-    app = FastAPI(title=title, version=version, description=description, lifespan=lifespan)
-    install_error_handlers(app)
+    # strict_content_type=False: a JSON body is read as JSON whatever Content-Type the client sent
+    # (curl -d sends form encoding), as every kefu service did before it used body models.
+    app = FastAPI(title=title, version=version, description=description, lifespan=lifespan,
+                  strict_content_type=False)
+    install_error_handlers(app, validation_codes)
     app.state.readiness_checks = dict(checks or {})
     app.state.service_name = service
 

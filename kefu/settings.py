@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     llm_url: str = Field("http://127.0.0.1:8004/v1", validation_alias=_alias("KEFU_LLM_URL", "llm_url"))
     llm_model: str = Field("kefu-responder", validation_alias=_alias("KEFU_LLM_MODEL", "llm_model"))
 
+    # The shop's order ids as a regular expression of one id (kefu.vocab.orders explains the rules).
+    order_id_pattern: str = Field(r"KF\d{6}", validation_alias=_alias("KEFU_ORDER_ID_PATTERN", "order_id_pattern"))
+    order_id_example: str = Field("KF100001", validation_alias=_alias("KEFU_ORDER_ID_EXAMPLE", "order_id_example"))
+
     agent_key: str | None = Field(None, validation_alias=_alias("KEFU_AGENT_KEY", "agent_key"))
     rate_limits: str = Field("on", validation_alias=_alias("KEFU_RATE_LIMITS", "rate_limits"))
     cors_origins: str = Field("*", validation_alias=_alias("KEFU_CORS_ORIGINS", "cors_origins"))

@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from kefu.vocab import detect_lang, is_zh
 from services.dialog import slots as sl
 
 IDENTITY_SLOTS = ("email", "phone")
@@ -151,15 +152,11 @@ _FILLER_EN = re.compile(
 _FILLER_ZH = re.compile(r"(那|有没有|有|的|呢|吗|吧|啊|要|换成|换|改成|还有|颜色|尺码|码|号|可以|呀|么|再)")
 
 
-def lang_of(text: str) -> str:
-    return "zh" if sl.is_zh(text) else "en"
-
-
 def detect_search(text: str) -> str | None:
     """The product query a search message asks for ('show me red running shoes under 100' ->
     'red running shoes'), or None when the message is not a fresh search."""
     t = text.strip()
-    if sl.is_zh(t):
+    if is_zh(t):
         m = SEARCH_ZH.search(t)
         if not m or ORDER_WORDS_ZH.search(t):
             return None
@@ -216,7 +213,7 @@ def _attr_free(text: str) -> str:
 def is_elliptical(text: str) -> bool:
     """'what about in red?', 'size 10?', '42码的呢' — only attributes, no new content."""
     rest = _attr_free(text)
-    if sl.is_zh(text):
+    if is_zh(text):
         rest = _FILLER_ZH.sub("", rest)
         rest = re.sub(r"[\s，,。？?！!~～]+", "", rest)
     else:
@@ -227,7 +224,7 @@ def is_elliptical(text: str) -> bool:
 
 def find_ordinal(text: str) -> tuple[int, int, int] | None:
     """(position, span start, span end); position -1 = last."""
-    pats = ORDINAL_ZH if sl.is_zh(text) else ORDINAL_EN
+    pats = ORDINAL_ZH if is_zh(text) else ORDINAL_EN
     for pat in pats:
         m = pat.search(text)
         if not m:
@@ -244,7 +241,7 @@ def find_ordinal(text: str) -> tuple[int, int, int] | None:
 
 
 def find_pronoun(text: str) -> tuple[int, int] | None:
-    if sl.is_zh(text):
+    if is_zh(text):
         m = PRONOUN_ZH.search(text)
         return (m.start(), m.end()) if m else None
     if _IT_GUARD.search(text):
@@ -292,7 +289,7 @@ def detect_topic(text: str, extracted: dict[str, Any], search_q: str | None) -> 
         return "order"
     if search_q:
         return "product"
-    if ORDER_WORDS_ZH.search(text) if sl.is_zh(text) else ORDER_WORDS_EN.search(text):
+    if ORDER_WORDS_ZH.search(text) if is_zh(text) else ORDER_WORDS_EN.search(text):
         return "order"
     return None
 
@@ -302,7 +299,7 @@ def detect_topic(text: str, extracted: dict[str, Any], search_q: str | None) -> 
 def resolve(text: str, window: list[WindowTurn], slots: dict[str, Any], topic: str | None,
             info: dict[str, ProductInfo]) -> Resolution:
     """Resolve one new message against the window (turns oldest first) and carried slots."""
-    lang = lang_of(text)
+    lang = detect_lang(text)
     extracted = sl.extract(text)
     scores = score_turns(text, window, info)
     ordinal = find_ordinal(text)
@@ -423,6 +420,6 @@ def normalise(text: str) -> str:
     t = text.strip().lower()
     t = re.sub(r"[?？!！.。,，~～]+$", "", t)
     t = re.sub(r"\s+", " ", t).strip()
-    if sl.is_zh(t):
+    if is_zh(t):
         t = t.replace(" ", "")
     return t

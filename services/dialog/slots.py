@@ -26,7 +26,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-CJK = re.compile(r"[\u3400-\u9fff]")
+from kefu.vocab import HAN_CLASS, order_ids
+
+CJK = re.compile(f"[{HAN_CLASS}]")
 
 EN_NUM = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
           "nine": 9, "ten": 10, "a couple of": 2, "a pair of": 1}
@@ -50,10 +52,6 @@ def zh_number(s: str) -> int | None:
     return None
 
 
-def is_zh(text: str) -> bool:
-    return bool(CJK.search(text))
-
-
 def number(value: str) -> float | int:
     v = float(value.replace(",", ""))
     return int(v) if v.is_integer() else v
@@ -61,22 +59,13 @@ def number(value: str) -> float | int:
 
 # --------------------------------------------------------------------------- order ids, contact
 
-ORDER_ID = re.compile(r"(?<![A-Za-z0-9])kf[\s#-]?(\d{6})(?!\d)", re.I)
-ORDER_BARE = re.compile(r"(?:\border\s*(?:#|no\.?|number)?\s*|订单号?\s*[:：#]?\s*|单号\s*[:：#]?\s*)(\d{6})(?!\d)",
-                        re.I)
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 PHONE_CN = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?(1[3-9]\d[\s-]?\d{4}[\s-]?\d{4})(?!\d)")
 PHONE_INTL = re.compile(r"(?<![A-Za-z0-9+])(\+?\d[\d\s().-]{6,}\d)(?![A-Za-z0-9])")
 
 
 def extract_order_ids(text: str) -> list[str]:
-    ids = ["KF" + m.group(1) for m in ORDER_ID.finditer(text)]
-    ids += ["KF" + m.group(1) for m in ORDER_BARE.finditer(text)]
-    seen: list[str] = []
-    for i in ids:
-        if i not in seen:
-            seen.append(i)
-    return seen
+    return order_ids().find_all(text)
 
 
 def extract_phone(text: str) -> str | None:
@@ -86,7 +75,7 @@ def extract_phone(text: str) -> str | None:
 
 def find_phone(text: str) -> tuple[str, str] | None:
     """(normalised number, the text it was written as)."""
-    scrubbed = ORDER_ID.sub(" ", EMAIL.sub(" ", text))
+    scrubbed = order_ids().mask(EMAIL.sub(" ", text))
     m = PHONE_CN.search(scrubbed)
     if m:
         return re.sub(r"\D", "", m.group(1)), m.group(0)
@@ -261,7 +250,7 @@ def extract(text: str) -> dict[str, Any]:
     phone = find_phone(text)
     if phone:
         slots["phone"] = phone[0]
-    scrub = EMAIL.sub(" ", ORDER_ID.sub(" ", ORDER_BARE.sub(" ", text)))
+    scrub = EMAIL.sub(" ", order_ids().mask(text))
     if phone:
         scrub = scrub.replace(phone[1], " ")
     slots.update(extract_price(scrub))

@@ -11,12 +11,16 @@ import re
 import threading
 import unicodedata
 
+from kefu.vocab import HAN_CLASS
+
 # Messages longer than this carry no more intent signal; truncating keeps 100 KB inputs cheap.
 MAX_CHARS = 1000
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]+")
+# Han (kefu.vocab), kana and Hangul runs are cut apart from words; only Han makes a message Chinese.
+_CJK_CLASS = HAN_CLASS + "\u3040-\u30ff\uac00-\ud7af"
+_CJK = re.compile(f"[{_CJK_CLASS}]+")
 _TOKEN = re.compile(
-    r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]+"  # CJK run
+    f"[{_CJK_CLASS}]+"  # CJK run
     r"|[^\W_]+(?:['’][^\W_]+)*"  # word (letters/digits, with apostrophes)
     r"|[^\w\s]",  # single punctuation / symbol / emoji
     re.UNICODE,
@@ -37,17 +41,6 @@ def clean(text: str, max_chars: int = MAX_CHARS) -> str:
             out.append(ch)
     text = " ".join("".join(out).split())
     return text[:max_chars]
-
-
-def has_cjk(text: str) -> bool:
-    return _CJK.search(text) is not None
-
-
-def lang_of(text: str) -> str:
-    """'zh' when the text is mostly CJK characters, else 'en' (good enough for reporting)."""
-    cjk = sum(len(m.group()) for m in _CJK.finditer(text))
-    letters = sum(1 for ch in text if ch.isalpha())
-    return "zh" if letters and cjk / letters >= 0.3 else "en"
 
 
 def _jieba():  # noqa: ANN202

@@ -14,10 +14,12 @@ from typing import Any
 
 import jieba
 
+from kefu.vocab import HAN_CLASS
+
 jieba.setLogLevel(logging.WARNING)
 
-_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_WORD = re.compile(f"[a-z0-9]+(?:['’][a-z]+)?|[{HAN_CLASS}]+")
+_CJK = re.compile(f"[{HAN_CLASS}]")
 
 STOPWORDS = frozenset(
     "a an and are as at be but by for if in into is it no not of on or such that the their then there "
@@ -105,7 +107,3 @@ def lexical_tokens(p: dict[str, Any], title_weight: int = 2, category_weight: in
 
 def text_hash(text: str, model: str) -> str:
     return hashlib.sha256(f"{model}\x1f{text}".encode()).hexdigest()[:32]
-
-
-def has_cjk(text: str) -> bool:
-    return bool(_CJK.search(text))

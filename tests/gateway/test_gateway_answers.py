@@ -152,7 +152,8 @@ def test_false_facts_reported_before_missing_ones() -> None:
 
 def test_delivered_order_with_a_refund_states_it_in_both_languages() -> None:
     """A return on a delivered order: the English template used to drop the refund status."""
-    from gateway.templates import REFUND_EN, REFUND_ZH, render
+    from gateway.templates import render
+    from kefu.vocab import REFUND_EN, REFUND_ZH
 
     o = next(o for o in _orders() if o["status"] == "delivered" and o.get("refund_status"))
     for lang, words in (("en", REFUND_EN), ("zh", REFUND_ZH)):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import copy
 
-from services.intent.text import has_cjk, lang_of, tokens
+from kefu.vocab import detect_lang, is_zh
+from services.intent.text import tokens
 
 
 def test_learned_out_of_scope_label(intent_model) -> None:
@@ -34,8 +35,8 @@ def test_in_scope_is_not_out_of_scope(intent_model) -> None:
 def test_chinese_segmentation() -> None:
     toks = tokens("我的订单到哪里了？KF100001")
     assert "订单" in toks and "kf100001" in toks
-    assert has_cjk("你好 hello") and not has_cjk("hello")
-    assert lang_of("我要退款") == "zh" and lang_of("I want a refund") == "en"
+    assert is_zh("你好 hello") and not is_zh("hello")
+    assert detect_lang("我要退款") == "zh" and detect_lang("I want a refund") == "en"
 
 
 def test_chinese_utterances_classified(intent_model) -> None:

@@ -1,0 +1,2 @@
+"""The gateway's routes by audience: shoppers (the widget), agents (the dashboard), the demo
+shop's catalog pages, and static files."""

@@ -1,0 +1,156 @@
+"""The values that flow between the turn's steps. Plain dataclasses: no I/O, easy to build in tests."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from kefu.contracts import DialogState, Turn
+
+Emit = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+@dataclass
+class IntentGuess:
+    """What the intent service (or the keyword fallback) made of the text."""
+
+    name: str
+    confidence: float = 0.0
+    stage: str = "fasttext"  # fasttext | rerank | oos | fallback
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+
+    def public(self) -> dict[str, Any]:
+        return {"name": self.name, "confidence": self.confidence, "stage": self.stage}
+
+    def evidence(self) -> dict[str, Any]:
+        return {**self.public(), "candidates": self.candidates}
+
+
+@dataclass
+class Resolved:
+    """Dialog's reading of the message against the window (or the bare text without dialog)."""
+
+    standalone: str
+    slots: dict[str, Any] = field(default_factory=dict)
+    referenced: list[str] = field(default_factory=list)
+    state: DialogState | None = None
+
+    @classmethod
+    def of(cls, r: Any, text: str) -> Resolved:
+        """From dialog's ResolveResponse."""
+        return cls(r.standalone or text, dict(r.slots), list(r.referenced_products), r.state)
+
+
+@dataclass
+class Understanding:
+    """Everything the turn knows about the shopper's message before it decides."""
+
+    text: str  # the shopper's own words
+    standalone: str  # made self-contained by dialog ("how much is it?" → "how much is <title>?")
+    lang: str
+    intent: IntentGuess
+    slots: dict[str, Any] = field(default_factory=dict)
+    referenced: list[str] = field(default_factory=list)  # product ids the message points at
+    order_id: str | None = None
+    angry: bool = False
+    history: list[Turn] = field(default_factory=list)  # the dialog window, oldest first
+    degraded: list[str] = field(default_factory=list)
+
+
+class Move(StrEnum):
+    ANSWER = "answer"  # state the facts the tools found
+    ASK = "ask"  # ask for what is missing (an order id)
+    ACT = "act"  # change something in the shop's systems (cancel), then report it
+    CONFIRM = "confirm"  # state what an action would do and ask for an explicit yes
+    HANDOFF = "handoff"  # hand the conversation to a person
+
+
+@dataclass
+class Decision:
+    """What the turn will do; the tools to run are named here and nowhere else."""
+
+    move: Move
+    intent: str
+    handoff_reason: str | None = None
+    search: str | None = None  # catalog query to run
+    product_ids: list[str] = field(default_factory=list)  # products to read by id (references)
+    prefer_ids: list[str] = field(default_factory=list)  # referenced products first among hits
+    order_id: str | None = None  # order to look up
+    use_order: bool = False  # the reply may state the order's facts
+    cancel: bool = False  # cancel the looked-up order (when its state allows)
+    policy: str | None = None  # the intent whose policy section the reply draws on
+
+
+@dataclass
+class TurnFacts:
+    """What the tools returned: the only facts a reply may state."""
+
+    hits: list[dict[str, Any]] = field(default_factory=list)  # full product records
+    search_meta: dict[str, Any] = field(default_factory=dict)
+    order: dict[str, Any] | None = None
+    order_missing: bool = False
+    cancel: dict[str, Any] | None = None  # {"cancelled": bool, "reason": str}
+    policy: tuple[str, str] | None = None  # (heading, text)
+    degraded: list[str] = field(default_factory=list)
+
+    @property
+    def products(self) -> list[dict[str, Any]]:
+        """The slim view the widget shows and the evidence records."""
+        return [product_view(h) for h in self.hits]
+
+
+@dataclass
+class Phrased:
+    text: str
+    source: str  # llm | template | cache
+    verdict: dict[str, Any] | None = None
+    degraded: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TurnResult:
+    message_id: str
+    reply: str
+    intent: dict[str, Any]
+    slots: dict[str, Any]
+    products: list[dict[str, Any]]
+    handoff: bool
+    degraded: list[str]
+    status: str
+    lang: str
+    source: str  # llm | template | cache | none (agent is handling)
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def public(self) -> dict[str, Any]:
+        """The contract's JSON for a turn."""
+        return {
+            "message_id": self.message_id,
+            "reply": {"text": self.reply, "source": self.source, "lang": self.lang},
+            "intent": self.intent,
+            "slots": self.slots,
+            "products": self.products,
+            "handoff": self.handoff,
+            "degraded": self.degraded,
+            "status": self.status,
+        }
+
+    @classmethod
+    def from_public(cls, d: dict[str, Any], evidence: dict[str, Any]) -> TurnResult:
+        reply = d["reply"]
+        return cls(d["message_id"], reply["text"], d["intent"], d["slots"], d["products"], d["handoff"],
+                   d["degraded"], d.get("status", "bot"), reply.get("lang", "en"), reply.get("source", "template"),
+                   evidence)
+
+
+def product_view(hit: dict[str, Any]) -> dict[str, Any]:
+    """What the widget shows and the evidence records for one product."""
+    attrs = hit.get("attributes") or {}
+    out = {k: hit.get(k) for k in ("id", "title", "price", "currency", "score", "category", "brand",
+                                   "stock", "url", "image_url")}
+    if attrs.get("title_zh"):
+        out["title_zh"] = attrs["title_zh"]
+    if hit.get("scorers"):
+        out["scorers"] = hit["scorers"]
+    return out

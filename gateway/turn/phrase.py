@@ -1,0 +1,156 @@
+"""Step 4, phrase: the decision and its facts → the reply a shopper reads.
+
+The grounded template is always built first (it states only the facts); the LLM, when
+configured, may phrase it better, but every generated reply passes the grounding check
+(`gateway.grounding`) or the template goes out instead. Streamed replies are checked word by
+word, so a made-up fact is never shown even for a moment.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from prometheus_client import Counter
+
+from gateway import grounding, templates
+from gateway.cache import ResponseCache
+from gateway.clients import Dependencies, DependencyDown
+from gateway.turn.model import Decision, Emit, Move, Phrased, TurnFacts, Understanding
+from gateway.turn.understand import Versions
+from kefu.contracts import ReplyContext
+from kefu.logging import mask_pii
+from kefu.prompting import build_messages
+
+log = logging.getLogger("kefu.gateway.turn")
+
+GROUNDING_REJECTS = Counter("kefu_gateway_grounding_rejections_total",
+                            "generated replies replaced by the grounded template", ["reason"])
+HISTORY_TURNS = 5
+FACT_PRODUCTS = 3
+
+
+def note_for(d: Decision, f: TurnFacts) -> str | None:
+    """The one line of the facts that says what happened (why an order cannot be cancelled)."""
+    if f.cancel is not None:
+        return "order cancelled" if f.cancel["cancelled"] else f"order cannot be cancelled: {f.cancel['reason']}"
+    if f.order_missing:
+        return f"no order found with id {d.order_id}"
+    return None
+
+
+def reply_context(u: Understanding, d: Decision, f: TurnFacts) -> ReplyContext:
+    """Everything the reply may state: the grounding check compares generated replies against it."""
+    return ReplyContext(lang=u.lang, intent=d.intent, user_text=u.text, slots=u.slots,
+                        order=f.order if d.use_order else None, products=f.hits[:FACT_PRODUCTS],
+                        policy=f.policy[1] if f.policy else None, history=u.history[-HISTORY_TURNS:],
+                        note=note_for(d, f))
+
+
+def template(ctx: ReplyContext, d: Decision, f: TurnFacts) -> str:
+    return templates.render(ctx, handoff=d.move == Move.HANDOFF, cancel=f.cancel,
+                            order_missing=f.order_missing)
+
+
+async def emit_text(emit: Emit | None, text: str) -> None:
+    """A finished text as `token` events of about 24 characters (words kept whole)."""
+    if not emit or not text:
+        return
+    parts = re.findall(r"\S+\s*|\s+", text) if " " in text else [text[i:i + 8] for i in range(0, len(text), 8)]
+    chunk = ""
+    for p in parts:
+        chunk += p
+        if len(chunk) >= 24:
+            await emit("token", {"text": chunk})
+            chunk = ""
+    if chunk:
+        await emit("token", {"text": chunk})
+
+
+class Phraser:
+    def __init__(self, llm_enabled: bool, llm_model: str, deps: Dependencies, cache: ResponseCache,
+                 versions: Versions) -> None:
+        self.llm_enabled = llm_enabled
+        self.llm_model = llm_model
+        self.deps = deps
+        self.cache = cache
+        self.versions = versions
+        self.checked = 0
+        self.rejected = 0
+
+    async def phrase(self, ctx: ReplyContext, d: Decision, f: TurnFacts, standalone: str,
+                     emit: Emit | None = None, *, use_cache: bool = True) -> Phrased:
+        """(reply, source, grounding verdict); streams `token` events when `emit` is given."""
+        fallback = template(ctx, d, f)
+        if not self.llm_enabled or d.move == Move.HANDOFF:
+            await emit_text(emit, fallback)
+            return Phrased(fallback, "template")
+        key = self._cache_key(ctx, standalone) if use_cache else None
+        if key and (hit := await self.cache.get(key)):
+            await emit_text(emit, hit)
+            return Phrased(hit, "cache", {"ok": True, "cached": True})
+        try:
+            reply, verdict = await self._generate(ctx, emit)
+        except DependencyDown as exc:
+            log.warning("generation unavailable: %s", exc)
+            if emit:
+                await emit("reset", {"reason": "llm unavailable"})
+            await emit_text(emit, fallback)
+            return Phrased(fallback, "template", degraded=["llm"])
+        return await self._judged(reply, verdict, fallback, key, emit)
+
+    def _cache_key(self, ctx: ReplyContext, standalone: str) -> str | None:
+        if not ResponseCache.cacheable(ctx.intent, ctx.slots, ctx.user_text):
+            return None
+        return self.cache.key(intent=ctx.intent, lang=ctx.lang, slots=ctx.slots, text=standalone,
+                              catalog_version=self.versions.catalog,
+                              model_version=f"{self.versions.intent}/{self.llm_model}")
+
+    async def _generate(self, ctx: ReplyContext, emit: Emit | None) -> tuple[str, grounding.Verdict]:
+        messages = build_messages(ctx)
+        if emit:
+            return await self._stream(messages, ctx, emit)
+        reply = (await self.deps.chat(messages)).strip()
+        return reply, grounding.check(reply, ctx)
+
+    async def _judged(self, reply: str, verdict: grounding.Verdict, fallback: str, key: str | None,
+                      emit: Emit | None) -> Phrased:
+        self.checked += 1
+        if verdict.ok:
+            grounding.GROUNDING.labels("accepted").inc()
+            if key:
+                await self.cache.put(key, reply)
+            return Phrased(reply, "llm", {"ok": True})
+        self.rejected += 1
+        grounding.GROUNDING.labels("rejected").inc()
+        for code in sorted(set(verdict.codes)):
+            GROUNDING_REJECTS.labels(code).inc()
+        log.warning("grounding check rejected a generated reply: %s", mask_pii("; ".join(verdict.reasons)))
+        if emit:
+            await emit("reset", {"reason": "grounding"})
+            await emit_text(emit, fallback)
+        verdict_out: dict[str, Any] = {"ok": False, "reasons": verdict.reasons, "codes": verdict.codes,
+                                       "rejected": reply[:500]}
+        return Phrased(fallback, "template", verdict_out)
+
+    async def _stream(self, messages: list[dict[str, str]], ctx: ReplyContext,
+                      emit: Emit) -> tuple[str, grounding.Verdict]:
+        """Stream tokens, but only after each completed word passes the grounding check."""
+        buf = ""
+        sent = 0
+        async for piece in self.deps.chat_stream(messages):
+            buf += piece
+            cut = max(buf.rfind(" "), buf.rfind("\n"), buf.rfind("，"), buf.rfind("。"))
+            if cut + 1 > sent:
+                prefix = buf[: cut + 1]
+                v = grounding.check(prefix, ctx, partial=True)
+                if not v.ok:
+                    return buf, v
+                await emit("token", {"text": prefix[sent:]})
+                sent = len(prefix)
+        reply = buf.strip()
+        verdict = grounding.check(reply, ctx)
+        if verdict.ok and len(buf) > sent:
+            await emit("token", {"text": buf[sent:]})
+        return reply, verdict

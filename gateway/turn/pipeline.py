@@ -1,0 +1,224 @@
+"""A shopper turn end to end: lock → resolve → understand → decide → act → phrase → record →
+publish → unlock, and an agent's drafted reply through the same understand/decide/act/phrase.
+
+Every dependency call has a budget; a failed dependency is named in `degraded` and the turn is
+answered from what is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from typing import Any
+
+from prometheus_client import Counter, Histogram
+from redis.asyncio import Redis
+
+from gateway.clients import Dependencies, DependencyDown, DependencyError
+from gateway.conversation.locks import Lease, LocalLocks, release
+from gateway.conversation.parking import ParkedTurns
+from gateway.conversation.recording import Recorder, message_event
+from gateway.conversation.replay import Replays
+from gateway.store import ConversationStore
+from gateway.turn.act import Actor, Prefetch
+from gateway.turn.decide import Situation, decide
+from gateway.turn.model import Decision, Emit, IntentGuess, Phrased, Resolved, TurnFacts, TurnResult, Understanding
+from gateway.turn.phrase import Phraser, emit_text, reply_context
+from gateway.turn.understand import Understander
+from kefu.contracts import RecordTurnRequest, Turn
+from kefu.vocab import detect_lang, order_ids
+
+log = logging.getLogger("kefu.gateway.turn")
+
+TURNS = Counter("kefu_gateway_turns_total", "shopper turns answered", ["source"])
+TURN_SECONDS = Histogram(
+    "kefu_gateway_turn_seconds", "whole-turn latency inside the gateway", ["source"],
+    buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+DEGRADED = Counter("kefu_gateway_degraded_total", "turns answered without a dependency", ["dep"])
+HANDOFFS = Counter("kefu_gateway_handoffs_total", "conversations handed to a human", ["reason"])
+RECORDED_PRODUCTS = 5
+DRAFT_PRODUCTS = 3
+
+
+def evidence_of(u: Understanding, d: Decision, f: TurnFacts, p: Phrased, degraded: list[str]) -> dict[str, Any]:
+    """What the dashboard shows beside a bot reply: why it said what it said."""
+    return {
+        "intent": u.intent.evidence(), "standalone": u.standalone, "lang": u.lang, "slots": u.slots,
+        "move": d.move.value,
+        "products": [{k: h.get(k) for k in ("id", "title", "price", "score", "scorers")} for h in f.hits],
+        "order_id": f.order["id"] if f.order else None, "order_status": f.order["status"] if f.order else None,
+        "cancel": f.cancel, "policy_section": f.policy[0] if f.policy else None, "search": f.search_meta,
+        "degraded": sorted(set(degraded)), "source": p.source, "handoff_reason": d.handoff_reason,
+        "grounding": p.verdict,
+    }
+
+
+class TurnPipeline:
+    def __init__(self, deps: Dependencies, redis: Redis, store: ConversationStore, understander: Understander,
+                 actor: Actor, phraser: Phraser, recorder: Recorder, parked: ParkedTurns, replays: Replays,
+                 locks: LocalLocks) -> None:
+        self.deps = deps
+        self.redis = redis
+        self.store = store
+        self.understander = understander
+        self.actor = actor
+        self.phraser = phraser
+        self.recorder = recorder
+        self.parked = parked
+        self.replays = replays
+        self.locks = locks
+
+    async def handle(self, cid: str, text: str, emit: Emit | None = None,
+                     client_message_id: str | None = None) -> TurnResult:
+        t0 = time.perf_counter()
+        async with self.locks.hold(cid):
+            replay = await self.replays.get(cid, client_message_id)
+            if replay is not None:
+                return await self._replay(replay, emit)
+            status, parked = await self._status_and_parked(cid)
+            result = await self._locked_turn(cid, text, status, parked, emit)
+            await self.replays.put(cid, client_message_id, result.public())
+        self._observe(cid, result, time.perf_counter() - t0)
+        return result
+
+    async def _locked_turn(self, cid: str, text: str, status: str, parked: bool, emit: Emit | None) -> TurnResult:
+        """Under the local lock: classify and look the order up on the shopper's own words while
+        dialog queues the lock and resolves; then the turn itself, then the lease goes."""
+        early: asyncio.Task[IntentGuess] | None = None
+        pre = self.actor.prefetch()
+        if status != "human":
+            early = self.understander.begin(text)
+            pre.on_text(text, order_ids().find(text))
+        lease, degraded = Lease(), []
+        try:
+            resolved = await self._lock_resolve(cid, text, lease, degraded)
+            if lease.id is not None and parked:
+                resolved = await self._flush_parked(cid, text, lease, resolved)
+            if status == "human":
+                return await self._silent(cid, text, resolved, lease, degraded)
+            return await self._turn(cid, text, status, resolved, early, pre, lease, degraded, emit)
+        finally:
+            if early is not None and not early.done():
+                early.cancel()
+            pre.cancel()
+            await release(self.deps, cid, lease)
+
+    async def _replay(self, replay: dict[str, Any], emit: Emit | None) -> TurnResult:
+        result = TurnResult.from_public(replay, {"replayed": True})
+        if emit:
+            await emit("intent", result.intent)
+            await emit("products", {"products": result.products})
+            await emit_text(emit, result.reply)
+        return result
+
+    async def _status_and_parked(self, cid: str) -> tuple[str, bool]:
+        """The conversation's status (the gateway owns takeover/release, so its record wins) and
+        whether turns wait in Redis from a dialog outage — one Redis round trip."""
+        try:
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.hget(self.store.key(cid), "status")
+            pipe.exists(self.parked.key(cid))
+            st, parked = await pipe.execute()
+        except Exception:
+            return await self.store.status(cid), False
+        if not st:
+            st = await self.store.status(cid)
+        return str(st), bool(parked)
+
+    async def _lock_resolve(self, cid: str, text: str, lease: Lease, degraded: list[str]) -> Resolved:
+        """Lock and resolve in one dialog call; without dialog the turn runs on the text alone."""
+        try:
+            r, lk = await self.deps.lock_resolve(cid, text, detect_lang(text))
+        except (DependencyDown, DependencyError) as exc:
+            log.warning("no dialog lock/resolve for %s: %s", cid, exc)
+            degraded.append("dialog")
+            return Resolved(text)
+        lease.id, lease.fence = lk.lease_id, lk.fence
+        return Resolved.of(r, text)
+
+    async def _flush_parked(self, cid: str, text: str, lease: Lease, resolved: Resolved) -> Resolved:
+        """Turns parked while dialog was down go first, then resolve again to see them."""
+        try:
+            await self.parked.flush(cid, lease.fence)
+            return Resolved.of(await self.deps.resolve(cid, text), text)
+        except Exception as exc:
+            log.warning("parked turns of %s not flushed yet: %s", cid, exc)
+            return resolved
+
+    async def _silent(self, cid: str, text: str, resolved: Resolved, lease: Lease, degraded: list[str]) -> TurnResult:
+        """An agent owns the conversation: record the message, push it to agents, stay silent."""
+        message_id = uuid.uuid4().hex
+        lang = detect_lang(text)
+        req = RecordTurnRequest(message_id=message_id, user_text=text, reply_text="", role="bot",
+                                slots=resolved.slots, evidence={"suppressed": "agent_handling", "lang": lang},
+                                fence=lease.fence)
+        await self.recorder.record(cid, req, degraded, lease=lease)
+        await self.recorder.after_turn(cid, [message_event(cid, message_id, "user", text)], ("user", text, None))
+        return TurnResult(message_id, "", {"name": None, "confidence": None, "stage": None}, resolved.slots, [],
+                          True, degraded, "human", lang, "none", {"suppressed": "agent_handling"})
+
+    async def _turn(self, cid: str, text: str, status: str, resolved: Resolved,
+                    early: asyncio.Task[IntentGuess] | None, pre: Prefetch, lease: Lease, degraded: list[str],
+                    emit: Emit | None) -> TurnResult:
+        message_id = uuid.uuid4().hex
+        t0 = time.perf_counter()
+        user_event = message_event(cid, message_id, "user", text)
+        u = await self.understander.finish(
+            text, resolved, early, lambda s, oid, refs: pre.on_text(s, oid, refs, standalone=True))
+        if emit:
+            await emit("intent", u.intent.public())
+        d = decide(u, Situation(status=status))
+        facts = await self.actor.run(d, u, pre)
+        if emit:
+            await emit("products", {"products": facts.products})
+        degraded += u.degraded + facts.degraded
+        status = await self._hand_off(cid, d, status, degraded)
+        phrased = await self.phraser.phrase(reply_context(u, d, facts), d, facts, u.standalone, emit)
+        degraded += phrased.degraded
+        evidence = evidence_of(u, d, facts, phrased, degraded)
+        req = RecordTurnRequest(message_id=message_id, user_text=text, reply_text=phrased.text, role="bot",
+                                intent=d.intent, confidence=u.intent.confidence, stage=u.intent.stage,
+                                slots=u.slots, products=[h["id"] for h in facts.hits[:RECORDED_PRODUCTS]],
+                                evidence=evidence, latency_ms=round((time.perf_counter() - t0) * 1000, 2),
+                                fence=lease.fence)
+        await self.recorder.record(cid, req, degraded, facts.products, lease=lease)
+        evidence["degraded"] = sorted(set(degraded))
+        bot_event = message_event(cid, message_id, "bot", phrased.text, evidence=evidence)
+        await self.recorder.after_turn(cid, [user_event, bot_event], ("bot", phrased.text, d.intent))
+        handoff = d.handoff_reason is not None or status == "pending_human"
+        return TurnResult(message_id, phrased.text, u.intent.public(), u.slots, facts.products, handoff,
+                          sorted(set(degraded)), status, u.lang, phrased.source, evidence)
+
+    async def _hand_off(self, cid: str, d: Decision, status: str, degraded: list[str]) -> str:
+        """A handoff decision puts a bot-held conversation in the agents' queue."""
+        if d.handoff_reason and status == "bot":
+            await self.recorder.set_status(cid, "pending_human", d.handoff_reason, tell_dialog="dialog" not in degraded)
+            HANDOFFS.labels(d.handoff_reason).inc()
+            return "pending_human"
+        return status
+
+    @staticmethod
+    def _observe(cid: str, result: TurnResult, elapsed: float) -> None:
+        TURNS.labels(result.source).inc()
+        TURN_SECONDS.labels(result.source).observe(elapsed)
+        for dep in result.degraded:
+            DEGRADED.labels(dep).inc()
+        if log.isEnabledFor(logging.INFO):
+            log.info("turn", extra={"fields": {"conversation_id": cid, "intent": result.intent.get("name"),
+                                               "source": result.source, "degraded": result.degraded,
+                                               "ms": round(elapsed * 1000, 1)}})
+
+    async def suggest(self, last_user_text: str, history: list[Turn]) -> dict[str, Any]:
+        """A drafted reply for the agent: the same understand/decide/act/phrase, nothing recorded
+        and nothing done (a draft never cancels an order)."""
+        u = await self.understander.from_transcript(last_user_text, history[-5:])
+        d = decide(u, Situation(drafting=True))
+        facts = await self.actor.run(d, u)
+        phrased = await self.phraser.phrase(reply_context(u, d, facts), d, facts, u.standalone, use_cache=False)
+        return {"text": phrased.text, "source": phrased.source, "intent": u.intent.evidence(),
+                "products": facts.products[:DRAFT_PRODUCTS], "order": facts.order if d.use_order else None,
+                "policy_section": facts.policy[0] if facts.policy else None, "grounding": phrased.verdict,
+                "degraded": sorted(set(u.degraded + facts.degraded + phrased.degraded))}

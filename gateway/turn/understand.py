@@ -1,0 +1,94 @@
+"""Step 1, understand: the shopper's words → one typed `Understanding`.
+
+The intent model is asked about the shopper's own words as soon as the message arrives (while
+dialog queues the lock and resolves the follow-up); the standalone rewrite is classified again
+only when those words were unclear. Without the intent service a keyword rule names the intent,
+so a degraded turn still reaches the right facts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gateway.clients import Dependencies, DependencyDown, DependencyError
+from gateway.fallback_intent import guess_intent, is_angry
+from gateway.turn.model import IntentGuess, Resolved, Understanding
+from kefu.contracts import Turn
+from kefu.vocab import Intent, detect_lang, order_ids
+
+log = logging.getLogger("kefu.gateway.turn")
+
+# Told (standalone text, order id, referenced ids) as soon as they are known, before the intent:
+# the pipeline starts the search or order look-up these will most likely need.
+OnRead = Callable[[str, str | None, list[str]], None]
+
+# The raw-text intent is kept for a rewritten follow-up at or above this confidence.
+EARLY_INTENT_CONFIDENCE = 0.7
+
+
+@dataclass
+class Versions:
+    """Model and catalog versions seen last: they key the response cache."""
+
+    intent: str = ""
+    catalog: str = ""
+
+
+class Understander:
+    def __init__(self, deps: Dependencies, versions: Versions) -> None:
+        self.deps = deps
+        self.versions = versions
+
+    async def classify(self, text: str) -> IntentGuess:
+        """The intent service's answer, or the keyword fallback (stage `fallback`)."""
+        try:
+            c = await self.deps.classify(text)
+        except (DependencyDown, DependencyError) as exc:
+            log.warning("intent unavailable: %s", exc)
+            return IntentGuess(guess_intent(text), 0.0, "fallback")
+        if c.model_version:
+            self.versions.intent = c.model_version
+        name = Intent.OUT_OF_SCOPE.value if c.out_of_scope else c.intent
+        return IntentGuess(name or Intent.OUT_OF_SCOPE.value, round(float(c.confidence), 4), c.stage,
+                           [x.model_dump() for x in c.candidates[:5]])
+
+    def begin(self, text: str) -> asyncio.Task[IntentGuess]:
+        """Start classifying the raw text now; `finish` decides whether its answer stands."""
+        return asyncio.create_task(self.classify(text))
+
+    async def finish(self, text: str, resolved: Resolved, early: asyncio.Task[IntentGuess] | None,
+                     on_read: OnRead | None = None) -> Understanding:
+        slots = dict(resolved.slots)
+        oid = order_ids().find(str(slots.get("order_id") or ""), resolved.standalone, text)
+        if oid:
+            slots.setdefault("order_id", oid)
+        if on_read is not None:
+            on_read(resolved.standalone, oid, list(resolved.referenced))
+        guess = await self._intent(text, resolved.standalone, early)
+        history = list(resolved.state.turns) if resolved.state else []
+        return Understanding(
+            text=text, standalone=resolved.standalone, lang=detect_lang(text), intent=guess, slots=slots,
+            referenced=list(resolved.referenced), order_id=oid, angry=is_angry(text), history=history,
+            degraded=["intent"] if guess.stage == "fallback" else [])
+
+    async def from_transcript(self, last: str, history: list[Turn]) -> Understanding:
+        """An agent's draft: the last shopper message, read against the transcript (no dialog
+        resolve: the order id may come from any earlier shopper message)."""
+        guess = await self.classify(last)
+        oid = order_ids().find(last, *[t.user for t in history[::-1]])
+        return Understanding(text=last, standalone=last, lang=detect_lang(last), intent=guess,
+                             slots={"order_id": oid} if oid else {}, order_id=oid, angry=is_angry(last),
+                             history=list(history), degraded=["intent"] if guess.stage == "fallback" else [])
+
+    async def _intent(self, text: str, standalone: str, early: asyncio.Task[IntentGuess] | None) -> IntentGuess:
+        """The shopper's own words are what the model was trained on ("is it in stock?" is in its
+        data); the rewrite only needs a second opinion when those were unclear."""
+        if early is not None:
+            first = await early
+            if standalone == text or (first.stage != "fallback" and first.name != Intent.OUT_OF_SCOPE
+                                      and first.confidence >= EARLY_INTENT_CONFIDENCE):
+                return first
+        return await self.classify(standalone)

@@ -1,0 +1,38 @@
+"""kefu's one domain vocabulary: intent names and their groups, order ids, languages, order and
+refund wording. Every service imports these; no other copy of them may exist (issue 12).
+
+- `intents`: the taxonomy (an enum, versioned) and the groups the turn pipeline reasons with;
+- `lang`: the one language rule (a Han character makes a message Chinese);
+- `orders`: the shop's order-id pattern (a setting), order statuses and how each language says them.
+"""
+
+from kefu.vocab.intents import (
+    ORDER_CONTEXT,
+    ORDER_INTENTS,
+    POLICY_INTENTS,
+    PRODUCT_INTENTS,
+    REFERENCE_INTENTS,
+    SOCIAL_INTENTS,
+    TAXONOMY_VERSION,
+    Intent,
+    group_of,
+)
+from kefu.vocab.lang import HAN_CLASS, detect_lang, is_zh
+from kefu.vocab.orders import (
+    CANCELLABLE,
+    REFUND_EN,
+    REFUND_ZH,
+    STATUS_EN,
+    STATUS_ZH,
+    OrderIds,
+    order_ids,
+    refund_words,
+    status_words,
+)
+
+__all__ = [
+    "CANCELLABLE", "HAN_CLASS", "ORDER_CONTEXT", "ORDER_INTENTS", "POLICY_INTENTS", "PRODUCT_INTENTS",
+    "REFERENCE_INTENTS", "REFUND_EN", "REFUND_ZH", "SOCIAL_INTENTS", "STATUS_EN", "STATUS_ZH",
+    "TAXONOMY_VERSION", "Intent", "OrderIds", "detect_lang", "group_of", "is_zh", "order_ids",
+    "refund_words", "status_words",
+]
