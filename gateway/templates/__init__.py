@@ -1,0 +1,32 @@
+"""Grounded template replies, English and Chinese, built only from the turn's facts.
+
+These answer whenever generation is off, slow, down, or its wording fails the grounding check,
+so every reply a shopper gets states only what the order system, the catalog or the shop's help
+content says. One module per kind of answer: social (greetings, handoff, fallbacks), orders,
+products, policy; `words` has the shared formatting.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.templates import orders, policy, products, social
+from kefu.contracts import ReplyContext
+from kefu.vocab import ORDER_INTENTS, PRODUCT_INTENTS, Intent
+
+
+def render(ctx: ReplyContext, *, handoff: bool = False, cancel: dict[str, Any] | None = None,
+           order_missing: bool = False) -> str:
+    """The grounded reply for this turn's intent, from facts only."""
+    intent = ctx.intent
+    if handoff or intent == Intent.HUMAN_AGENT:
+        return social.handoff(ctx.lang)
+    if (text := social.small_talk(intent, ctx.lang)) is not None:
+        return text
+    if intent in ORDER_INTENTS and (ctx.order or intent != Intent.RETURN_REQUEST):
+        return orders.reply(ctx, cancel=cancel, order_missing=order_missing)
+    if intent in PRODUCT_INTENTS:
+        return products.reply(ctx)
+    if ctx.policy:
+        return policy.reply(ctx)
+    return social.fallback(intent, ctx.lang)
