@@ -6,7 +6,8 @@ from kefu.settings import Settings
 
 
 def build(settings: Settings, *, quick: bool = False, force: bool = False) -> None:
-    from gateway.orders import OrderStore, load_orders
+    from gateway.orders.importer import import_orders
+    from gateway.orders.sql import SqlOrders
 
     try:
         from kefu.data import orders_path
@@ -17,9 +18,11 @@ def build(settings: Settings, *, quick: bool = False, force: bool = False) -> No
     if not path.exists():
         print(f"[gateway] {path} missing; no demo orders loaded", flush=True)
         return
-    n = load_orders(settings.sql_url, path, only_if_empty=not force)
-    total = OrderStore(settings.sql_url).count()
-    if n:
-        print(f"[gateway] loaded {n} demo orders from {path.name} ({total} in the table)", flush=True)
+    report = import_orders(settings.sql_url, path, only_if_empty=not force)
+    for bad in report.rejected:
+        print(f"[gateway] {path.name} line {bad['line']}: {bad['reason']}", flush=True)
+    total = SqlOrders(settings.sql_url).count()
+    if report.written:
+        print(f"[gateway] loaded {report.written} demo orders from {path.name} ({total} in the table)", flush=True)
     else:
         print(f"[gateway] orders table already has {total} orders; kept", flush=True)

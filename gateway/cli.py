@@ -1,4 +1,5 @@
-"""`kefu agent …` commands: agent keys are created here and only their salted hash is stored."""
+"""`kefu agent …` (agent keys: created here, only their salted hash is stored) and
+`kefu orders import` (orders into the built-in table)."""
 
 from __future__ import annotations
 
@@ -41,7 +42,33 @@ def _revoke_key(args: argparse.Namespace) -> int:
     return 0 if n else 1
 
 
+def _import_orders(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from gateway.orders.importer import import_orders
+    from kefu.settings import get_settings
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"no such file: {path}")
+        return 2
+    report = import_orders(get_settings().sql_url, path)
+    for bad in report.rejected:
+        print(f"{path.name} line {bad['line']}" + (f" (order {bad['id']})" if bad.get("id") else "")
+              + f": {bad['reason']}")
+    print(f"imported {report.written} orders, rejected {len(report.rejected)}")
+    return 0 if report.written or not report.rejected else 1
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
+    orders = subparsers.add_parser("orders", help="orders in the built-in order table")
+    add_data_dir(orders)
+    osub = orders.add_subparsers(dest="orders_command", required=True)
+    imp = osub.add_parser("import", help="orders from CSV or JSONL (id, email, status, items, total, ...)")
+    add_data_dir(imp)
+    imp.add_argument("--file", required=True)
+    imp.set_defaults(func=_import_orders)
+
     agent = subparsers.add_parser("agent", help="agent keys for the dashboard and agent API")
     add_data_dir(agent)
     sub = agent.add_subparsers(dest="agent_command", required=True)

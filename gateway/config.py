@@ -7,6 +7,7 @@ Everything here has a default that works for `kefu up`; the environment can over
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field
 
@@ -42,6 +43,18 @@ class GatewaySettings(Settings):
                                                                      "rate_limit_conv_per_min"))
     rate_limit_new_conv_per_min: int = Field(
         30, validation_alias=_alias("KEFU_RATE_LIMIT_NEW_CONV_PER_MIN", "rate_limit_new_conv_per_min"))
+
+    # Orders: where they live, how a shopper proves one is theirs, what the shop's policy allows.
+    orders_source: str = Field("sql", validation_alias=_alias("KEFU_ORDERS", "orders_source"))
+    orders_url: str = Field("", validation_alias=_alias("KEFU_ORDERS_URL", "orders_url"))
+    orders_token: str = Field("", validation_alias=_alias("KEFU_ORDERS_TOKEN", "orders_token"))
+    verify_factor: Literal["email", "phone", "postcode"] = Field(
+        "email", validation_alias=_alias("KEFU_VERIFY_FACTOR", "verify_factor"))
+    verify_max_failures: int = Field(10, validation_alias=_alias("KEFU_VERIFY_MAX_FAILURES", "verify_max_failures"))
+    verify_max_per_order_hour: int = Field(
+        30, validation_alias=_alias("KEFU_VERIFY_MAX_PER_ORDER_HOUR", "verify_max_per_order_hour"))
+    identity_secret: str = Field("", validation_alias=_alias("KEFU_IDENTITY_SECRET", "identity_secret"))
+    policy_rules: str = Field("", validation_alias=_alias("KEFU_POLICY_RULES", "policy_rules"))
 
     cache_ttl_s: int = Field(3600, validation_alias=_alias("KEFU_CACHE_TTL_S", "cache_ttl_s"))
     shop_name: str = Field("Kefu Demo Shop", validation_alias=_alias("KEFU_SHOP_NAME", "shop_name"))

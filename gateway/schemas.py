@@ -18,9 +18,18 @@ def clean_text(value: str) -> str:
     return value
 
 
+class IdentityIn(BaseModel):
+    """A shopper the shop has signed in: `signature` is the hex HMAC-SHA256 of the lower-cased email
+    with the shop's KEFU_IDENTITY_SECRET, computed on the shop's server (never in the browser)."""
+
+    email: str = Field(..., min_length=3, max_length=256)
+    signature: str = Field(..., min_length=64, max_length=64)
+
+
 class CreateConversationRequest(BaseModel):
     lang: Literal["en", "zh"] | None = Field(None, description="the widget's language; default: the shop's")
     metadata: dict[str, Any] = {}
+    identity: IdentityIn | None = Field(None, description="a signed-in shopper (their orders are verified)")
 
 
 class CreateConversationResponse(BaseModel):

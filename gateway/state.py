@@ -16,7 +16,9 @@ from gateway.conversation.parking import ParkedTurns
 from gateway.conversation.recording import Recorder
 from gateway.conversation.replay import Replays
 from gateway.events import EventHub
-from gateway.orders import OrderStore
+from gateway.orders import make_source
+from gateway.orders.rules import load_rules
+from gateway.orders.verify import Attempts
 from gateway.security import AgentAuth, RateLimiter
 from gateway.shop import CategoryIndex
 from gateway.store import ConversationStore
@@ -42,7 +44,7 @@ class Gateway:
         self.store = ConversationStore(self.redis, s.redis_prefix, s.sql_url)
         self.hub = EventHub(self.redis, s.redis_prefix)
         self.cache = ResponseCache(self.redis, s.redis_prefix, s.cache_ttl_s)
-        self.orders = OrderStore(s.sql_url)
+        self.orders = make_source(s)
         self.categories = CategoryIndex(self.deps)
         self.parked = ParkedTurns(self.redis, s.redis_prefix, self.deps)
         self.transcripts = Transcripts(self.deps, s.sql_url)
@@ -55,9 +57,12 @@ class Gateway:
         locks = LocalLocks()
         recorder = Recorder(self.deps, self.redis, self.store, self.hub, self.parked)
         self.phraser = Phraser(s.llm_enabled, s.llm_model, self.deps, self.cache, versions)
-        actor = Actor(ServiceCatalog(self.deps), self.orders, BundledPolicies(), versions, s.budget_orders_s)
-        self.turns = TurnPipeline(self.deps, self.redis, self.store, Understander(self.deps, versions), actor,
-                                  self.phraser, recorder, self.parked, Replays(self.redis, s.redis_prefix), locks)
+        attempts = Attempts(self.redis, s.redis_prefix, s.verify_max_failures, s.verify_max_per_order_hour)
+        actor = Actor(ServiceCatalog(self.deps), self.orders, BundledPolicies(), versions, attempts, s.budget_orders_s)
+        understander = Understander(self.deps, versions, s.verify_factor)
+        self.turns = TurnPipeline(self.deps, self.redis, self.store, understander, actor,
+                                  self.phraser, recorder, self.parked, Replays(self.redis, s.redis_prefix), locks,
+                                  s.verify_factor, load_rules(s.policy_rules or None))
         self.desk = AgentDesk(self.deps, locks, recorder, self.store, self.hub)
 
     async def start(self) -> None:

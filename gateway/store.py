@@ -43,16 +43,16 @@ class ConversationStore:
         return f"{self.prefix}gw:convs"
 
     # ----------------------------------------------------------------- SQL (threads)
-    def _sql_create(self, cid: str, token_hash: str, lang: str) -> None:
+    def _sql_create(self, cid: str, token_hash: str, lang: str, customer: str | None) -> None:
         with self.Session.begin() as s:
-            s.add(Conversation(id=cid, token_hash=token_hash, status="bot", lang=lang))
+            s.add(Conversation(id=cid, token_hash=token_hash, status="bot", lang=lang, customer=customer))
 
     def _sql_get(self, cid: str) -> dict[str, Any] | None:
         with self.Session() as s:
             c = s.get(Conversation, cid)
             if c is None:
                 return None
-            return {"th": c.token_hash, "status": c.status, "lang": c.lang,
+            return {"th": c.token_hash, "status": c.status, "lang": c.lang, "customer": c.customer or "",
                     "created": c.created_at.timestamp() if c.created_at else time.time(),
                     "updated": c.updated_at.timestamp() if c.updated_at else time.time()}
 
@@ -71,14 +71,15 @@ class ConversationStore:
                     for c in s.execute(q).scalars()]
 
     # ----------------------------------------------------------------- API
-    async def create(self, cid: str, token_hash: str, lang: str) -> None:
+    async def create(self, cid: str, token_hash: str, lang: str, customer: str | None = None) -> None:
+        """`customer`: the email of a shopper the shop signed in (their orders need no factor)."""
         now = time.time()
         try:
-            await asyncio.to_thread(self._sql_create, cid, token_hash, lang)
+            await asyncio.to_thread(self._sql_create, cid, token_hash, lang, customer)
         except IntegrityError:
             pass  # the dialog service may have created the row first; token is set in Redis below
         await self._cache(cid, {"th": token_hash, "status": "bot", "lang": lang, "created": now,
-                                "updated": now})
+                                "updated": now, "customer": customer or ""})
 
     async def _cache(self, cid: str, fields: dict[str, Any]) -> None:
         pipe = self.redis.pipeline(transaction=False)
@@ -176,7 +177,7 @@ def public_record(cid: str, rec: dict[str, Any]) -> dict[str, Any]:
 
     out: dict[str, Any] = {
         "conversation_id": cid, "id": cid, "status": rec.get("status", "bot"), "lang": rec.get("lang", "en"),
-        "created_at": f("created"), "updated_at": f("updated"),
+        "created_at": f("created"), "updated_at": f("updated"), "signed_in": bool(rec.get("customer")),
     }
     if rec.get("last_text") is not None:
         out["last_message"] = {"role": rec.get("last_role"), "text": rec.get("last_text"),

@@ -11,6 +11,7 @@ from pathlib import Path
 
 # Each service contributes its commands through `register(subparsers)` in its cli module.
 SERVICE_CLIS = (
+    "kefu.db_cli",
     "services.intent.cli",
     "services.retrieval.cli",
     "services.dialog.cli",

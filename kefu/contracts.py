@@ -152,3 +152,12 @@ class ReplyContext(BaseModel):
     policy: str | None = None
     history: list[Turn] = []
     note: str | None = Field(None, description="e.g. why an order cannot be cancelled")
+    # How the turn ends (gateway.turn.decide.conclude) and what it says about an order action.
+    move: str = "answer"
+    found_order: str | None = Field(None, description="an order that exists but is not verified yet")
+    verify: dict[str, Any] = Field(default_factory=dict, description="factor asked, failed, locked")
+    offer: dict[str, Any] | None = Field(None, description="what an action would do (asked for a yes)")
+    action: dict[str, Any] | None = Field(None, description="what a confirmed action did")
+    refusal: str | None = Field(None, description="why the asked action is not possible")
+    declined: bool = False
+    customer_orders: list[dict[str, Any]] = []

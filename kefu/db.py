@@ -2,7 +2,8 @@
 
 One database holds the catalog (retrieval), orders (gateway), transcripts (dialog) and agent
 keys (gateway); each service touches only its own tables. SQLite is the embedded default
-(WAL so several processes can read while one writes); PostgreSQL via DATABASE_URL.
+(WAL so several processes can read while one writes); PostgreSQL via DATABASE_URL. The models
+here are the schema at head; kefu/migrations/ carries a database there (`kefu db upgrade`).
 """
 
 from __future__ import annotations
@@ -71,6 +72,36 @@ class Order(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     eta: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     refund_status: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Verification factors besides the email (the shop chooses which one the bot asks for).
+    phone: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    postcode: Mapped[str] = mapped_column(String(16), default="", server_default="")
+
+
+class OrderAction(Base):
+    """An action the bot took on an order, once per idempotency key (a retried confirmation
+    finds its first result here instead of acting again)."""
+
+    __tablename__ = "order_actions"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(32), index=True)
+    action: Mapped[str] = mapped_column(String(16))  # cancel|address|return|exchange
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OrderReturn(Base):
+    __tablename__ = "order_returns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # return|exchange
+    items: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    fee: Mapped[float] = mapped_column(Float, default=0.0)
+    status: Mapped[str] = mapped_column(String(32), default="requested")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Conversation(Base):
@@ -83,6 +114,8 @@ class Conversation(Base):
     slots: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    # The shopper the shop signed in (identity token checked at creation): their orders are verified.
+    customer: Mapped[str | None] = mapped_column(String(256), nullable=True)
 
 
 class MessageRow(Base):
@@ -137,9 +170,11 @@ def make_engine(url: str) -> Engine:
 
 @lru_cache(maxsize=8)
 def get_engine(url: str) -> Engine:
-    """One engine (and pool) per URL per process."""
+    """One engine (and pool) per URL per process, its schema migrated to head (kefu.migrate)."""
+    from kefu import migrate  # alembic's env imports this module: import it only when needed
+
     engine = make_engine(url)
-    Base.metadata.create_all(engine)
+    migrate.ensure_head(engine)
     return engine
 
 

@@ -21,7 +21,8 @@ from kefu.contracts import Turn
 router = APIRouter(prefix="/v1/agent", tags=["agents"])
 AgentConversation = Annotated[dict[str, Any], Depends(agent_conversation)]
 EVIDENCE_KEYS = ("slots", "products", "degraded", "source", "order_id", "order_status", "policy_section",
-                 "handoff_reason", "grounding", "standalone", "suppressed", "move")
+                 "handoff_reason", "grounding", "standalone", "suppressed", "move", "outcome", "verified",
+                 "order_found", "verify_failed", "locked", "offer", "action", "refusal", "goal", "signed_in")
 SUGGEST_WINDOW = 10
 
 
@@ -98,7 +99,7 @@ async def agent_suggestion(cid: ConversationId, gw: GatewayDep, _: Agent, __: Ag
     users = [m for m in msgs if m["role"] == "user"]
     if not users:
         return {"text": "", "source": "none", "reason": "the shopper has not written yet"}
-    return await gw.turns.suggest(users[-1]["text"], _history(msgs)[:-1])
+    return await gw.turns.suggest(cid, users[-1]["text"], _history(msgs)[:-1])
 
 
 @router.get("/canned", summary="Canned responses")

@@ -23,6 +23,7 @@ from gateway.deps import (
     limit_new_conversations,
 )
 from gateway.events import AGENTS, EventHub
+from gateway.orders.verify import identity_ok
 from gateway.schemas import (
     CreateConversationRequest,
     CreateConversationResponse,
@@ -45,9 +46,15 @@ HANDOFF_REASON_CHARS = 64
              summary="Start a conversation; the token authorises its other endpoints")
 async def create_conversation(gw: GatewayDep, body: CreateConversationRequest | None = None) -> dict[str, Any]:
     lang = (body.lang if body else None) or gw.s.shop_lang
+    customer = None
+    if body and body.identity:
+        if not identity_ok(gw.s.identity_secret, body.identity.email, body.identity.signature):
+            raise APIError(403, "invalid_identity", "the identity signature does not match (or the shop has no "
+                                                    "KEFU_IDENTITY_SECRET)")
+        customer = body.identity.email.strip().lower()
     cid = uuid.uuid4().hex
     token = new_token()
-    await gw.store.create(cid, hash_token(token), lang)
+    await gw.store.create(cid, hash_token(token), lang, customer)
     with contextlib.suppress(DependencyDown, DependencyError):
         await gw.deps.create_conversation(cid, lang, fresh=True)  # else created on the first turn
     await gw.hub.publish(AGENTS, {"type": "conversation", "conversation_id": cid, "status": "bot",

@@ -8,23 +8,22 @@ products, policy; `words` has the shared formatting.
 
 from __future__ import annotations
 
-from typing import Any
-
-from gateway.templates import orders, policy, products, social
+from gateway.templates import actions, orders, policy, products, social
 from kefu.contracts import ReplyContext
 from kefu.vocab import ORDER_INTENTS, PRODUCT_INTENTS, Intent
 
 
-def render(ctx: ReplyContext, *, handoff: bool = False, cancel: dict[str, Any] | None = None,
-           order_missing: bool = False) -> str:
-    """The grounded reply for this turn's intent, from facts only."""
+def render(ctx: ReplyContext, *, handoff: bool = False, order_missing: bool = False) -> str:
+    """The grounded reply for this turn, from facts only."""
     intent = ctx.intent
     if handoff or intent == Intent.HUMAN_AGENT:
         return social.handoff(ctx.lang)
+    if (text := actions.reply(ctx)) is not None:
+        return text
     if (text := social.small_talk(intent, ctx.lang)) is not None:
         return text
-    if intent in ORDER_INTENTS and (ctx.order or intent != Intent.RETURN_REQUEST):
-        return orders.reply(ctx, cancel=cancel, order_missing=order_missing)
+    if intent in ORDER_INTENTS and (ctx.order or intent != Intent.RETURN_REQUEST or order_missing):
+        return orders.reply(ctx, order_missing=order_missing)
     if intent in PRODUCT_INTENTS:
         return products.reply(ctx)
     if ctx.policy:

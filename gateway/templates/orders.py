@@ -71,17 +71,6 @@ def not_found(oid: str, lang: str) -> str:
                f"没有找到订单 {oid}，请核对订单号（例如 {ex}）。")
 
 
-def cancelled(o: dict[str, Any], cancel: dict[str, Any], lang: str) -> str:
-    if cancel.get("cancelled"):
-        pending = o.get("refund_status") == "pending"
-        return say(lang, f"Order {o['id']} has been cancelled." + (" Your refund is pending." if pending else ""),
-                   f"订单 {o['id']} 已为您取消。" + ("退款处理中。" if pending else ""))
-    why = cancel.get("reason", "")
-    if lang == "zh":
-        return f"订单 {o['id']} 无法取消：{CANCEL_WHY_ZH.get(why, '当前状态为' + STATUS_ZH.get(why, why))}。"
-    return f"Order {o['id']} can't be cancelled: {CANCEL_WHY_EN.get(why, 'its status is ' + why)}."
-
-
 def change(o: dict[str, Any], lang: str) -> str:
     if o.get("status") in CANCELLABLE:
         return say(lang, " It hasn't shipped yet, so an agent can still change it — I'll pass this on.",
@@ -89,14 +78,12 @@ def change(o: dict[str, Any], lang: str) -> str:
     return say(lang, " It has already shipped, so it can no longer be changed.", "订单已发货，无法再修改。")
 
 
-def reply(ctx: ReplyContext, *, cancel: dict[str, Any] | None, order_missing: bool) -> str:
+def reply(ctx: ReplyContext, *, order_missing: bool) -> str:
     o, lang = ctx.order, ctx.lang
     if order_missing:
         return not_found(str(ctx.slots.get("order_id", "")), lang)
     if not o:
         return ask_id(lang)
-    if ctx.intent == Intent.CANCEL_ORDER and cancel is not None:
-        return cancelled(o, cancel, lang)
     text = state(o, lang)
     if ctx.intent in (Intent.CHANGE_ORDER, Intent.CHANGE_ADDRESS):
         text += change(o, lang)

@@ -13,8 +13,11 @@ import re
 from typing import Any
 
 from gateway.clients import DependencyDown, DependencyError
+from gateway.orders.source import OrderRecord, OrderSource
+from gateway.orders.verify import Attempts, factor_matches
+from gateway.turn.decide.situation import Situation
 from gateway.turn.model import Decision, TurnFacts, Understanding
-from gateway.turn.tools import Catalog, Orders, Policies
+from gateway.turn.tools import Catalog, Policies
 from gateway.turn.understand import Versions
 from kefu.contracts import SearchResponse
 
@@ -48,7 +51,7 @@ class Prefetch:
         self.query: str | None = None
         self.search_task: asyncio.Task[SearchResponse] | None = None
         self.order_id: str | None = None
-        self.order_task: asyncio.Task[dict[str, Any] | None] | None = None
+        self.order_task: asyncio.Task[OrderRecord | None] | None = None
 
     def on_text(self, text: str, order_id: str | None, referenced: list[str] | None = None, *,
                 standalone: bool = False) -> None:
@@ -69,7 +72,7 @@ class Prefetch:
         task, self.search_task = self.search_task, None
         return task
 
-    def take_order(self, order_id: str) -> asyncio.Task[dict[str, Any] | None] | None:
+    def take_order(self, order_id: str) -> asyncio.Task[OrderRecord | None] | None:
         if self.order_task is None or order_id != self.order_id:
             return None
         task, self.order_task = self.order_task, None
@@ -82,25 +85,27 @@ class Prefetch:
 
 
 class Actor:
-    def __init__(self, catalog: Catalog, orders: Orders, policies: Policies, versions: Versions,
-                 orders_budget_s: float) -> None:
+    def __init__(self, catalog: Catalog, orders: OrderSource, policies: Policies, versions: Versions,
+                 attempts: Attempts, orders_budget_s: float) -> None:
         self.catalog = catalog
         self.orders = orders
         self.policies = policies
         self.versions = versions
+        self.attempts = attempts
         self.orders_budget_s = orders_budget_s
 
     def prefetch(self) -> Prefetch:
         return Prefetch(self)
 
-    async def lookup(self, order_id: str) -> dict[str, Any] | None:
-        return await asyncio.wait_for(asyncio.to_thread(self.orders.lookup, order_id), self.orders_budget_s)
+    async def lookup(self, order_id: str) -> OrderRecord | None:
+        return await asyncio.wait_for(self.orders.lookup(order_id), self.orders_budget_s)
 
-    async def run(self, d: Decision, u: Understanding, pre: Prefetch | None = None) -> TurnFacts:
+    async def run(self, d: Decision, u: Understanding, s: Situation, cid: str = "",
+                  pre: Prefetch | None = None) -> TurnFacts:
         pre = pre or self.prefetch()
         facts = TurnFacts()
         try:
-            await asyncio.gather(self._products(d, pre, facts), self._order(d, pre, facts))
+            await asyncio.gather(self._products(d, pre, facts), self._order(d, u, s, cid, pre, facts))
         finally:
             pre.cancel()
         if d.policy:
@@ -124,17 +129,67 @@ class Actor:
             log.warning("retrieval unavailable: %s", exc)
             facts.degraded.append("retrieval")
 
-    async def _order(self, d: Decision, pre: Prefetch, facts: TurnFacts) -> None:
-        if not d.order_id:
-            return
+    async def _order(self, d: Decision, u: Understanding, s: Situation, cid: str, pre: Prefetch,
+                     facts: TurnFacts) -> None:
         try:
-            facts.order = await (pre.take_order(d.order_id) or self.lookup(d.order_id))
+            rec = await self._find(d, s, pre, facts)
+            if rec is None:
+                return
+            if await self._verified(rec, u, s, cid, facts):
+                facts.order = rec.facts
+                if d.action is not None and d.action.order_id == rec.id:
+                    facts.order = await self._perform(d, facts) or rec.facts
         except Exception as exc:  # SQL down, a shop API timing out: the turn still answers
             log.warning("orders unavailable: %s", exc)
             facts.degraded.append("orders")
-            return
-        facts.order_missing = facts.order is None
-        if d.cancel and facts.order is not None:
-            res = await asyncio.to_thread(self.orders.cancel, facts.order["id"])
-            facts.order = res.order or facts.order
-            facts.cancel = {"cancelled": res.cancelled, "reason": res.reason}
+
+    async def _find(self, d: Decision, s: Situation, pre: Prefetch, facts: TurnFacts) -> OrderRecord | None:
+        """The order the decision names, or a signed-in shopper's only order."""
+        if d.order_id:
+            rec = await (pre.take_order(d.order_id) or self.lookup(d.order_id))
+            facts.order_missing = rec is None
+            return rec
+        if d.list_orders and s.customer:
+            mine = await asyncio.wait_for(self.orders.by_customer(s.customer), self.orders_budget_s)
+            facts.customer_orders = [r.facts for r in mine]
+            return mine[0] if len(mine) == 1 else None
+        return None
+
+    async def _verified(self, rec: OrderRecord, u: Understanding, s: Situation, cid: str, facts: TurnFacts) -> bool:
+        """Whether the shopper may see this order: verified before, signed in as its owner, or the
+        factor given now matches. Wrong factors count; past the limit the order is locked."""
+        facts.found = rec.id
+        owner = bool(s.customer) and s.customer.strip().lower() == rec.contact.email.strip().lower()
+        if rec.id in s.verified or owner:
+            facts.verified = True
+            return True
+        if await self.attempts.locked(cid, rec.id):
+            facts.locked = True
+            return False
+        given = {k: v for k, v in u.factors.items() if k == s.factor}
+        for factor, value in given.items():
+            if factor_matches(factor, value, rec.contact):
+                facts.verified = facts.newly_verified = True
+                return True
+            await self.attempts.fail(cid, rec.id, value)
+            facts.verify_failed = True
+            facts.locked = await self.attempts.locked(cid, rec.id)
+        return False
+
+    async def _perform(self, d: Decision, facts: TurnFacts) -> dict[str, Any] | None:
+        """Run the confirmed action once (its key makes a retry answer the first result), then
+        read the order back from the order system."""
+        plan = d.action
+        assert plan is not None
+        src = self.orders
+        if plan.kind == "cancel":
+            res = await src.cancel(plan.order_id, plan.key)
+        elif plan.kind == "address":
+            res = await src.update_address(plan.order_id, str(plan.params.get("address") or ""), plan.key)
+        else:
+            res = await src.create_return(plan.order_id, plan.kind, list(plan.params.get("items") or []),
+                                          str(plan.params.get("reason") or "other"),
+                                          float(plan.params.get("fee") or 0.0), plan.key)
+        facts.action = {"kind": plan.kind, **res.public()}
+        back = await self.lookup(plan.order_id)
+        return back.facts if back else res.order

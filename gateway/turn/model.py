@@ -57,14 +57,59 @@ class Understanding:
     angry: bool = False
     history: list[Turn] = field(default_factory=list)  # the dialog window, oldest first
     degraded: list[str] = field(default_factory=list)
+    factors: dict[str, str] = field(default_factory=dict)  # verification factors stated (email, phone…)
+    answer: str | None = None  # "yes" / "no" when the message answers a question
+    address: str | None = None  # a new shipping address stated
+    reason: str = "other"  # why an item goes back: faulty | damaged | wrong_item | other
 
 
 class Move(StrEnum):
     ANSWER = "answer"  # state the facts the tools found
-    ASK = "ask"  # ask for what is missing (an order id)
-    ACT = "act"  # change something in the shop's systems (cancel), then report it
+    ASK = "ask"  # ask for what is missing (an order id, a new address)
+    VERIFY = "verify"  # the order exists: ask for the factor that proves it is the shopper's
+    ACT = "act"  # change something in the shop's systems (after an explicit yes), then report it
     CONFIRM = "confirm"  # state what an action would do and ask for an explicit yes
     HANDOFF = "handoff"  # hand the conversation to a person
+
+
+@dataclass
+class ActionPlan:
+    """An order action: proposed (needs a yes) or, once confirmed, to run with its key."""
+
+    kind: str  # cancel | address | return | exchange
+    order_id: str
+    params: dict[str, Any] = field(default_factory=dict)
+    key: str = ""  # idempotency key: the message id of the turn that asked for the yes
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "order_id": self.order_id, "params": self.params, "key": self.key}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ActionPlan:
+        return cls(str(d["kind"]), str(d["order_id"]), dict(d.get("params") or {}), str(d.get("key") or ""))
+
+
+@dataclass
+class Goal:
+    """What the shopper is trying to get done across turns, kept in the dialog state until done
+    or dropped: the intent, its order, and the step the bot waits on."""
+
+    intent: str
+    step: str  # order_id | verify | address | confirm
+    order_id: str | None = None
+    action: ActionPlan | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"intent": self.intent, "step": self.step, "order_id": self.order_id,
+                "action": self.action.to_dict() if self.action else None, "params": self.params}
+
+    @classmethod
+    def from_dict(cls, d: Any) -> Goal | None:
+        if not isinstance(d, dict) or not d.get("intent") or not d.get("step"):
+            return None
+        action = ActionPlan.from_dict(d["action"]) if isinstance(d.get("action"), dict) else None
+        return cls(str(d["intent"]), str(d["step"]), d.get("order_id"), action, dict(d.get("params") or {}))
 
 
 @dataclass
@@ -79,8 +124,12 @@ class Decision:
     prefer_ids: list[str] = field(default_factory=list)  # referenced products first among hits
     order_id: str | None = None  # order to look up
     use_order: bool = False  # the reply may state the order's facts
-    cancel: bool = False  # cancel the looked-up order (when its state allows)
     policy: str | None = None  # the intent whose policy section the reply draws on
+    propose: ActionPlan | None = None  # an action to offer (checked against the order and the rules)
+    action: ActionPlan | None = None  # a confirmed action to run now
+    list_orders: bool = False  # a signed-in shopper asked about "my order": list theirs
+    goal: Goal | None = None  # the goal this turn serves (continued or new)
+    declined: bool = False  # the shopper said no to the pending action
 
 
 @dataclass
@@ -89,9 +138,15 @@ class TurnFacts:
 
     hits: list[dict[str, Any]] = field(default_factory=list)  # full product records
     search_meta: dict[str, Any] = field(default_factory=dict)
-    order: dict[str, Any] | None = None
+    order: dict[str, Any] | None = None  # only once the shopper is verified for it
     order_missing: bool = False
-    cancel: dict[str, Any] | None = None  # {"cancelled": bool, "reason": str}
+    found: str | None = None  # an order that exists but whose facts are withheld (not verified)
+    verified: bool = False
+    newly_verified: bool = False
+    verify_failed: bool = False
+    locked: bool = False  # too many wrong factors for this order
+    action: dict[str, Any] | None = None  # what a confirmed action did: {"kind", "ok", "reason", ...}
+    customer_orders: list[dict[str, Any]] = field(default_factory=list)
     policy: tuple[str, str] | None = None  # (heading, text)
     degraded: list[str] = field(default_factory=list)
 
@@ -99,6 +154,18 @@ class TurnFacts:
     def products(self) -> list[dict[str, Any]]:
         """The slim view the widget shows and the evidence records."""
         return [product_view(h) for h in self.hits]
+
+
+@dataclass
+class Outcome:
+    """How the turn ends, once the facts are in: the move the reply makes, what an offered action
+    would do, and the conversation state it leaves (the goal, newly verified orders)."""
+
+    move: Move
+    goal: Goal | None = None
+    verified: list[str] = field(default_factory=list)
+    offer: dict[str, Any] | None = None  # the action a CONFIRM move describes
+    refusal: str | None = None  # why a proposed action is not possible (status, window_closed…)
 
 
 @dataclass

@@ -17,7 +17,7 @@ from prometheus_client import Counter
 from gateway import grounding, templates
 from gateway.cache import ResponseCache
 from gateway.clients import Dependencies, DependencyDown
-from gateway.turn.model import Decision, Emit, Move, Phrased, TurnFacts, Understanding
+from gateway.turn.model import Decision, Emit, Move, Outcome, Phrased, TurnFacts, Understanding
 from gateway.turn.understand import Versions
 from kefu.contracts import ReplyContext
 from kefu.logging import mask_pii
@@ -32,25 +32,37 @@ FACT_PRODUCTS = 3
 
 
 def note_for(d: Decision, f: TurnFacts) -> str | None:
-    """The one line of the facts that says what happened (why an order cannot be cancelled)."""
-    if f.cancel is not None:
-        return "order cancelled" if f.cancel["cancelled"] else f"order cannot be cancelled: {f.cancel['reason']}"
+    """The one line of the facts that says what happened (an action's result, a missing order)."""
+    if f.action is not None:
+        return f"{f.action['kind']}: " + ("done" if f.action.get("ok") else f"not possible: {f.action.get('reason')}")
     if f.order_missing:
         return f"no order found with id {d.order_id}"
     return None
 
 
-def reply_context(u: Understanding, d: Decision, f: TurnFacts) -> ReplyContext:
-    """Everything the reply may state: the grounding check compares generated replies against it."""
-    return ReplyContext(lang=u.lang, intent=d.intent, user_text=u.text, slots=u.slots,
-                        order=f.order if d.use_order else None, products=f.hits[:FACT_PRODUCTS],
-                        policy=f.policy[1] if f.policy else None, history=u.history[-HISTORY_TURNS:],
-                        note=note_for(d, f))
+def reply_context(u: Understanding, d: Decision, f: TurnFacts, o: Outcome | None = None,
+                  factor: str = "email") -> ReplyContext:
+    """Everything the reply may state: the grounding check compares generated replies against it.
+    An order the shopper has not proved is theirs is named by id only — no other fact of it."""
+    o = o or Outcome(d.move)
+    return ReplyContext(
+        lang=u.lang, intent=d.intent, user_text=u.text, slots={k: v for k, v in u.slots.items() if k[:1] != "_"},
+        order=f.order if d.use_order else None, products=f.hits[:FACT_PRODUCTS],
+        policy=f.policy[1] if f.policy else None, history=u.history[-HISTORY_TURNS:], note=note_for(d, f),
+        move=o.move.value, found_order=f.found if f.found and not f.verified else None,
+        verify={"factor": factor, "failed": f.verify_failed, "locked": f.locked}, offer=o.offer, action=f.action,
+        refusal=o.refusal, declined=d.declined, customer_orders=f.customer_orders if f.order is None else [])
 
 
-def template(ctx: ReplyContext, d: Decision, f: TurnFacts) -> str:
-    return templates.render(ctx, handoff=d.move == Move.HANDOFF, cancel=f.cancel,
-                            order_missing=f.order_missing)
+def template(ctx: ReplyContext, f: TurnFacts) -> str:
+    return templates.render(ctx, handoff=ctx.move == Move.HANDOFF, order_missing=f.order_missing)
+
+
+def template_only(ctx: ReplyContext) -> bool:
+    """Turns about verification or an order action are worded by the templates alone: their exact
+    words are the commitment (and an unverified order never reaches the generator)."""
+    return (ctx.move in (Move.HANDOFF, Move.VERIFY, Move.CONFIRM, Move.ACT) or ctx.action is not None
+            or bool(ctx.refusal) or ctx.declined or bool(ctx.verify.get("locked")) or ctx.found_order is not None)
 
 
 async def emit_text(emit: Emit | None, text: str) -> None:
@@ -79,11 +91,11 @@ class Phraser:
         self.checked = 0
         self.rejected = 0
 
-    async def phrase(self, ctx: ReplyContext, d: Decision, f: TurnFacts, standalone: str,
+    async def phrase(self, ctx: ReplyContext, f: TurnFacts, standalone: str,
                      emit: Emit | None = None, *, use_cache: bool = True) -> Phrased:
         """(reply, source, grounding verdict); streams `token` events when `emit` is given."""
-        fallback = template(ctx, d, f)
-        if not self.llm_enabled or d.move == Move.HANDOFF:
+        fallback = template(ctx, f)
+        if not self.llm_enabled or template_only(ctx):
             await emit_text(emit, fallback)
             return Phrased(fallback, "template")
         key = self._cache_key(ctx, standalone) if use_cache else None

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import Counter, Histogram
@@ -21,10 +22,21 @@ from gateway.conversation.locks import Lease, LocalLocks, release
 from gateway.conversation.parking import ParkedTurns
 from gateway.conversation.recording import Recorder, message_event
 from gateway.conversation.replay import Replays
+from gateway.orders.rules import ShopRules
 from gateway.store import ConversationStore
 from gateway.turn.act import Actor, Prefetch
-from gateway.turn.decide import Situation, decide
-from gateway.turn.model import Decision, Emit, IntentGuess, Phrased, Resolved, TurnFacts, TurnResult, Understanding
+from gateway.turn.decide import GOAL_SLOT, VERIFIED_SLOT, Situation, conclude, decide
+from gateway.turn.model import (
+    Decision,
+    Emit,
+    IntentGuess,
+    Outcome,
+    Phrased,
+    Resolved,
+    TurnFacts,
+    TurnResult,
+    Understanding,
+)
 from gateway.turn.phrase import Phraser, emit_text, reply_context
 from gateway.turn.understand import Understander
 from kefu.contracts import RecordTurnRequest, Turn
@@ -43,14 +55,40 @@ RECORDED_PRODUCTS = 5
 DRAFT_PRODUCTS = 3
 
 
-def evidence_of(u: Understanding, d: Decision, f: TurnFacts, p: Phrased, degraded: list[str]) -> dict[str, Any]:
+@dataclass
+class ConvInfo:
+    status: str
+    parked: bool
+    customer: str | None = None
+
+
+def public_slots(slots: dict[str, Any]) -> dict[str, Any]:
+    """Slots a shopper sees: not the conversation state kept in "_" keys."""
+    return {k: v for k, v in slots.items() if not k.startswith("_")}
+
+
+def state_slots(u: Understanding, s: Situation, o: Outcome) -> dict[str, Any]:
+    """The slots recorded with the turn: the shopper's, plus the goal it leaves (None clears it)
+    and every order verified so far."""
+    verified = sorted(set(s.verified) | set(o.verified))
+    return {**public_slots(u.slots), GOAL_SLOT: o.goal.to_dict() if o.goal else None,
+            VERIFIED_SLOT: verified or None}
+
+
+def evidence_of(u: Understanding, d: Decision, f: TurnFacts, p: Phrased, degraded: list[str],
+                o: Outcome | None = None, s: Situation | None = None) -> dict[str, Any]:
     """What the dashboard shows beside a bot reply: why it said what it said."""
+    o = o or Outcome(d.move)
     return {
+        "outcome": o.move.value, "verified": f.verified, "order_found": f.found,
+        "verify_failed": f.verify_failed, "locked": f.locked, "offer": o.offer, "action": f.action,
+        "refusal": o.refusal, "goal": o.goal.to_dict() if o.goal else None,
+        "signed_in": bool(s and s.customer),
         "intent": u.intent.evidence(), "standalone": u.standalone, "lang": u.lang, "slots": u.slots,
         "move": d.move.value,
         "products": [{k: h.get(k) for k in ("id", "title", "price", "score", "scorers")} for h in f.hits],
         "order_id": f.order["id"] if f.order else None, "order_status": f.order["status"] if f.order else None,
-        "cancel": f.cancel, "policy_section": f.policy[0] if f.policy else None, "search": f.search_meta,
+        "policy_section": f.policy[0] if f.policy else None, "search": f.search_meta,
         "degraded": sorted(set(degraded)), "source": p.source, "handoff_reason": d.handoff_reason,
         "grounding": p.verdict,
     }
@@ -59,7 +97,9 @@ def evidence_of(u: Understanding, d: Decision, f: TurnFacts, p: Phrased, degrade
 class TurnPipeline:
     def __init__(self, deps: Dependencies, redis: Redis, store: ConversationStore, understander: Understander,
                  actor: Actor, phraser: Phraser, recorder: Recorder, parked: ParkedTurns, replays: Replays,
-                 locks: LocalLocks) -> None:
+                 locks: LocalLocks, verify_factor: str = "email", rules: ShopRules | None = None) -> None:
+        self.verify_factor = verify_factor
+        self.rules = rules or ShopRules()
         self.deps = deps
         self.redis = redis
         self.store = store
@@ -78,28 +118,28 @@ class TurnPipeline:
             replay = await self.replays.get(cid, client_message_id)
             if replay is not None:
                 return await self._replay(replay, emit)
-            status, parked = await self._status_and_parked(cid)
-            result = await self._locked_turn(cid, text, status, parked, emit)
+            conv = await self._conversation(cid)
+            result = await self._locked_turn(cid, text, conv, emit)
             await self.replays.put(cid, client_message_id, result.public())
         self._observe(cid, result, time.perf_counter() - t0)
         return result
 
-    async def _locked_turn(self, cid: str, text: str, status: str, parked: bool, emit: Emit | None) -> TurnResult:
+    async def _locked_turn(self, cid: str, text: str, conv: ConvInfo, emit: Emit | None) -> TurnResult:
         """Under the local lock: classify and look the order up on the shopper's own words while
         dialog queues the lock and resolves; then the turn itself, then the lease goes."""
         early: asyncio.Task[IntentGuess] | None = None
         pre = self.actor.prefetch()
-        if status != "human":
+        if conv.status != "human":
             early = self.understander.begin(text)
             pre.on_text(text, order_ids().find(text))
         lease, degraded = Lease(), []
         try:
             resolved = await self._lock_resolve(cid, text, lease, degraded)
-            if lease.id is not None and parked:
+            if lease.id is not None and conv.parked:
                 resolved = await self._flush_parked(cid, text, lease, resolved)
-            if status == "human":
+            if conv.status == "human":
                 return await self._silent(cid, text, resolved, lease, degraded)
-            return await self._turn(cid, text, status, resolved, early, pre, lease, degraded, emit)
+            return await self._turn(cid, text, conv, resolved, early, pre, lease, degraded, emit)
         finally:
             if early is not None and not early.done():
                 early.cancel()
@@ -114,19 +154,21 @@ class TurnPipeline:
             await emit_text(emit, result.reply)
         return result
 
-    async def _status_and_parked(self, cid: str) -> tuple[str, bool]:
-        """The conversation's status (the gateway owns takeover/release, so its record wins) and
-        whether turns wait in Redis from a dialog outage — one Redis round trip."""
+    async def _conversation(self, cid: str) -> ConvInfo:
+        """The conversation's status (the gateway owns takeover/release, so its record wins), its
+        signed-in shopper, and whether turns wait in Redis from a dialog outage — one round trip."""
         try:
             pipe = self.redis.pipeline(transaction=False)
-            pipe.hget(self.store.key(cid), "status")
+            pipe.hmget(self.store.key(cid), ["status", "customer"])
             pipe.exists(self.parked.key(cid))
-            st, parked = await pipe.execute()
+            (st, customer), parked = await pipe.execute()
         except Exception:
-            return await self.store.status(cid), False
+            rec = await self.store.get(cid) or {}
+            return ConvInfo(rec.get("status", "bot"), False, rec.get("customer") or None)
         if not st:
-            st = await self.store.status(cid)
-        return str(st), bool(parked)
+            rec = await self.store.get(cid) or {}
+            st, customer = rec.get("status", "bot"), rec.get("customer")
+        return ConvInfo(str(st), bool(parked), customer or None)
 
     async def _lock_resolve(self, cid: str, text: str, lease: Lease, degraded: list[str]) -> Resolved:
         """Lock and resolve in one dialog call; without dialog the turn runs on the text alone."""
@@ -157,10 +199,11 @@ class TurnPipeline:
                                 fence=lease.fence)
         await self.recorder.record(cid, req, degraded, lease=lease)
         await self.recorder.after_turn(cid, [message_event(cid, message_id, "user", text)], ("user", text, None))
-        return TurnResult(message_id, "", {"name": None, "confidence": None, "stage": None}, resolved.slots, [],
+        return TurnResult(message_id, "", {"name": None, "confidence": None, "stage": None},
+                          public_slots(resolved.slots), [],
                           True, degraded, "human", lang, "none", {"suppressed": "agent_handling"})
 
-    async def _turn(self, cid: str, text: str, status: str, resolved: Resolved,
+    async def _turn(self, cid: str, text: str, conv: ConvInfo, resolved: Resolved,
                     early: asyncio.Task[IntentGuess] | None, pre: Prefetch, lease: Lease, degraded: list[str],
                     emit: Emit | None) -> TurnResult:
         message_id = uuid.uuid4().hex
@@ -170,27 +213,33 @@ class TurnPipeline:
             text, resolved, early, lambda s, oid, refs: pre.on_text(s, oid, refs, standalone=True))
         if emit:
             await emit("intent", u.intent.public())
-        d = decide(u, Situation(status=status))
-        facts = await self.actor.run(d, u, pre)
+        sit = self._situation(u, conv, message_id)
+        d = decide(u, sit)
+        facts = await self.actor.run(d, u, sit, cid, pre)
         if emit:
             await emit("products", {"products": facts.products})
+        out = conclude(u, sit, d, facts)
         degraded += u.degraded + facts.degraded
-        status = await self._hand_off(cid, d, status, degraded)
-        phrased = await self.phraser.phrase(reply_context(u, d, facts), d, facts, u.standalone, emit)
+        status = await self._hand_off(cid, d, conv.status, degraded)
+        phrased = await self.phraser.phrase(reply_context(u, d, facts, out, sit.factor), facts, u.standalone, emit)
         degraded += phrased.degraded
-        evidence = evidence_of(u, d, facts, phrased, degraded)
+        evidence = evidence_of(u, d, facts, phrased, degraded, out, sit)
         req = RecordTurnRequest(message_id=message_id, user_text=text, reply_text=phrased.text, role="bot",
                                 intent=d.intent, confidence=u.intent.confidence, stage=u.intent.stage,
-                                slots=u.slots, products=[h["id"] for h in facts.hits[:RECORDED_PRODUCTS]],
-                                evidence=evidence, latency_ms=round((time.perf_counter() - t0) * 1000, 2),
-                                fence=lease.fence)
+                                slots=state_slots(u, sit, out),
+                                products=[h["id"] for h in facts.hits[:RECORDED_PRODUCTS]], evidence=evidence,
+                                latency_ms=round((time.perf_counter() - t0) * 1000, 2), fence=lease.fence)
         await self.recorder.record(cid, req, degraded, facts.products, lease=lease)
         evidence["degraded"] = sorted(set(degraded))
         bot_event = message_event(cid, message_id, "bot", phrased.text, evidence=evidence)
         await self.recorder.after_turn(cid, [user_event, bot_event], ("bot", phrased.text, d.intent))
         handoff = d.handoff_reason is not None or status == "pending_human"
-        return TurnResult(message_id, phrased.text, u.intent.public(), u.slots, facts.products, handoff,
+        return TurnResult(message_id, phrased.text, u.intent.public(), public_slots(u.slots), facts.products, handoff,
                           sorted(set(degraded)), status, u.lang, phrased.source, evidence)
+
+    def _situation(self, u: Understanding, conv: ConvInfo, message_id: str, *, drafting: bool = False) -> Situation:
+        return Situation.from_slots(u.slots, status=conv.status, drafting=drafting, customer=conv.customer,
+                                    factor=self.verify_factor, rules=self.rules, message_id=message_id)
 
     async def _hand_off(self, cid: str, d: Decision, status: str, degraded: list[str]) -> str:
         """A handoff decision puts a bot-held conversation in the agents' queue."""
@@ -211,14 +260,30 @@ class TurnPipeline:
                                                "source": result.source, "degraded": result.degraded,
                                                "ms": round(elapsed * 1000, 1)}})
 
-    async def suggest(self, last_user_text: str, history: list[Turn]) -> dict[str, Any]:
+    async def suggest(self, cid: str, last_user_text: str, history: list[Turn]) -> dict[str, Any]:
         """A drafted reply for the agent: the same understand/decide/act/phrase, nothing recorded
-        and nothing done (a draft never cancels an order)."""
+        and nothing done (a draft never acts on an order, nor offers to)."""
         u = await self.understander.from_transcript(last_user_text, history[-5:])
-        d = decide(u, Situation(drafting=True))
-        facts = await self.actor.run(d, u)
-        phrased = await self.phraser.phrase(reply_context(u, d, facts), d, facts, u.standalone, use_cache=False)
+        conv = await self._conversation(cid)
+        state = await self._state_slots(cid)
+        sit = Situation.from_slots(state, status=conv.status, drafting=True, customer=conv.customer,
+                                   factor=self.verify_factor, rules=self.rules)
+        d = decide(u, sit)
+        facts = await self.actor.run(d, u, sit, cid)
+        out = conclude(u, sit, d, facts)
+        ctx = reply_context(u, d, facts, out, sit.factor)
+        phrased = await self.phraser.phrase(ctx, facts, u.standalone, use_cache=False)
         return {"text": phrased.text, "source": phrased.source, "intent": u.intent.evidence(),
                 "products": facts.products[:DRAFT_PRODUCTS], "order": facts.order if d.use_order else None,
-                "policy_section": facts.policy[0] if facts.policy else None, "grounding": phrased.verdict,
+                "verified": facts.verified, "policy_section": facts.policy[0] if facts.policy else None,
+                "grounding": phrased.verdict,
                 "degraded": sorted(set(u.degraded + facts.degraded + phrased.degraded))}
+
+    async def _state_slots(self, cid: str) -> dict[str, Any]:
+        """The conversation's "_" slots (verified orders, the goal) from dialog, for a draft."""
+        try:
+            data = await self.deps.state(cid)
+        except (DependencyDown, DependencyError):
+            return {}
+        slots = (data or {}).get("slots") if isinstance(data, dict) else None
+        return {k: v for k, v in (slots or {}).items() if k.startswith("_")}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import io
 import json
 import math
@@ -316,6 +317,12 @@ def _tracking(carrier: str, rng: random.Random) -> str:
     return "SF" + digits(13)
 
 
+def _phone(email: str) -> str:
+    """A fake phone number derived from the email (no draw from the RNG: the rest stays the same)."""
+    digits = str(int(hashlib.sha256(email.encode()).hexdigest(), 16))[-7:]
+    return f"+1 555-{digits[:3]}-{digits[3:]}"
+
+
 def _add_business_days(dt: datetime, days: int) -> datetime:
     while days > 0:
         dt += timedelta(days=1)
@@ -340,10 +347,12 @@ def build_orders(rng: random.Random, catalog: list[dict[str, Any]]) -> list[dict
         if international:
             city, postcode, country = rng.choice(INTL)
             address = f"{first} {last}, {street}, {city} {postcode}, {country}"
+            postcode = postcode.split()[-1] if country == "Australia" else postcode
             carrier = rng.choice(["DHL", "SF Express"])
         else:
             city, state, zip3 = rng.choice(US_CITIES)
-            address = f"{first} {last}, {street}, {city}, {state} {zip3}{rng.randint(10, 99)}, United States"
+            postcode = f"{zip3}{rng.randint(10, 99)}"
+            address = f"{first} {last}, {street}, {city}, {state} {postcode}, United States"
             carrier = rng.choice(["UPS", "FedEx", "USPS", "DHL"])
         items = []
         for product in rng.sample(catalog, rng.choices([1, 2, 3], [55, 30, 15])[0]):
@@ -381,6 +390,8 @@ def build_orders(rng: random.Random, catalog: list[dict[str, Any]]) -> list[dict
         orders.append({
             "id": f"KF{100001 + i}",
             "email": email,
+            "phone": _phone(email),
+            "postcode": postcode,
             "status": status,
             "items": items,
             "total": total,

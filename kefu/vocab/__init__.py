@@ -24,6 +24,7 @@ from kefu.vocab.orders import (
     REFUND_ZH,
     STATUS_EN,
     STATUS_ZH,
+    STATUSES,
     OrderIds,
     order_ids,
     refund_words,
@@ -31,7 +32,7 @@ from kefu.vocab.orders import (
 )
 
 __all__ = [
-    "CANCELLABLE", "HAN_CLASS", "ORDER_CONTEXT", "ORDER_INTENTS", "POLICY_INTENTS", "PRODUCT_INTENTS",
+    "CANCELLABLE", "HAN_CLASS", "STATUSES", "ORDER_CONTEXT", "ORDER_INTENTS", "POLICY_INTENTS", "PRODUCT_INTENTS",
     "REFERENCE_INTENTS", "REFUND_EN", "REFUND_ZH", "SOCIAL_INTENTS", "STATUS_EN", "STATUS_ZH",
     "TAXONOMY_VERSION", "Intent", "OrderIds", "detect_lang", "group_of", "is_zh", "order_ids",
     "refund_words", "status_words",

@@ -321,7 +321,9 @@ def resolve(text: str, window: list[WindowTurn], slots: dict[str, Any], topic: s
         topic_changed = True
     elif search_q and topic == "product" and slots.get("query") and not _content_overlap(search_q, slots["query"]):
         topic_changed = True
-    base = {k: v for k, v in slots.items() if k in IDENTITY_SLOTS} if topic_changed else dict(slots)
+    # "_"-keys are the gateway's conversation state (the pending goal, verified orders): kept too
+    base = ({k: v for k, v in slots.items() if k in IDENTITY_SLOTS or k.startswith("_")} if topic_changed
+            else dict(slots))
     cur_topic = new_topic or topic
     if any(k in extracted for k in PRICE_SLOTS):
         for k in PRICE_SLOTS:

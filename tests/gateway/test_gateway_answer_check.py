@@ -35,7 +35,8 @@ def test_off_topic_generation_is_replaced_by_template(gateway_factory, llm_stub,
     llm = llm_stub("offtopic")
     gw = gateway_factory(KEFU_LLM_URL=llm.url + "/v1")
     with gw.client() as c:
-        r = _say(c, gw, f"where is my order {shipped.id}?")
+        cid, auth = gw.new_conversation(c)
+        r = gw.say_verified(c, cid, auth, f"where is my order {shipped.id}?", shipped.email)
         assert r["reply"]["source"] == "template" and r["degraded"] == []
         text = r["reply"]["text"]
         assert "new address" not in text and shipped.id in text and shipped.tracking_number in text
@@ -48,7 +49,6 @@ def test_off_topic_generation_is_replaced_by_template(gateway_factory, llm_stub,
         assert r["reply"]["source"] == "template" and "new address" not in r["reply"]["text"]
 
         # streamed: the off-topic words are withdrawn (reset) and the template follows
-        cid, auth = gw.new_conversation(c)
         with c.stream("POST", f"/v1/conversations/{cid}/messages", json={"text": f"status of {shipped.id}"},
                       headers={**auth, "Accept": "text/event-stream"}) as resp:
             body = resp.read().decode()
@@ -72,9 +72,10 @@ def test_chinese_question_answered_in_english_uses_template(gateway_factory, llm
     llm = llm_stub("good")  # restates the order facts, always in English
     gw = gateway_factory(KEFU_LLM_URL=llm.url + "/v1")
     with gw.client() as c:
-        en = _say(c, gw, f"where is my order {delivered.id}?")
+        cid, auth = gw.new_conversation(c)
+        en = gw.say_verified(c, cid, auth, f"where is my order {delivered.id}?", delivered.email)
         assert en["reply"]["source"] == "llm", en  # the control: same facts, right language, accepted
-        zh = _say(c, gw, f"我的订单 {delivered.id} 到哪了")
+        zh = gw.say(c, cid, auth, f"我的订单 {delivered.id} 到哪了")
         assert zh["reply"]["lang"] == "zh" and zh["reply"]["source"] == "template"
         assert delivered.id in zh["reply"]["text"] and re.search(r"[\u4e00-\u9fff]", zh["reply"]["text"])
         metrics = c.get("/metrics").text

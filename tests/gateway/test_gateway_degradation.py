@@ -32,7 +32,7 @@ def test_intent_down_breaker_opens_and_recovers(gateway_factory, backend, shippe
     try:
         with gw.client() as c:
             for _ in range(3):
-                r = _say(c, gw, f"where is my order {shipped.id}")
+                r = _say(c, gw, f"where is my order {shipped.id}? my email is {shipped.email}")
                 assert r["degraded"] == ["intent"]
                 assert r["intent"]["stage"] == "fallback"
                 assert shipped.id in r["reply"]["text"] and shipped.tracking_number in r["reply"]["text"]
@@ -100,12 +100,13 @@ def test_grounding_rejects_hallucinated_reply(gateway_factory, llm_stub, shipped
     llm, gw = _llm_gateway(gateway_factory, llm_stub, "hallucinate")
     try:
         with gw.client() as c:
-            r = _say(c, gw, f"where is my order {shipped.id}?")
+            r = _say(c, gw, f"where is my order {shipped.id}? my email is {shipped.email}")
             assert r["reply"]["source"] == "template" and r["degraded"] == []
             assert "KF999999" not in r["reply"]["text"] and "123.45" not in r["reply"]["text"]
             assert shipped.id in r["reply"]["text"]
             cid, auth = gw.new_conversation(c)
-            with c.stream("POST", f"/v1/conversations/{cid}/messages", json={"text": f"status of {shipped.id}"},
+            with c.stream("POST", f"/v1/conversations/{cid}/messages",
+                          json={"text": f"status of {shipped.id}, email {shipped.email}"},
                           headers={**auth, "Accept": "text/event-stream"}) as resp:
                 body = resp.read().decode()
             assert "KF999999" not in body and "ZZ123456789XX" not in body
@@ -130,8 +131,8 @@ def test_grounding_rejects_system_prompt_echo_and_accepts_grounded(
     llm, gw = _llm_gateway(gateway_factory, llm_stub, "good")
     try:
         with gw.client() as c:
-            r = _say(c, gw, f"where is my order {shipped.id}?")
-            assert r["reply"]["source"] == "llm"
+            r = _say(c, gw, f"where is my order {shipped.id}? my email is {shipped.email}")
+            assert r["reply"]["source"] == "llm", r
             if r["intent"]["name"] == "order_status":
                 assert r["reply"]["text"] == f"Good news: order {shipped.id} is shipped."
     finally:

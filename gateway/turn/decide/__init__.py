@@ -1,41 +1,54 @@
-"""Step 2, decide: from the understanding and the conversation, the turn's next move. No I/O.
+"""Step 2, decide: from the understanding and the conversation, what the turn does. No I/O.
 
-Each concern has its own module and fills its part of the `Decision`:
-- `handoff` — the shopper asks for a person, is out of scope twice, or complains angrily;
-- `products` — a question about products already shown reads them by id; any other product
-  intent searches the catalog (referenced products first);
-- `orders` — an order intent looks its order up (a cancel request cancels it when allowed);
-  without an id the move is to ask for one;
-and policy intents draw on the shop's policy section for the intent. The move follows from the
-parts. An agent's draft (`drafting`) never acts: it describes what the bot would say.
+Two pure functions around `act`:
+- `decide` plans: which goal the message continues (`goals`), which products to read or search
+  (`products`), which order to look up and which action to offer (`orders`), which policy
+  section to draw on, and whether to hand off (`handoff`);
+- `conclude` ends the turn once the facts are in: the move the reply makes (answer, ask, verify,
+  confirm, act, hand off) and the goal and verified orders the conversation keeps.
+An agent's draft (`drafting`) never acts and offers nothing: it says what the bot would say.
 """
 
 from __future__ import annotations
 
-from gateway.turn.decide import handoff, orders, products
-from gateway.turn.decide.situation import Situation
-from gateway.turn.model import Decision, Move, Understanding
+from gateway.turn.decide import goals, handoff, orders, products
+from gateway.turn.decide.situation import GOAL_SLOT, VERIFIED_SLOT, Situation
+from gateway.turn.model import Decision, Move, Outcome, TurnFacts, Understanding
 from kefu.vocab import ORDER_INTENTS, POLICY_INTENTS
 
-__all__ = ["Situation", "decide"]
+__all__ = ["GOAL_SLOT", "VERIFIED_SLOT", "Situation", "conclude", "decide"]
 
 
 def _move(u: Understanding, d: Decision) -> Move:
     if d.handoff_reason:
         return Move.HANDOFF
-    if d.cancel:
+    if d.action is not None:
         return Move.ACT
-    if u.intent.name in ORDER_INTENTS and not u.order_id:
+    if d.intent in ORDER_INTENTS and not d.order_id and not d.list_orders:
         return Move.ASK
     return Move.ANSWER
 
 
 def decide(u: Understanding, s: Situation | None = None) -> Decision:
     s = s or Situation()
-    d = Decision(move=Move.ANSWER, intent=u.intent.name, handoff_reason=handoff.reason(u))
-    products.plan(u, d)
+    d = Decision(move=Move.ANSWER, intent=u.intent.name)
+    goals.follow(u, s, d)
+    if d.goal is None and not d.declined:
+        d.handoff_reason = handoff.reason(u)
+        products.plan(u, d)
     orders.plan(u, s, d)
-    if u.intent.name in POLICY_INTENTS:
-        d.policy = u.intent.name
+    if d.intent in POLICY_INTENTS:
+        d.policy = d.intent
     d.move = _move(u, d)
     return d
+
+
+def conclude(u: Understanding, s: Situation, d: Decision, f: TurnFacts) -> Outcome:
+    if d.move == Move.HANDOFF:
+        return Outcome(Move.HANDOFF)
+    out = orders.conclude(u, s, d, f)
+    if out is None:
+        return Outcome(d.move)
+    if d.move == Move.ACT and out.move == Move.ANSWER:
+        out.move = Move.ACT
+    return out

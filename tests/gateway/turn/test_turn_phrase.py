@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from gateway.clients import DependencyDown
-from gateway.turn.model import Decision, IntentGuess, Move, TurnFacts, Understanding
+from gateway.turn.model import Decision, IntentGuess, Move, Outcome, TurnFacts, Understanding
 from gateway.turn.phrase import Phraser, reply_context
 from gateway.turn.understand import Versions
 
@@ -51,7 +51,7 @@ def order_turn(intent: str = "order_status") -> tuple[Understanding, Decision, T
     und = Understanding(text="where is KF100001?", standalone="where is KF100001?", lang="en",
                         intent=IntentGuess(intent, 0.9), slots={"order_id": "KF100001"}, order_id="KF100001")
     d = Decision(move=Move.ANSWER, intent=intent, order_id="KF100001", use_order=True)
-    return und, d, TurnFacts(order=dict(ORDER))
+    return und, d, TurnFacts(order=dict(ORDER), found="KF100001", verified=True)
 
 
 def phraser(reply: str | None, enabled: bool = True) -> tuple[Phraser, FakeLLM]:
@@ -62,7 +62,7 @@ def phraser(reply: str | None, enabled: bool = True) -> tuple[Phraser, FakeLLM]:
 async def test_template_when_generation_is_off() -> None:
     p, llm = phraser("anything", enabled=False)
     und, d, f = order_turn()
-    out = await p.phrase(reply_context(und, d, f), d, f, und.standalone)
+    out = await p.phrase(reply_context(und, d, f), f, und.standalone)
     assert out.source == "template" and "KF100001" in out.text and "shipped" in out.text
     assert llm.calls == 0
 
@@ -70,7 +70,7 @@ async def test_template_when_generation_is_off() -> None:
 async def test_grounded_generation_is_used() -> None:
     p, _ = phraser("Your order KF100001 has shipped with UPS.")
     und, d, f = order_turn()
-    out = await p.phrase(reply_context(und, d, f), d, f, und.standalone)
+    out = await p.phrase(reply_context(und, d, f), f, und.standalone)
     assert (out.source, out.text) == ("llm", "Your order KF100001 has shipped with UPS.")
     assert p.checked == 1 and p.rejected == 0
 
@@ -84,7 +84,7 @@ async def test_invented_fact_falls_back_to_the_template(stream: bool) -> None:
     async def emit(event: str, data: dict) -> None:
         events.append((event, data))
 
-    out = await p.phrase(reply_context(und, d, f), d, f, und.standalone, emit if stream else None)
+    out = await p.phrase(reply_context(und, d, f), f, und.standalone, emit if stream else None)
     assert out.source == "template" and out.verdict and out.verdict["ok"] is False
     assert "123.45" not in out.text and p.rejected == 1
     if stream:
@@ -95,7 +95,7 @@ async def test_invented_fact_falls_back_to_the_template(stream: bool) -> None:
 async def test_generation_down_is_degraded_not_failed() -> None:
     p, _ = phraser(None)
     und, d, f = order_turn()
-    out = await p.phrase(reply_context(und, d, f), d, f, und.standalone)
+    out = await p.phrase(reply_context(und, d, f), f, und.standalone)
     assert out.source == "template" and out.degraded == ["llm"]
 
 
@@ -103,19 +103,30 @@ async def test_handoff_never_asks_the_llm() -> None:
     p, llm = phraser("Sure!")
     und, _, f = order_turn("human_agent")
     d = Decision(move=Move.HANDOFF, intent="human_agent", handoff_reason="asked_for_human")
-    out = await p.phrase(reply_context(und, d, f), d, f, und.standalone)
+    out = await p.phrase(reply_context(und, d, f), f, und.standalone)
     assert out.source == "template" and "human" in out.text.lower() and llm.calls == 0
 
 
-async def test_cancel_outcome_is_the_note() -> None:
+async def test_action_result_is_the_note_and_template_only() -> None:
     und, _, f = order_turn("cancel_order")
-    d = Decision(move=Move.ACT, intent="cancel_order", order_id="KF100001", use_order=True, cancel=True)
-    f.cancel = {"cancelled": False, "reason": "shipped"}
-    ctx = reply_context(und, d, f)
-    assert ctx.note == "order cannot be cancelled: shipped"
-    p, _ = phraser(None, enabled=False)
-    out = await p.phrase(ctx, d, f, und.standalone)
-    assert "can't be cancelled" in out.text
+    d = Decision(move=Move.ACT, intent="cancel_order", order_id="KF100001", use_order=True)
+    f.action = {"kind": "cancel", "ok": False, "reason": "shipped"}
+    ctx = reply_context(und, d, f, Outcome(Move.ACT))
+    assert ctx.note == "cancel: not possible: shipped"
+    p, llm = phraser("Sure, all done!")
+    out = await p.phrase(ctx, f, und.standalone)
+    assert "can't be cancelled" in out.text and out.source == "template" and llm.calls == 0
+
+
+async def test_unverified_order_reaches_neither_reply_nor_llm() -> None:
+    und, d, _ = order_turn()
+    f = TurnFacts(found="KF100001", verified=False)
+    ctx = reply_context(und, d, f, Outcome(Move.VERIFY))
+    assert ctx.order is None and ctx.found_order == "KF100001"
+    p, llm = phraser("Your order KF100001 has shipped with UPS.")
+    out = await p.phrase(ctx, f, und.standalone)
+    assert llm.calls == 0 and out.source == "template"
+    assert "KF100001" in out.text and "email" in out.text and "shipped" not in out.text
 
 
 def test_order_facts_only_when_the_decision_uses_them() -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from gateway.clients import Dependencies, DependencyDown, DependencyError
 from gateway.fallback_intent import guess_intent, is_angry
 from gateway.turn.model import IntentGuess, Resolved, Understanding
+from gateway.turn.understand import orders
 from kefu.contracts import Turn
 from kefu.vocab import Intent, detect_lang, order_ids
 
@@ -37,10 +38,28 @@ class Versions:
     catalog: str = ""
 
 
+def _expecting(slots: dict[str, object], factor: str) -> str | None:
+    """The factor the bot asked for last turn, if it is waiting for one."""
+    goal = slots.get("_goal")
+    return factor if isinstance(goal, dict) and goal.get("step") == "verify" else None
+
+
+def read_orders(u: Understanding, factor: str, expecting: str | None = None) -> Understanding:
+    """Fill what the message says for an order conversation (factors, yes/no, address, reason)."""
+    u.factors = orders.factors_in(u.text, expecting=expecting)
+    if factor not in u.factors and isinstance(u.slots.get(factor), str):
+        u.factors[factor] = str(u.slots[factor])  # stated earlier in the window (dialog's slots)
+    u.answer = orders.yes_or_no(u.text)
+    u.address = orders.new_address(u.text)
+    u.reason = orders.return_reason(u.text)
+    return u
+
+
 class Understander:
-    def __init__(self, deps: Dependencies, versions: Versions) -> None:
+    def __init__(self, deps: Dependencies, versions: Versions, factor: str = "email") -> None:
         self.deps = deps
         self.versions = versions
+        self.factor = factor
 
     async def classify(self, text: str) -> IntentGuess:
         """The intent service's answer, or the keyword fallback (stage `fallback`)."""
@@ -69,19 +88,21 @@ class Understander:
             on_read(resolved.standalone, oid, list(resolved.referenced))
         guess = await self._intent(text, resolved.standalone, early)
         history = list(resolved.state.turns) if resolved.state else []
-        return Understanding(
+        u = Understanding(
             text=text, standalone=resolved.standalone, lang=detect_lang(text), intent=guess, slots=slots,
             referenced=list(resolved.referenced), order_id=oid, angry=is_angry(text), history=history,
             degraded=["intent"] if guess.stage == "fallback" else [])
+        return read_orders(u, self.factor, _expecting(slots, self.factor))
 
     async def from_transcript(self, last: str, history: list[Turn]) -> Understanding:
         """An agent's draft: the last shopper message, read against the transcript (no dialog
         resolve: the order id may come from any earlier shopper message)."""
         guess = await self.classify(last)
         oid = order_ids().find(last, *[t.user for t in history[::-1]])
-        return Understanding(text=last, standalone=last, lang=detect_lang(last), intent=guess,
-                             slots={"order_id": oid} if oid else {}, order_id=oid, angry=is_angry(last),
-                             history=list(history), degraded=["intent"] if guess.stage == "fallback" else [])
+        u = Understanding(text=last, standalone=last, lang=detect_lang(last), intent=guess,
+                          slots={"order_id": oid} if oid else {}, order_id=oid, angry=is_angry(last),
+                          history=list(history), degraded=["intent"] if guess.stage == "fallback" else [])
+        return read_orders(u, self.factor)
 
     async def _intent(self, text: str, standalone: str, early: asyncio.Task[IntentGuess] | None) -> IntentGuess:
         """The shopper's own words are what the model was trained on ("is it in stock?" is in its
