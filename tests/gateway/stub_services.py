@@ -30,7 +30,7 @@ from kefu.data import catalog_path  # noqa: E402
 
 def llm_app(mode: str) -> FastAPI:
     app = FastAPI()
-    calls = {"n": 0}
+    calls: dict[str, Any] = {"n": 0}
 
     def reply_for(messages: list[dict[str, str]]) -> str:
         system = messages[0]["content"]
@@ -56,6 +56,7 @@ def llm_app(mode: str) -> FastAPI:
     async def chat(request: Request):  # noqa: ANN202
         body = await request.json()
         calls["n"] += 1
+        calls.setdefault("bodies", []).append(body)
         if mode == "slow":
             await asyncio.sleep(30)
         text = reply_for(body["messages"])
@@ -72,7 +73,8 @@ def llm_app(mode: str) -> FastAPI:
                              "finish_reason": "stop"}]}
 
     @app.get("/calls")
-    async def ncalls() -> dict[str, int]:
+    async def ncalls() -> dict[str, Any]:
+        """How many completions were asked for, and every request body (tests read the prompts)."""
         return calls
 
     return app

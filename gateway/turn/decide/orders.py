@@ -84,9 +84,9 @@ def conclude(u: Understanding, s: Situation, d: Decision, f: TurnFacts) -> Outco
     if not d.use_order:
         return None
     verified = [f.order["id"]] if f.newly_verified and f.order else []
-    if d.declined or d.action is not None or f.order_missing or f.locked:
+    if d.declined or d.action is not None or f.order_missing:
         return Outcome(Move.ANSWER, None, verified)
-    if f.found and not f.verified:
+    if f.found and not f.verified:  # asks for the factor (or, locked, offers a person) and waits
         return Outcome(Move.VERIFY, Goal(d.intent, "verify", f.found, params=_goal_params(u, d)))
     if f.order is None:
         if d.intent not in ORDER_INTENTS:

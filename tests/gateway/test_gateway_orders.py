@@ -1,0 +1,233 @@
+"""Orders through the gateway, as a shopper meets them: no fact of an order before the shopper
+proves it is theirs (EN and ZH, JSON and SSE, and nothing in the LLM prompt), a lock after ten
+wrong factors, an action only after an explicit yes and only once, replies that match the order
+read back from SQL, and a shop-signed identity. The orders are this module's own (KF8xxxxx)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from gateway.orders.importer import import_orders
+from gateway.orders.verify import sign_identity
+from kefu.db import Order, OrderAction, session_factory
+
+SECRET = "shop-secret-for-tests"
+
+
+def _order(oid: str, status: str, **kw: object) -> dict:
+    today = date.today()
+    base = {"id": oid, "email": f"{oid.lower()}@example.com", "phone": "+1 555-010-0000", "postcode": "53794",
+            "status": status, "items": [{"product_id": "P00001", "title": "Pacer Glide Women's Running Shoes",
+                                         "qty": 1, "price": 99.99}],
+            "total": 99.99, "currency": "USD", "shipping_address": "Ada Test, 1 Main St, Madison, WI 53794",
+            "created_at": (today - timedelta(days=20)).isoformat() + "T10:00:00Z"}
+    if status in ("shipped", "delivered"):
+        base.update(carrier="UPS", tracking_number=f"1Z{oid[2:]}TRK0099", shipped_at=base["created_at"])
+    if status == "delivered":
+        base["delivered_at"] = (today - timedelta(days=5)).isoformat() + "T12:00:00Z"
+    base.update(kw)
+    return base
+
+
+ORDERS = {
+    "shipped": _order("KF800001", "shipped", total=123.45),
+    "paid": _order("KF800002", "paid"), "paid2": _order("KF800003", "paid"), "paid3": _order("KF800004", "paid"),
+    "paid4": _order("KF800005", "paid"), "delivered": _order("KF800006", "delivered"),
+    "lockme": _order("KF800007", "shipped"), "paid5": _order("KF800008", "paid"),
+    "zh": _order("KF800009", "shipped", total=88.8),
+}
+
+
+@pytest.fixture(scope="module")
+def orders(backend) -> dict[str, dict]:  # noqa: ANN001
+    path = Path(backend.logs) / "orders-test.jsonl"
+    path.write_text("".join(json.dumps(o) + "\n" for o in ORDERS.values()))
+    report = import_orders(f"sqlite:///{backend.data_dir / 'kefu.db'}", path)
+    assert report.written == len(ORDERS) and not report.rejected
+    return ORDERS
+
+
+@pytest.fixture(scope="module")
+def llm(backend, request):  # noqa: ANN001, ANN201
+    from tests.gateway.conftest import start_llm_stub
+
+    p = start_llm_stub("good", backend.logs)
+    request.addfinalizer(p.stop)
+    return p
+
+
+@pytest.fixture(scope="module")
+def gw(gateway_factory, llm):  # noqa: ANN001, ANN201
+    return gateway_factory(KEFU_LLM_URL=llm.url + "/v1", KEFU_IDENTITY_SECRET=SECRET)
+
+
+def _db(backend) -> str:  # noqa: ANN001
+    return f"sqlite:///{backend.data_dir / 'kefu.db'}"
+
+
+def _row(backend, oid: str) -> Order:  # noqa: ANN001
+    with session_factory(_db(backend))() as s:
+        return s.get(Order, oid)
+
+
+def _facts(o: dict) -> list[str]:
+    """Strings that would give away an order: status words, tracking, carrier, total, address."""
+    out = [o["status"], f"{o['total']:.2f}", o["shipping_address"].split(",")[1].strip(), o["email"]]
+    out += [o[k] for k in ("tracking_number", "carrier") if o.get(k)]
+    out += {"shipped": ["on its way", "已发货", "物流单号"], "paid": ["waiting to ship", "已付款", "待发货"],
+            "delivered": ["签收"]}.get(o["status"], [])
+    return out
+
+
+def _says_shipped(o: dict, text: str) -> bool:
+    """The verified answer: the order and its state (the LLM stub says "is shipped", the templates
+    also give the tracking number)."""
+    return o["id"] in text and any(w in text for w in ("shipped", "已发货", o["tracking_number"]))
+
+
+def _stream(c: httpx.Client, cid: str, auth: dict, text: str) -> tuple[str, dict]:
+    with c.stream("POST", f"/v1/conversations/{cid}/messages", json={"text": text},
+                  headers={**auth, "Accept": "text/event-stream"}) as resp:
+        body = resp.read().decode()
+    done = json.loads(body.split("event: done\ndata: ")[1].split("\n")[0])
+    return body, done
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("sse", [False, True])
+def test_unverified_shopper_learns_nothing_of_the_order(gw, orders, llm, lang: str, sse: bool) -> None:  # noqa: ANN001
+    o = orders["zh" if lang == "zh" else "shipped"]
+    ask = f"我的订单 {o['id']} 到哪了？物流单号和金额是多少" if lang == "zh" else \
+        f"where is my order {o['id']}? what's the tracking number, total and address?"
+    before = httpx.get(llm.url + "/calls").json().get("bodies", [])
+    with gw.client() as c:
+        cid, auth = gw.new_conversation(c)
+        if sse:
+            body, done = _stream(c, cid, auth, ask)
+            shown = body
+        else:
+            done = gw.say(c, cid, auth, ask)
+            shown = json.dumps(done, ensure_ascii=False)
+        assert o["id"] in done["reply"]["text"]
+        assert ("邮箱" if lang == "zh" else "email") in done["reply"]["text"]
+        for fact in _facts(o):
+            assert fact.lower() not in shown.lower(), (fact, done["reply"]["text"])
+        after = httpx.get(llm.url + "/calls").json().get("bodies", [])
+        prompts = json.dumps(after[len(before):], ensure_ascii=False)
+        for fact in _facts(o) + [o["email"]]:
+            assert fact not in prompts, fact
+        ev = c.get(f"/v1/agent/conversations/{cid}", headers=gw.agent_headers).json()
+        assert ev["messages"][-1]["evidence"]["verified"] is False
+
+        r = gw.say(c, cid, auth, f"我的邮箱是 {o['email']}" if lang == "zh" else f"my email is {o['email']}")
+        text = r["reply"]["text"]
+        assert _says_shipped(o, text), text
+        ev = c.get(f"/v1/agent/conversations/{cid}", headers=gw.agent_headers).json()
+        assert ev["messages"][-1]["evidence"]["verified"] is True
+
+
+def test_ten_wrong_factors_lock_the_order_for_the_conversation(gw, orders) -> None:  # noqa: ANN001
+    o = orders["lockme"]
+    with gw.client() as c:
+        cid, auth = gw.new_conversation(c)
+        gw.say(c, cid, auth, f"where is my order {o['id']}?")
+        for i in range(10):
+            r = gw.say(c, cid, auth, f"my email is guess{i}@example.net")
+            assert o["tracking_number"] not in r["reply"]["text"]
+        r = gw.say(c, cid, auth, f"my email is {o['email']}")  # right, but too late in this conversation
+        assert o["tracking_number"] not in r["reply"]["text"] and "person" in r["reply"]["text"], r["reply"]
+        cid2, auth2 = gw.new_conversation(c)  # another conversation may still verify
+        r = gw.say(c, cid2, auth2, f"where is my order {o['id']}? my email is {o['email']}")
+        assert _says_shipped(o, r["reply"]["text"]), r["reply"]
+
+
+def test_cancel_needs_an_explicit_yes_and_happens_once(gw, orders, backend) -> None:  # noqa: ANN001
+    o = orders["paid"]
+    with gw.client() as c:
+        cid, auth = gw.new_conversation(c)
+        r = gw.say_verified(c, cid, auth, f"please cancel order {o['id']}", o["email"])
+        assert "Shall I cancel it?" in r["reply"]["text"] and "$99.99" in r["reply"]["text"], r["reply"]
+        assert _row(backend, o["id"]).status == "paid"
+        url = f"/v1/conversations/{cid}/messages"
+        first = c.post(url, json={"text": "yes, cancel it", "client_message_id": "yes-1"}, headers=auth).json()
+        retry = c.post(url, json={"text": "yes, cancel it", "client_message_id": "yes-1"}, headers=auth).json()
+        assert retry["message_id"] == first["message_id"] and retry["reply"] == first["reply"]
+        again = gw.say(c, cid, auth, "yes")  # nothing pending any more: no second action
+        row = _row(backend, o["id"])
+        assert row.status == "cancelled" and row.refund_status == "pending"
+        text = first["reply"]["text"]
+        assert o["id"] in text and "cancelled" in text and "refund is pending" in text.lower(), text
+        assert "cancelled" not in again["reply"]["text"].lower() or "Shall" not in again["reply"]["text"]
+    with session_factory(_db(backend))() as s:
+        n = s.execute(select(func.count()).select_from(OrderAction).where(OrderAction.order_id == o["id"])).scalar()
+    assert n == 1
+
+
+def test_no_or_another_subject_drops_the_pending_action(gw, orders, backend) -> None:  # noqa: ANN001
+    o, o2 = orders["paid2"], orders["paid3"]
+    with gw.client() as c:
+        cid, auth = gw.new_conversation(c)
+        gw.say_verified(c, cid, auth, f"cancel {o['id']} please", o["email"])
+        r = gw.say(c, cid, auth, "no")
+        assert "haven't changed anything" in r["reply"]["text"], r["reply"]
+        gw.say(c, cid, auth, "yes")
+        assert _row(backend, o["id"]).status == "paid"
+        gw.say_verified(c, cid, auth, f"cancel order {o2['id']}", o2["email"])
+        gw.say(c, cid, auth, "show me running shoes")
+        gw.say(c, cid, auth, "yes")
+        assert _row(backend, o2["id"]).status == "paid"
+
+
+def test_misread_request_never_cancels(gw, orders, backend) -> None:  # noqa: ANN001
+    """The issue's real message: it once cancelled a paid order."""
+    o = orders["paid4"]
+    with gw.client() as c:
+        cid, auth = gw.new_conversation(c)
+        for text in (f"Can you expedite shipping on {o['id']}? I didn't cancel the order",
+                     f"my email is {o['email']}", "thanks"):
+            gw.say(c, cid, auth, text)
+    assert _row(backend, o["id"]).status == "paid"
+
+
+def test_address_change_and_return_answer_from_the_order_read_back(gw, orders, backend) -> None:  # noqa: ANN001
+    o, d = orders["paid5"], orders["delivered"]
+    with gw.client() as c:
+        cid, auth = gw.new_conversation(c)
+        r = gw.say_verified(c, cid, auth, f"please change the address of {o['id']} to 9 Elm Road, Boise, ID 83702",
+                            o["email"])
+        assert "9 Elm Road, Boise, ID 83702" in r["reply"]["text"] and "yes or no" in r["reply"]["text"], r["reply"]
+        r = gw.say(c, cid, auth, "yes")
+        assert _row(backend, o["id"]).shipping_address == "9 Elm Road, Boise, ID 83702"
+        assert "9 Elm Road, Boise, ID 83702" in r["reply"]["text"]
+
+        r = gw.say_verified(c, cid, auth, f"I want to return order {d['id']}, the shoes arrived damaged", d["email"])
+        deadline = (date.today() - timedelta(days=5) + timedelta(days=30)).isoformat()
+        text = r["reply"]["text"]
+        assert deadline in text and "free" in text and "Shall I start the return?" in text, text
+        r = gw.say(c, cid, auth, "yes please")
+        row = _row(backend, d["id"])
+        assert row.refund_status == "return_requested"
+        assert re.search(r"R\d{6}", r["reply"]["text"]) and "return has been requested" in r["reply"]["text"].lower()
+
+
+def test_signed_in_shopper_is_verified_for_their_own_orders(gw, orders) -> None:  # noqa: ANN001
+    o, other = orders["shipped"], orders["zh"]
+    with gw.client() as c:
+        bad = c.post("/v1/conversations", json={"identity": {"email": o["email"], "signature": "0" * 64}})
+        assert bad.status_code == 403 and bad.json()["error"]["code"] == "invalid_identity"
+        r = c.post("/v1/conversations", json={"identity": {"email": o["email"],
+                                                           "signature": sign_identity(SECRET, o["email"])}})
+        assert r.status_code == 201
+        cid, auth = r.json()["conversation_id"], {"Authorization": f"Bearer {r.json()['token']}"}
+        r = gw.say(c, cid, auth, "where is my order?")
+        assert _says_shipped(o, r["reply"]["text"]), r["reply"]
+        r = gw.say(c, cid, auth, f"and where is order {other['id']}?")  # not theirs: still asks
+        assert other["tracking_number"] not in r["reply"]["text"]
+        assert c.get(f"/v1/conversations/{cid}", headers=auth).json()["signed_in"] is True
