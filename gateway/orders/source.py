@@ -78,7 +78,7 @@ def make_source(settings: Settings) -> OrderSource:
     if kind == "shopify":
         from gateway.orders.shopify import ShopifyOrders
 
-        return ShopifyOrders(settings.orders_url, settings.orders_token, settings.http_timeout_s)
+        return ShopifyOrders(settings.orders_url, settings.orders_token, settings.http_timeout_s, settings.sql_url)
     from gateway.orders.sql import SqlOrders
 
     return SqlOrders(settings.sql_url)

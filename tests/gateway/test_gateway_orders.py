@@ -1,12 +1,18 @@
 """Orders through the gateway, as a shopper meets them: no fact of an order before the shopper
 proves it is theirs (EN and ZH, JSON and SSE, and nothing in the LLM prompt), a lock after ten
 wrong factors, an action only after an explicit yes and only once, replies that match the order
-read back from SQL, and a shop-signed identity. The orders are this module's own (KF8xxxxx)."""
+read back from the order system, and a shop-signed identity. The orders are this module's own
+(KF8xxxxx). Every test runs against each order adapter: the built-in SQL table, the webhook
+adapter against the example order API (examples/orders_api/server.py) and the Shopify adapter
+against a local fake of Shopify's GraphQL Admin API — each a real process."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import sys
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -17,6 +23,8 @@ from sqlalchemy import func, select
 from gateway.orders.importer import import_orders
 from gateway.orders.verify import sign_identity
 from kefu.db import Order, OrderAction, session_factory
+from kefu.vocab import REFUND_EN
+from tests.conftest import Proc, free_port, spawn, wait_ready
 
 SECRET = "shop-secret-for-tests"
 
@@ -45,6 +53,10 @@ ORDERS = {
 }
 
 
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "orders-api-token"
+
+
 @pytest.fixture(scope="module")
 def orders(backend) -> dict[str, dict]:  # noqa: ANN001
     path = Path(backend.logs) / "orders-test.jsonl"
@@ -52,6 +64,66 @@ def orders(backend) -> dict[str, dict]:  # noqa: ANN001
     report = import_orders(f"sqlite:///{backend.data_dir / 'kefu.db'}", path)
     assert report.written == len(ORDERS) and not report.rejected
     return ORDERS
+
+
+class Reader:
+    """The order system's view of an order, whichever adapter the gateway uses."""
+
+    def __init__(self, kind: str, backend, url: str = "") -> None:  # noqa: ANN001
+        self.kind, self.backend, self.url = kind, backend, url
+
+    def order(self, oid: str) -> dict:
+        if self.kind == "sql":
+            with session_factory(_db(self.backend))() as s:
+                o = s.get(Order, oid)
+                return {"status": o.status, "refund_status": o.refund_status, "shipping_address": o.shipping_address}
+        if self.kind == "webhook":
+            return httpx.get(f"{self.url}/orders/{oid}", headers={"Authorization": f"Bearer {TOKEN}"}).json()
+        from gateway.orders.shopify import record_of
+
+        node = httpx.get(f"{self.url}/_state/{oid}").json()["order"]
+        rec = record_of(node)
+        return {**rec.facts, "shipping_address": node["shippingAddress"]["address1"]}
+
+    def actions(self, oid: str) -> int:
+        """Actions the order system took on the order (Shopify: mutations the store received)."""
+        if self.kind == "webhook":
+            return len(self.order(oid).get("actions", []))
+        if self.kind == "shopify":
+            return sum(c == "KefuCancel" for c in httpx.get(f"{self.url}/_state/{oid}").json()["calls"])
+        with session_factory(_db(self.backend))() as s:
+            return s.execute(select(func.count()).select_from(OrderAction).where(OrderAction.order_id == oid)).scalar()
+
+
+def _serve(name: str, cmd: list[str], logs: Path, health: str) -> Proc:
+    port = free_port()
+    cmd = [c.replace("PORT", str(port)) for c in cmd]
+    p = Proc(name, port, spawn(cmd, dict(os.environ), logs / f"{name}-{port}.log"), logs / f"{name}-{port}.log",
+             cmd, dict(os.environ))
+    wait_ready(p, health, 60)
+    return p
+
+
+@pytest.fixture(scope="module", params=["sql", "webhook", "shopify"])
+def source(request, backend, orders) -> Iterator[tuple[dict, Reader]]:  # noqa: ANN001
+    """(gateway settings, reader) for one order adapter; webhook and Shopify get a server process."""
+    kind = request.param
+    logs, path = Path(backend.logs), str(Path(backend.logs) / "orders-test.jsonl")
+    if kind == "sql":
+        yield {}, Reader("sql", backend)
+        return
+    if kind == "webhook":
+        p = _serve("orders-api", [sys.executable, str(ROOT / "examples/orders_api/server.py"), "--orders", path,
+                                  "--port", "PORT", "--token", TOKEN], logs, "/healthz")
+        env = {"KEFU_ORDERS": "webhook", "KEFU_ORDERS_URL": p.url, "KEFU_ORDERS_TOKEN": TOKEN}
+    else:
+        p = _serve("fake-shopify", [sys.executable, str(ROOT / "tests/gateway/orders/fake_shopify.py"), path, "PORT",
+                                    TOKEN], logs, "/healthz")
+        env = {"KEFU_ORDERS": "shopify", "KEFU_ORDERS_URL": p.url + "/admin/api/2024-10", "KEFU_ORDERS_TOKEN": TOKEN}
+    try:
+        yield env, Reader(kind, backend, p.url)
+    finally:
+        p.stop()
 
 
 @pytest.fixture(scope="module")
@@ -64,17 +136,19 @@ def llm(backend, request):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture(scope="module")
-def gw(gateway_factory, llm):  # noqa: ANN001, ANN201
-    return gateway_factory(KEFU_LLM_URL=llm.url + "/v1", KEFU_IDENTITY_SECRET=SECRET)
+def gw(gateway_factory, llm, source):  # noqa: ANN001, ANN201
+    # the per-order limit counts across conversations: the lock test runs once per adapter
+    return gateway_factory(KEFU_LLM_URL=llm.url + "/v1", KEFU_IDENTITY_SECRET=SECRET,
+                           KEFU_VERIFY_MAX_PER_ORDER_HOUR="1000", **source[0])
+
+
+@pytest.fixture(scope="module")
+def reader(source) -> Reader:  # noqa: ANN001
+    return source[1]
 
 
 def _db(backend) -> str:  # noqa: ANN001
     return f"sqlite:///{backend.data_dir / 'kefu.db'}"
-
-
-def _row(backend, oid: str) -> Order:  # noqa: ANN001
-    with session_factory(_db(backend))() as s:
-        return s.get(Order, oid)
 
 
 def _facts(o: dict) -> list[str]:
@@ -148,29 +222,27 @@ def test_ten_wrong_factors_lock_the_order_for_the_conversation(gw, orders) -> No
         assert _says_shipped(o, r["reply"]["text"]), r["reply"]
 
 
-def test_cancel_needs_an_explicit_yes_and_happens_once(gw, orders, backend) -> None:  # noqa: ANN001
+def test_cancel_needs_an_explicit_yes_and_happens_once(gw, orders, reader) -> None:  # noqa: ANN001
     o = orders["paid"]
     with gw.client() as c:
         cid, auth = gw.new_conversation(c)
         r = gw.say_verified(c, cid, auth, f"please cancel order {o['id']}", o["email"])
         assert "Shall I cancel it?" in r["reply"]["text"] and "$99.99" in r["reply"]["text"], r["reply"]
-        assert _row(backend, o["id"]).status == "paid"
+        assert reader.order(o["id"])["status"] == "paid"
         url = f"/v1/conversations/{cid}/messages"
         first = c.post(url, json={"text": "yes, cancel it", "client_message_id": "yes-1"}, headers=auth).json()
         retry = c.post(url, json={"text": "yes, cancel it", "client_message_id": "yes-1"}, headers=auth).json()
         assert retry["message_id"] == first["message_id"] and retry["reply"] == first["reply"]
         again = gw.say(c, cid, auth, "yes")  # nothing pending any more: no second action
-        row = _row(backend, o["id"])
-        assert row.status == "cancelled" and row.refund_status == "pending"
+        row = reader.order(o["id"])
+        assert row["status"] == "cancelled" and row["refund_status"] in ("pending", "completed")
         text = first["reply"]["text"]
-        assert o["id"] in text and "cancelled" in text and "refund is pending" in text.lower(), text
+        assert o["id"] in text and "cancelled" in text and REFUND_EN[row["refund_status"]] in text, text
         assert "cancelled" not in again["reply"]["text"].lower() or "Shall" not in again["reply"]["text"]
-    with session_factory(_db(backend))() as s:
-        n = s.execute(select(func.count()).select_from(OrderAction).where(OrderAction.order_id == o["id"])).scalar()
-    assert n == 1
+    assert reader.actions(o["id"]) == 1
 
 
-def test_no_or_another_subject_drops_the_pending_action(gw, orders, backend) -> None:  # noqa: ANN001
+def test_no_or_another_subject_drops_the_pending_action(gw, orders, reader) -> None:  # noqa: ANN001
     o, o2 = orders["paid2"], orders["paid3"]
     with gw.client() as c:
         cid, auth = gw.new_conversation(c)
@@ -178,14 +250,14 @@ def test_no_or_another_subject_drops_the_pending_action(gw, orders, backend) -> 
         r = gw.say(c, cid, auth, "no")
         assert "haven't changed anything" in r["reply"]["text"], r["reply"]
         gw.say(c, cid, auth, "yes")
-        assert _row(backend, o["id"]).status == "paid"
+        assert reader.order(o["id"])["status"] == "paid"
         gw.say_verified(c, cid, auth, f"cancel order {o2['id']}", o2["email"])
         gw.say(c, cid, auth, "show me running shoes")
         gw.say(c, cid, auth, "yes")
-        assert _row(backend, o2["id"]).status == "paid"
+        assert reader.order(o2["id"])["status"] == "paid"
 
 
-def test_misread_request_never_cancels(gw, orders, backend) -> None:  # noqa: ANN001
+def test_misread_request_never_cancels(gw, orders, reader) -> None:  # noqa: ANN001
     """The issue's real message: it once cancelled a paid order."""
     o = orders["paid4"]
     with gw.client() as c:
@@ -193,10 +265,10 @@ def test_misread_request_never_cancels(gw, orders, backend) -> None:  # noqa: AN
         for text in (f"Can you expedite shipping on {o['id']}? I didn't cancel the order",
                      f"my email is {o['email']}", "thanks"):
             gw.say(c, cid, auth, text)
-    assert _row(backend, o["id"]).status == "paid"
+    assert reader.order(o["id"])["status"] == "paid"
 
 
-def test_address_change_and_return_answer_from_the_order_read_back(gw, orders, backend) -> None:  # noqa: ANN001
+def test_address_change_and_return_answer_from_the_order_read_back(gw, orders, reader) -> None:  # noqa: ANN001
     o, d = orders["paid5"], orders["delivered"]
     with gw.client() as c:
         cid, auth = gw.new_conversation(c)
@@ -204,7 +276,7 @@ def test_address_change_and_return_answer_from_the_order_read_back(gw, orders, b
                             o["email"])
         assert "9 Elm Road, Boise, ID 83702" in r["reply"]["text"] and "yes or no" in r["reply"]["text"], r["reply"]
         r = gw.say(c, cid, auth, "yes")
-        assert _row(backend, o["id"]).shipping_address == "9 Elm Road, Boise, ID 83702"
+        assert reader.order(o["id"])["shipping_address"] == "9 Elm Road, Boise, ID 83702"
         assert "9 Elm Road, Boise, ID 83702" in r["reply"]["text"]
 
         r = gw.say_verified(c, cid, auth, f"I want to return order {d['id']}, the shoes arrived damaged", d["email"])
@@ -212,9 +284,9 @@ def test_address_change_and_return_answer_from_the_order_read_back(gw, orders, b
         text = r["reply"]["text"]
         assert deadline in text and "free" in text and "Shall I start the return?" in text, text
         r = gw.say(c, cid, auth, "yes please")
-        row = _row(backend, d["id"])
-        assert row.refund_status == "return_requested"
-        assert re.search(r"R\d{6}", r["reply"]["text"]) and "return has been requested" in r["reply"]["text"].lower()
+        assert reader.order(d["id"])["refund_status"] == "return_requested"
+        text = r["reply"]["text"]
+        assert re.search(r"reference \S+", text) and "return has been requested" in text.lower(), text
 
 
 def test_signed_in_shopper_is_verified_for_their_own_orders(gw, orders) -> None:  # noqa: ANN001
