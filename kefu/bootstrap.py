@@ -25,9 +25,12 @@ MODULES = {
 def build_all(only: list[str] | None = None, quick: bool = False, force: bool = False) -> None:
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    from kefu.db import init_db
+    from kefu import migrate
+    from kefu.db import make_engine
 
-    init_db(settings.sql_url)
+    before, after = migrate.upgrade(make_engine(settings.sql_url))
+    print(f"[kefu build] database schema at {after}" + (f" (was {before or 'empty'})" if before != after else ""),
+          flush=True)
     for name in ORDER:
         if only and name not in only:
             continue

@@ -138,7 +138,12 @@ def run_up(port: int = 8000, build: bool = True, quick: bool = False) -> int:
     if build:
         from kefu.bootstrap import build_all
 
-        build_all(quick=quick)
+        build_all(quick=quick)  # migrates the database first
+    else:
+        from kefu import migrate
+        from kefu.db import make_engine
+
+        migrate.upgrade(make_engine(settings.sql_url))  # `kefu db upgrade` before any service starts
 
     redis_proc = None
     redis_url = settings.redis_url

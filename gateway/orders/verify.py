@@ -58,8 +58,8 @@ def factor_matches(factor: str, given: str, contact: Contact) -> bool:
     if factor == "email":
         return bool(contact.email) and given.strip().lower() == contact.email.strip().lower()
     if factor == "phone":
-        a, b = _digits(given), _digits(contact.phone)
-        return len(a) >= 7 and len(b) >= 7 and (a[-9:] == b[-9:])
+        a, b = sorted((_digits(given), _digits(contact.phone)), key=len)
+        return len(a) >= 7 and b.endswith(a)  # with or without the country / area code
     if factor == "postcode":  # the order's postcode field, never a guess from the address text
         return bool(contact.postcode) and len(_alnum(given)) >= 3 and _alnum(given) == _alnum(contact.postcode)
     return False

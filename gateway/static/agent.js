@@ -384,6 +384,23 @@
       }
       box.append(block("Grounding", g));
     }
+    // Whether the shopper proved the order is theirs (nothing about it is said before).
+    if (extra.order_found || extra.signed_in) {
+      const v = el("div");
+      if (extra.order_found) {
+        v.append(el("div", extra.verified ? "ok-note" : "warn-note",
+          extra.verified ? `shopper verified for order ${extra.order_found}` :
+            `shopper NOT verified for order ${extra.order_found}: its facts are withheld` +
+            (extra.locked ? " (locked after too many wrong factors)" : extra.verify_failed ? " (wrong factor given)" : "")));
+      }
+      if (extra.signed_in) v.append(el("div", "muted small", "signed in by the shop"));
+      box.append(block("Verification", v));
+    }
+    if (extra.offer || extra.action) {
+      box.append(block(extra.action ? "Order action done" : "Order action offered (waiting for yes)",
+        kv(extra.action || extra.offer)));
+    }
+    for (const k of ["order_found", "verified", "signed_in", "locked", "verify_failed", "offer", "action"]) delete extra[k];
     // The follow-up rewrite ("how much is it?" → "how much is the X?"), when there was one.
     const asked = msgs.slice(0, msgs.indexOf(m)).reverse().find((x) => x.role === "user");
     if (typeof extra.standalone === "string" && extra.standalone && (!asked || asked.text.trim() !== extra.standalone.trim())) {

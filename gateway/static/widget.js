@@ -1,5 +1,7 @@
 /* kefu chat widget. Embed with one tag, no build step:
  *   <script src="https://YOUR-GATEWAY/widget.js" data-lang="en|zh" async></script>
+ * A shop that signs its shoppers in adds data-identity-email and data-identity-signature (the hex
+ * HMAC-SHA256 of the email with KEFU_IDENTITY_SECRET, computed on the shop's server).
  * Talks to the gateway it was loaded from. Styles live in a Shadow DOM so the shop's CSS and
  * ours never collide. Every piece of shopper, bot or agent text goes through textContent. */
 (() => {
@@ -10,7 +12,8 @@
   const BASE = new URL(me ? me.src : "/", location.href).origin;
   const attr = (n) => (me && me.getAttribute("data-" + n)) || "";
   const LANG = /^zh/i.test(attr("lang") || document.documentElement.lang || navigator.language || "") ? "zh" : "en";
-  const KEY = "kefu:conv:" + BASE, OUTBOX = "kefu:outbox:" + BASE, OPEN = "kefu:open";
+  // a signed-in shopper's conversation is theirs alone: another shopper on this browser starts anew
+  const KEY = "kefu:conv:" + BASE + (attr("identity-email") ? ":" + attr("identity-email").toLowerCase() : ""), OUTBOX = "kefu:outbox:" + BASE, OPEN = "kefu:open";
 
   const T = {
     en: {
@@ -277,7 +280,11 @@ textarea:focus{border-color:var(--c);box-shadow:0 0 0 3px rgba(79,70,229,.15)}
   }
   async function ensureConv() {
     if (conv) return conv;
-    const r = await api("/v1/conversations", { method: "POST", body: JSON.stringify({ lang: LANG }) });
+    const body = { lang: LANG };
+    if (attr("identity-email") && attr("identity-signature")) {
+      body.identity = { email: attr("identity-email"), signature: attr("identity-signature") };
+    }
+    const r = await api("/v1/conversations", { method: "POST", body: JSON.stringify(body) });
     if (!r.ok) throw new Error("create " + r.status);
     const j = await r.json();
     conv = { id: j.conversation_id, token: j.token };
