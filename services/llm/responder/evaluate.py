@@ -25,11 +25,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from services.llm.responder.corpus import BRANDS_HELDOUT, BRANDS_TRAIN, Sample, generate, real_brands
+from services.llm.responder.corpus import BRANDS_HELDOUT, BRANDS_TRAIN, ORDER_IDS, Sample, generate, real_brands
 from services.llm.responder.delex import PLACEHOLDERS, parse_facts, relexicalise
+from services.llm.responder.threads import auto_threads
 
 _FACT_PATTERNS = (
-    ("order_id", re.compile(r"KF\d+")),
+    ("order_id", re.compile(ORDER_IDS.pattern)),  # the corpus's ids, by kefu.vocab's rule
     ("product_id", re.compile(r"\bP\d{3,}")),
     ("date", re.compile(r"\d{4}-\d{2}-\d{2}")),
     ("tracking", re.compile(r"\b(?=[A-Z0-9]*\d)[A-Z0-9]{9,}\b")),
@@ -255,9 +256,7 @@ def load(folder: Path) -> tuple[Any, Any]:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from services.llm.responder.train import _auto_threads
-
-    torch.set_num_threads(_auto_threads())
+    torch.set_num_threads(auto_threads())
     tok = AutoTokenizer.from_pretrained(folder)
     model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
     return model, tok

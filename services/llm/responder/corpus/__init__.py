@@ -25,9 +25,16 @@ from services.llm.responder.corpus.samples import (
     make_drill,
     make_sample,
 )
-from services.llm.responder.corpus.world import BRANDS_HELDOUT, BRANDS_TRAIN, LANGS, real_brands, real_catalog
+from services.llm.responder.corpus.world import (
+    BRANDS_HELDOUT,
+    BRANDS_TRAIN,
+    LANGS,
+    ORDER_IDS,
+    real_brands,
+    real_catalog,
+)
 
 __all__ = [
-    "BRANDS_HELDOUT", "BRANDS_TRAIN", "FACT_FREE", "INTENTS", "LANGS", "Sample", "corpus_hash", "generate",
+    "BRANDS_HELDOUT", "BRANDS_TRAIN", "FACT_FREE", "INTENTS", "LANGS", "ORDER_IDS", "Sample", "corpus_hash", "generate",
     "iter_samples", "make_drill", "make_sample", "real_brands", "real_catalog",
 ]
