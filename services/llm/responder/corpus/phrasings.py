@@ -208,7 +208,7 @@ DRILL_ASK: dict[str, tuple[str, ...]] = {
 
 REPLIES: dict[str, dict[str, str | tuple[str, ...]]] = {
     # social and fact-free intents
-    "greeting": {
+    _I.GREETING: {
         "en": (
             "Hello! How can I help you today?",
             "Hi there! I can help with orders, shipping, returns and products. What do you need?",
@@ -221,11 +221,11 @@ REPLIES: dict[str, dict[str, str | tuple[str, ...]]] = {
             "你好！很高兴为您服务，请问有什么可以帮您？",
         ),
     },
-    "goodbye": {
+    _I.GOODBYE: {
         "en": ("Goodbye, and thanks for shopping with us!", "Bye! Have a great day.", "Thanks for chatting. Goodbye!"),
         "zh": ("再见，祝您购物愉快！", "感谢您的咨询，再见！", "好的，再见，有问题随时找我。"),
     },
-    "thanks": {
+    _I.THANKS: {
         "en": (
             "You're welcome! Is there anything else I can help with?",
             "You're welcome, happy to help.",
@@ -233,14 +233,14 @@ REPLIES: dict[str, dict[str, str | tuple[str, ...]]] = {
         ),
         "zh": ("不客气！还有其他可以帮您的吗？", "不用谢，很高兴能帮到您。", "不客气，祝您购物愉快！"),
     },
-    "human_agent": {
+    _I.HUMAN_AGENT: {
         "en": (
             "Sure, I'm connecting you with a human agent now. Please wait a moment.",
             "No problem, a human agent will join this chat shortly.",
         ),
         "zh": ("好的，正在为您转接人工客服，请稍候。", "没问题，人工客服马上为您服务。"),
     },
-    "out_of_scope": {
+    _I.OUT_OF_SCOPE: {
         "en": (
             "Sorry, I can only help with orders, shipping, returns and our products.",
             "I can't help with that, but I'm happy to check an order or find a product for you.",
@@ -250,7 +250,7 @@ REPLIES: dict[str, dict[str, str | tuple[str, ...]]] = {
             "这个问题我回答不了，我可以帮您查询订单或商品。",
         ),
     },
-    "complaint": {
+    _I.COMPLAINT: {
         "en": (
             "I'm very sorry about this experience. I can connect you with a human agent to sort it out.",
             "Sorry to hear that. Please share your order number and I'll look into it.",
@@ -383,12 +383,12 @@ REPLIES: dict[str, dict[str, str | tuple[str, ...]]] = {
     },
 }
 MARKERS: dict[str, dict[str, tuple[str, ...]]] = {
-    "greeting": {"en": ("help",), "zh": ("帮您",)},
-    "goodbye": {"en": ("bye", "Bye"), "zh": ("再见",)},
-    "thanks": {"en": ("welcome", "help"), "zh": ("不客气", "不用谢")},
-    "human_agent": {"en": ("agent",), "zh": ("人工",)},
-    "out_of_scope": {"en": ("only help", "can't help"), "zh": ("只能", "回答不了")},
-    "complaint": {"en": ("sorry", "Sorry"), "zh": ("抱歉",)},
+    _I.GREETING: {"en": ("help",), "zh": ("帮您",)},
+    _I.GOODBYE: {"en": ("bye", "Bye"), "zh": ("再见",)},
+    _I.THANKS: {"en": ("welcome", "help"), "zh": ("不客气", "不用谢")},
+    _I.HUMAN_AGENT: {"en": ("agent",), "zh": ("人工",)},
+    _I.OUT_OF_SCOPE: {"en": ("only help", "can't help"), "zh": ("只能", "回答不了")},
+    _I.COMPLAINT: {"en": ("sorry", "Sorry"), "zh": ("抱歉",)},
     "complaint.order": {"en": ("sorry", "Sorry"), "zh": ("抱歉",)},
     "ask_order": {"en": ("order number",), "zh": ("订单号",)},
     "not_found": {"en": ("find",), "zh": ("查不到", "没有找到")},

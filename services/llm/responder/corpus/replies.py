@@ -186,7 +186,7 @@ def b_complaint(r: random.Random, w: World, lang: str, sc: Scene) -> Reply:
     if r.random() < 0.6:
         o = _attach_order(r, w, sc, ("delivered", "shipped"), named=0.8)
         return canned(r, "complaint.order", lang, (o["id"],), o=o["id"])
-    return canned(r, "complaint", lang)
+    return canned(r, Intent.COMPLAINT, lang)
 
 
 # ------------------------------------------------------------------ policies
@@ -288,9 +288,9 @@ def _fact_free(key: str) -> Builder:
 
 _I = Intent
 BUILDERS: dict[str, Builder] = {
-    _I.GREETING: _fact_free("greeting"),
-    _I.GOODBYE: _fact_free("goodbye"),
-    _I.THANKS: _fact_free("thanks"),
+    _I.GREETING: _fact_free(_I.GREETING),
+    _I.GOODBYE: _fact_free(_I.GOODBYE),
+    _I.THANKS: _fact_free(_I.THANKS),
     _I.ORDER_STATUS: b_order_status,
     _I.CANCEL_ORDER: b_cancel,
     _I.CHANGE_ORDER: b_change,
@@ -306,7 +306,7 @@ BUILDERS: dict[str, Builder] = {
     _I.STOCK_AVAILABILITY: b_stock,
     _I.COUPON: b_coupon,
     _I.COMPLAINT: b_complaint,
-    _I.HUMAN_AGENT: _fact_free("human_agent"),
+    _I.HUMAN_AGENT: _fact_free(_I.HUMAN_AGENT),
     _I.ACCOUNT_HELP: b_account,
-    _I.OUT_OF_SCOPE: _fact_free("out_of_scope"),
+    _I.OUT_OF_SCOPE: _fact_free(_I.OUT_OF_SCOPE),
 }
