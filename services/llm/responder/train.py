@@ -21,7 +21,6 @@ Why these choices:
   they are off by default since the replies are delexicalised.
 """
 
-
 from __future__ import annotations
 
 import json

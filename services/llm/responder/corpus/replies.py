@@ -122,8 +122,8 @@ def b_order_status(r: random.Random, w: World, lang: str, sc: Scene) -> Reply:
     facts = _order_facts(o, lang)
     head = say(r, "status", lang, **facts)
     tail = say(r, f"status.{o['status']}", lang, **facts)
-    return Reply(head + tail, [facts["o"], facts["s"], *(facts[k] for k in _STATUS_TAIL_FACTS.get(o["status"], ()))],
-                 [])
+    required = [facts["o"], facts["s"], *(facts[k] for k in _STATUS_TAIL_FACTS.get(o["status"], ()))]
+    return Reply(head + tail, required, [])
 
 
 def _gated(r: random.Random, w: World, lang: str, sc: Scene, what: str) -> Reply:
