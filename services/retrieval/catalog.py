@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, Row
 from sqlalchemy.orm import Session
 
 from kefu.db import Product, get_engine, utcnow
@@ -196,6 +196,38 @@ def catalog_signature(session: Session) -> tuple[int, str]:
     """(count, max updated_at) — cheap to poll, changes whenever the catalog does."""
     n, latest = session.execute(select(func.count(Product.id), func.max(Product.updated_at))).one()
     return int(n or 0), (latest.isoformat() if isinstance(latest, datetime) else str(latest or ""))
+
+
+# ------------------------------------------------------------------------------ reads for the index
+
+
+def index_rows(engine: Engine, ids: list[str] | None = None) -> list[dict[str, Any]]:
+    """All products (or those `ids`) as plain dicts, for embedding and the filter columns. Core
+    rows, not ORM objects: a third of the cost at 50k products."""
+    t = Product.__table__
+    cols = [t.c[name] for name in FIELDS]
+    out: list[dict[str, Any]] = []
+    with engine.connect() as c:
+        chunks = [ids[i:i + 1000] for i in range(0, len(ids), 1000)] if ids is not None else [None]
+        for chunk in chunks:
+            q = select(*cols) if chunk is None else select(*cols).where(t.c.id.in_(chunk))
+            out.extend({**r._mapping, "attributes": r.attributes or {}} for r in c.execute(q))
+    return out
+
+
+def rows_by_id(engine: Engine, pids: list[str]) -> dict[str, Row[Any]]:
+    """Product rows keyed by id, for a page of search hits (Core rows: a third of the ORM's cost)."""
+    if not pids:
+        return {}
+    t = Product.__table__
+    with engine.connect() as c:
+        return {r.id: r for r in c.execute(select(t).where(t.c.id.in_(pids)))}
+
+
+def count_updated_since(engine: Engine, since: datetime) -> int:
+    """Products changed after `since`: how far the index lags behind the catalog."""
+    with Session(engine) as s:
+        return int(s.scalar(select(func.count()).select_from(Product).where(Product.updated_at > since)) or 0)
 
 
 # ------------------------------------------------------------------------------ file import
