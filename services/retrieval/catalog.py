@@ -67,6 +67,44 @@ def _str_field(row: dict[str, Any], name: str, default: str = "") -> str:
     return s
 
 
+def _price(v: Any) -> float | None:
+    if _blank(v):
+        return None
+    try:
+        p = float(str(v).replace(",", "").lstrip("$¥￥€£").strip()) if isinstance(v, str) else float(v)
+    except (TypeError, ValueError):
+        raise RowError(f"price: not a number ({str(v)[:40]!r})") from None
+    if math.isnan(p) or math.isinf(p) or p < 0:
+        raise RowError(f"price: must be a finite number >= 0 (got {v!r})")
+    return p
+
+
+def _stock(v: Any) -> int:
+    if _blank(v):
+        return 0
+    try:
+        s = float(v)
+    except (TypeError, ValueError):
+        raise RowError(f"stock: not an integer ({str(v)[:40]!r})") from None
+    if not s.is_integer() or s < 0:
+        raise RowError(f"stock: must be a whole number >= 0 (got {v!r})")
+    return int(s)
+
+
+def _attributes(v: Any) -> dict[str, Any]:
+    """A JSON object, given as one or (from CSV) as its text."""
+    if _blank(v):
+        return {}
+    if isinstance(v, str):
+        try:
+            v = json.loads(v)
+        except json.JSONDecodeError as exc:
+            raise RowError(f"attributes: not valid JSON ({exc.msg})") from None
+    if not isinstance(v, dict):
+        raise RowError("attributes: must be a JSON object")
+    return v
+
+
 def validate_row(row: dict[str, Any]) -> dict[str, Any]:
     """Normalise one raw row (CSV strings or JSON values) into Product column values."""
     if not isinstance(row, dict):
@@ -81,44 +119,9 @@ def validate_row(row: dict[str, Any]) -> dict[str, Any]:
     for name in ("description", "category", "url", "image_url", "brand"):
         out[name] = _str_field(row, name)
     out["currency"] = (_str_field(row, "currency") or "USD").upper()
-
-    price = row.get("price")
-    if _blank(price):
-        out["price"] = None
-    else:
-        try:
-            p = float(str(price).replace(",", "").lstrip("$¥￥€£").strip()) if isinstance(price, str) \
-                else float(price)
-        except (TypeError, ValueError):
-            raise RowError(f"price: not a number ({str(price)[:40]!r})") from None
-        if math.isnan(p) or math.isinf(p) or p < 0:
-            raise RowError(f"price: must be a finite number >= 0 (got {price!r})")
-        out["price"] = p
-
-    stock = row.get("stock")
-    if _blank(stock):
-        out["stock"] = 0
-    else:
-        try:
-            s = float(stock)
-        except (TypeError, ValueError):
-            raise RowError(f"stock: not an integer ({str(stock)[:40]!r})") from None
-        if not s.is_integer() or s < 0:
-            raise RowError(f"stock: must be a whole number >= 0 (got {stock!r})")
-        out["stock"] = int(s)
-
-    attrs = row.get("attributes")
-    if _blank(attrs):
-        out["attributes"] = {}
-    else:
-        if isinstance(attrs, str):
-            try:
-                attrs = json.loads(attrs)
-            except json.JSONDecodeError as exc:
-                raise RowError(f"attributes: not valid JSON ({exc.msg})") from None
-        if not isinstance(attrs, dict):
-            raise RowError("attributes: must be a JSON object")
-        out["attributes"] = attrs
+    out["price"] = _price(row.get("price"))
+    out["stock"] = _stock(row.get("stock"))
+    out["attributes"] = _attributes(row.get("attributes"))
     return out
 
 
