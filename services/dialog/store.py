@@ -20,6 +20,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from kefu.errors import APIError
+from kefu.settings import Settings
 from services.dialog import context as ctx
 from services.dialog import lua
 from services.dialog.sqlstore import ProductCache, TranscriptDB, iso
@@ -132,6 +133,10 @@ class DialogStore:
         self._record = self.r.register_script(lua.RECORD)
         self._create = self.r.register_script(lua.CREATE)
         self._status = self.r.register_script(lua.SET_STATUS)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, db: TranscriptDB | None) -> DialogStore:
+        return cls(settings.redis_url, settings.redis_prefix, settings.conversation_ttl_s, db)
 
     async def close(self) -> None:
         await self.r.aclose()
