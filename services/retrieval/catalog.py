@@ -125,6 +125,19 @@ def validate_row(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def validate_batch(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(valid rows, rejections as {"index", "id", "reason"}): a batch is stored all or nothing, so
+    the caller learns every bad row at once."""
+    valid: list[dict[str, Any]] = []
+    rejected: list[dict[str, Any]] = []
+    for i, row in enumerate(rows):
+        try:
+            valid.append(validate_row(row))
+        except RowError as exc:
+            rejected.append({"index": i, "id": row.get("id"), "reason": str(exc)})
+    return valid, rejected
+
+
 def _comparable(values: dict[str, Any]) -> tuple:
     return tuple(json.dumps(values.get(f), sort_keys=True, default=str) for f in FIELDS)
 
