@@ -1,7 +1,7 @@
 """First-run build: every service makes its default artifacts if they are missing.
 
 Each service package exposes `bootstrap.build(settings, quick=..., force=...)`, idempotent and
-printing progress; this module only runs them in dependency order.
+printing progress; this module only runs them in the build order of `kefu.topology`.
 """
 
 from __future__ import annotations
@@ -9,20 +9,12 @@ from __future__ import annotations
 import importlib
 import time
 
+from kefu import topology
 from kefu.settings import get_settings
-
-# Catalog before anything that reads products; LLM last (longest).
-ORDER = ("retrieval", "gateway", "intent", "dialog", "llm")
-MODULES = {
-    "retrieval": "services.retrieval.bootstrap",
-    "gateway": "gateway.bootstrap",
-    "intent": "services.intent.bootstrap",
-    "dialog": "services.dialog.bootstrap",
-    "llm": "services.llm.bootstrap",
-}
 
 
 def build_all(only: list[str] | None = None, quick: bool = False, force: bool = False) -> None:
+    """`only`: service names; the rest are skipped. A service without a bootstrap has nothing to build."""
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     from kefu import migrate
@@ -31,13 +23,14 @@ def build_all(only: list[str] | None = None, quick: bool = False, force: bool = 
     before, after = migrate.upgrade(make_engine(settings.sql_url))
     print(f"[kefu build] database schema at {after}" + (f" (was {before or 'empty'})" if before != after else ""),
           flush=True)
-    for name in ORDER:
+    for name in topology.BUILD_ORDER:
         if only and name not in only:
             continue
+        module = topology.service(name).bootstrap_module
         try:
-            mod = importlib.import_module(MODULES[name])
+            mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:
-            if exc.name == MODULES[name]:
+            if exc.name == module:
                 continue
             raise
         t0 = time.perf_counter()

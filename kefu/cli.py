@@ -9,24 +9,14 @@ import os
 import sys
 from pathlib import Path
 
-# Each service contributes its commands through `register(subparsers)` in its cli module.
-SERVICE_CLIS = (
-    "kefu.db_cli",
-    "services.intent.cli",
-    "services.retrieval.cli",
-    "services.dialog.cli",
-    "services.llm.cli",
-    "gateway.cli",
-)
+from kefu import topology
 
-APPS = {
-    "gateway": "gateway.app:create_app",
-    "intent": "services.intent.app:create_app",
-    "dialog": "services.dialog.app:create_app",
-    "retrieval": "services.retrieval.app:create_app",
-    "llm": "services.llm.app:create_app",
-}
-PORT_OFFSETS = {"gateway": 0, "intent": 1, "dialog": 2, "retrieval": 3, "llm": 4}
+# tests/deploy reads the table through here; kefu.topology is where it lives.
+from kefu.topology import APPS as APPS
+from kefu.topology import PORT_OFFSETS as PORT_OFFSETS
+
+# Commands of kefu itself (the services' come from the topology table).
+CORE_CLIS = ("kefu.db_cli",)
 
 
 def add_data_dir(parser: argparse.ArgumentParser) -> None:
@@ -65,8 +55,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from kefu.settings import get_settings
 
     configure_logging(args.service, get_settings().log_level)
-    port = args.port if args.port is not None else 8000 + PORT_OFFSETS[args.service]
-    uvicorn.run(APPS[args.service], factory=True, host=args.host, port=port, log_config=None,
+    svc = topology.service(args.service)
+    port = args.port if args.port is not None else svc.port()
+    uvicorn.run(svc.app, factory=True, host=args.host, port=port, log_config=None,
                 access_log=False, timeout_graceful_shutdown=5)
     return 0
 
@@ -78,26 +69,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     up = sub.add_parser("up", help="start every service (and Redis if none answers)")
     add_data_dir(up)
-    up.add_argument("--port", type=int, default=8000, help="gateway port; services use port+1..+4")
+    last = max(topology.PORT_OFFSETS.values())
+    up.add_argument("--port", type=int, default=topology.BASE_PORT,
+                    help=f"gateway port; services use port+1..+{last}")
     up.add_argument("--no-build", action="store_true", help="skip the first-run build of models/indexes")
     up.add_argument("--quick", action="store_true", help="quick first-run build (short LLM training)")
     up.set_defaults(func=_cmd_up)
 
     build = sub.add_parser("build", help="build default data, models and indexes that are missing")
     add_data_dir(build)
-    build.add_argument("--only", choices=["retrieval", "gateway", "intent", "dialog", "llm"], action="append")
+    build.add_argument("--only", choices=topology.BUILD_ORDER, action="append")
     build.add_argument("--quick", action="store_true", help="short training budgets (tests, CI)")
     build.add_argument("--force", action="store_true", help="rebuild even if present")
     build.set_defaults(func=_cmd_build)
 
     serve = sub.add_parser("serve", help="run one service alone in the foreground")
     add_data_dir(serve)
-    serve.add_argument("service", choices=sorted(APPS))
+    serve.add_argument("service", choices=sorted(topology.START_ORDER))
     serve.add_argument("--port", type=int, default=None)
     serve.add_argument("--host", default="127.0.0.1")
     serve.set_defaults(func=_cmd_serve)
 
-    for mod_name in SERVICE_CLIS:
+    for mod_name in (*CORE_CLIS, *(svc.cli_module for svc in topology.SERVICES)):  # each adds its commands
         try:
             mod = importlib.import_module(mod_name)
         except ModuleNotFoundError as exc:

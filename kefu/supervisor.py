@@ -19,10 +19,8 @@ from pathlib import Path
 import httpx
 import redis
 
-from kefu.cli import PORT_OFFSETS
+from kefu import topology
 from kefu.settings import get_settings
-
-START_ORDER = ("intent", "dialog", "retrieval", "llm", "gateway")
 
 
 def free_port() -> int:
@@ -82,6 +80,22 @@ class Child:
                                      start_new_session=True)
         self.started_at = time.monotonic()
 
+    def tend(self, now: float) -> None:
+        """Restart the child if it has exited, after a back-off that doubles while it keeps
+        crashing right after start (and resets once it has lived 30 s)."""
+        if self.proc is None or self.proc.poll() is None:
+            return
+        if self.next_start == 0.0:
+            lived = now - self.started_at
+            self.backoff_s = 0.5 if lived > 30 else min(self.backoff_s * 2, 30.0)
+            self.next_start = now + self.backoff_s
+            print(f"[kefu up] {self.name} exited with {self.proc.returncode}; restarting in "
+                  f"{self.backoff_s:.1f}s", flush=True)
+        elif now >= self.next_start:
+            self.restarts += 1
+            self.next_start = 0.0
+            self.start()
+
     def stop(self, timeout: float = 8.0) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -93,22 +107,24 @@ class Child:
 
 
 def child_env(port: int, redis_url: str, agent_key: str) -> dict[str, str]:
+    """Every child gets the same environment: one data dir, one Redis, and where its peers
+    listen when the gateway is at `port` (the LLM's only if the caller did not point elsewhere)."""
     settings = get_settings()
     env = dict(os.environ)
     env.update({
         "KEFU_DATA_DIR": str(settings.data_dir.resolve()),
         "REDIS_URL": redis_url,
         "KEFU_AGENT_KEY": agent_key,
-        "KEFU_INTENT_URL": f"http://127.0.0.1:{port + PORT_OFFSETS['intent']}",
-        "KEFU_DIALOG_URL": f"http://127.0.0.1:{port + PORT_OFFSETS['dialog']}",
-        "KEFU_RETRIEVAL_URL": f"http://127.0.0.1:{port + PORT_OFFSETS['retrieval']}",
+        "KEFU_INTENT_URL": topology.local_url("intent", port),
+        "KEFU_DIALOG_URL": topology.local_url("dialog", port),
+        "KEFU_RETRIEVAL_URL": topology.local_url("retrieval", port),
         "PYTHONUNBUFFERED": "1",
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
         "TOKENIZERS_PARALLELISM": "false",
     })
     if "KEFU_LLM_URL" not in os.environ:
-        env["KEFU_LLM_URL"] = f"http://127.0.0.1:{port + PORT_OFFSETS['llm']}/v1"
+        env["KEFU_LLM_URL"] = topology.local_url("llm", port) + "/v1"
     return env
 
 
@@ -128,13 +144,60 @@ def wait_healthy(children: list[Child], timeout_s: float = 120.0) -> None:
         print(f"  {name:<10} not answering yet (see {name}.log in the data dir)", flush=True)
 
 
-def run_up(port: int = 8000, build: bool = True, quick: bool = False) -> int:
+def stop_redis(proc: subprocess.Popen | None) -> None:
+    if proc is None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def ensure_redis(redis_url: str, data_dir: Path) -> tuple[subprocess.Popen | None, str]:
+    """The configured Redis if it answers, else a private one (returned so it can be stopped)."""
+    if redis_answers(redis_url):
+        return None, redis_url
+    print(f"[kefu up] no Redis at {redis_url}; starting a private redis-server", flush=True)
+    return spawn_redis(data_dir)
+
+
+def announce(port: int, agent_key: str) -> None:
+    print(f"[kefu up] demo shop:        http://127.0.0.1:{port}/", flush=True)
+    print(f"[kefu up] agent dashboard:  http://127.0.0.1:{port}/agent", flush=True)
+    print(f"[kefu up] development agent key: {agent_key}", flush=True)
+    print("[kefu up] Ctrl-C stops everything", flush=True)
+
+
+class StopFlag:
+    """Set by SIGINT/SIGTERM; the supervise loop checks it between rounds."""
+
+    def __init__(self) -> None:
+        self.set = False
+        signal.signal(signal.SIGINT, self._on_signal)
+        signal.signal(signal.SIGTERM, self._on_signal)
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        self.set = True
+
+
+def supervise(children: list[Child], stop: StopFlag) -> None:
+    while not stop.set:
+        now = time.monotonic()
+        for c in children:
+            if stop.set:
+                break
+            c.tend(now)
+        time.sleep(0.2)
+
+
+def run_up(port: int = topology.BASE_PORT, build: bool = True, quick: bool = False) -> int:
+    """Build what is missing, start Redis if none answers, then every service in start order;
+    restart the ones that die until a signal stops them all (in reverse order)."""
     settings = get_settings()
     data_dir = settings.data_dir
-    data_dir.mkdir(parents=True, exist_ok=True)
     logs = data_dir / "logs"
-    logs.mkdir(exist_ok=True)
-
+    logs.mkdir(parents=True, exist_ok=True)
     if build:
         from kefu.bootstrap import build_all
 
@@ -145,61 +208,23 @@ def run_up(port: int = 8000, build: bool = True, quick: bool = False) -> int:
 
         migrate.upgrade(make_engine(settings.sql_url))  # `kefu db upgrade` before any service starts
 
-    redis_proc = None
-    redis_url = settings.redis_url
-    if not redis_answers(redis_url):
-        print(f"[kefu up] no Redis at {redis_url}; starting a private redis-server", flush=True)
-        redis_proc, redis_url = spawn_redis(data_dir)
+    redis_proc, redis_url = ensure_redis(settings.redis_url, data_dir)
     agent_key = settings.agent_key or ("dev-" + secrets.token_urlsafe(18))
     env = child_env(port, redis_url, agent_key)
-
-    children = [
-        Child(name, port + PORT_OFFSETS[name], env, log_path=logs / f"{name}.log") for name in START_ORDER
-    ]
-    stopping = False
-
-    def _stop(signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
+    children = [Child(svc.name, svc.port(port), env, log_path=logs / f"{svc.name}.log")
+                for svc in topology.SERVICES]
+    stop = StopFlag()
 
     print(f"[kefu up] data dir {data_dir.resolve()}, redis {redis_url}", flush=True)
     for c in children:
         c.start()
     wait_healthy(children)
-    print(f"[kefu up] demo shop:        http://127.0.0.1:{port}/", flush=True)
-    print(f"[kefu up] agent dashboard:  http://127.0.0.1:{port}/agent", flush=True)
-    print(f"[kefu up] development agent key: {agent_key}", flush=True)
-    print("[kefu up] Ctrl-C stops everything", flush=True)
-
+    announce(port, agent_key)
     try:
-        while not stopping:
-            now = time.monotonic()
-            for c in children:
-                if c.proc is None or c.proc.poll() is None or stopping:
-                    continue
-                if c.next_start == 0.0:
-                    # Back off when a child keeps crashing right after start.
-                    lived = now - c.started_at
-                    c.backoff_s = 0.5 if lived > 30 else min(c.backoff_s * 2, 30.0)
-                    c.next_start = now + c.backoff_s
-                    print(f"[kefu up] {c.name} exited with {c.proc.returncode}; restarting in "
-                          f"{c.backoff_s:.1f}s", flush=True)
-                elif now >= c.next_start:
-                    c.restarts += 1
-                    c.next_start = 0.0
-                    c.start()
-            time.sleep(0.2)
+        supervise(children, stop)
     finally:
         print("[kefu up] stopping", flush=True)
         for c in reversed(children):
             c.stop()
-        if redis_proc is not None:
-            redis_proc.terminate()
-            try:
-                redis_proc.wait(5)
-            except subprocess.TimeoutExpired:
-                redis_proc.kill()
+        stop_redis(redis_proc)
     return 0

@@ -19,6 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from kefu import topology
+
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".kefu-test"
 
@@ -33,8 +35,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def free_port_block(n: int = 5) -> int:
-    """A base port P with P..P+n-1 all free (kefu up uses five consecutive ports)."""
+def free_port_block(n: int = topology.PORT_SPAN) -> int:
+    """A base port P with P..P+n-1 all free (kefu up uses consecutive ports from its --port)."""
     for _ in range(200):
         base = free_port()
         if base + n > 65000:
@@ -127,8 +129,7 @@ class Stack:
         return f"http://127.0.0.1:{self.port}"
 
     def service_url(self, name: str) -> str:
-        off = {"gateway": 0, "intent": 1, "dialog": 2, "retrieval": 3, "llm": 4}[name]
-        return f"http://127.0.0.1:{self.port + off}"
+        return topology.local_url(name, self.port)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-6000:]
@@ -136,7 +137,7 @@ class Stack:
 
 def start_stack(data_dir: Path, *, wait_ready: tuple[str, ...] = ("gateway", "intent", "dialog", "retrieval"),
                 timeout_s: float = 240.0, **env_extra: str) -> Stack:
-    port = free_port_block(5)
+    port = free_port_block()
     agent_key = "test-agent-" + uuid.uuid4().hex[:8]
     env = kefu_env(data_dir, KEFU_AGENT_KEY=agent_key, KEFU_REDIS_PREFIX=f"kefu-t-{uuid.uuid4().hex[:8]}:",
                    **env_extra)

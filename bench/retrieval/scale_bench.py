@@ -36,7 +36,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from services.retrieval import vectors as V  # noqa: E402
 
-CANDIDATES = 200  # services/retrieval/engine.py asks FAISS for this many per query
+CANDIDATES = 200  # services/retrieval/search.py asks FAISS for this many per query
 T0 = time.perf_counter()
 
 

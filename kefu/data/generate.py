@@ -16,6 +16,7 @@ import math
 import random
 import re
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,20 +24,27 @@ from typing import Any
 from kefu.data import _catalog_spec as cs
 from kefu.data import _intent_templates as it
 from kefu.data._policy_text import POLICY_EN, POLICY_ZH
+from kefu.vocab.orders import DEFAULT_PATTERN, OrderIds
 
 SEED = 20261001
 EN_PER_INTENT = 100
 ZH_PER_INTENT = 80
 N_ORDERS = 260
+_DEMO_ORDER_PREFIX = OrderIds(DEFAULT_PATTERN).prefix  # not the setting: the files must not depend on it
 
 # ------------------------------------------------------------------------------ intents
 _SLOT = re.compile(r"\{(\w+)\}")
 
 
+def demo_order_id(number: int) -> str:
+    """The demo shop writes its order ids in kefu.vocab's default pattern (`KF` + six digits)."""
+    return f"{_DEMO_ORDER_PREFIX}{number}"
+
+
 def _demo_order_ids(rng: random.Random) -> list[str]:
     """Mostly real demo order ids, some unknown ones (shoppers mistype and mis-remember)."""
-    ids = [f"KF{100001 + i}" for i in range(N_ORDERS)]
-    ids += [f"KF{rng.randint(100000, 999999)}" for _ in range(40)]
+    ids = [demo_order_id(100001 + i) for i in range(N_ORDERS)]
+    ids += [demo_order_id(rng.randint(100000, 999999)) for _ in range(40)]
     return ids
 
 
@@ -97,12 +105,19 @@ def _typo(text: str, rng: random.Random) -> str:
     return " ".join(words)
 
 
-def _casualize_en(text: str, intent: str, rng: random.Random) -> str:
+def _affix(text: str, intent: str, rng: random.Random, prefixes: list[str], p_prefix: float,
+           suffixes: list[str], p_suffix: float, end_marks: str) -> str:
+    """A shopper's lead-in ("hi, ") or tail (" asap") around a request; chit-chat stays bare."""
     if intent not in it.CHAT_INTENTS:
-        if rng.random() < 0.22:
-            text = rng.choice(it.EN_PREFIXES) + text
-        if rng.random() < 0.18:
-            text = text.rstrip("?!.") + rng.choice(it.EN_SUFFIXES)
+        if rng.random() < p_prefix:
+            text = rng.choice(prefixes) + text
+        if rng.random() < p_suffix:
+            text = text.rstrip(end_marks) + rng.choice(suffixes)
+    return text
+
+
+def _casualize_en(text: str, intent: str, rng: random.Random) -> str:
+    text = _affix(text, intent, rng, it.EN_PREFIXES, 0.22, it.EN_SUFFIXES, 0.18, "?!.")
     r = rng.random()
     if r < 0.25:
         text = text[0].upper() + text[1:]
@@ -116,11 +131,7 @@ def _casualize_en(text: str, intent: str, rng: random.Random) -> str:
 
 
 def _casualize_zh(text: str, intent: str, rng: random.Random) -> str:
-    if intent not in it.CHAT_INTENTS:
-        if rng.random() < 0.25:
-            text = rng.choice(it.ZH_PREFIXES) + text
-        if rng.random() < 0.2:
-            text = text.rstrip("？?！!。") + rng.choice(it.ZH_SUFFIXES)
+    text = _affix(text, intent, rng, it.ZH_PREFIXES, 0.25, it.ZH_SUFFIXES, 0.2, "？?！!。")
     if rng.random() < 0.08:
         text = text.replace("，", " ")
     return text
@@ -174,6 +185,7 @@ def _price(rng: random.Random, lo: float, hi: float) -> float:
 
 
 UNCOLORED = ("skincare", "books")
+_COLOR_ZH = dict(cs.COLORS)
 
 
 def _lower_type(type_en: str) -> str:
@@ -185,95 +197,152 @@ def _article(word: str) -> str:
     return "an" if word[:1].lower() in "aeiou" else "a"
 
 
+@dataclass(frozen=True)
+class _Name:
+    """How one product is called: the parts drawn for it and the titles made of them."""
+
+    brand: str
+    model: str
+    type_en: str
+    type_zh: str
+    aud_en: str
+    aud_zh: str
+    title: str
+    title_zh: str
+
+
+def _draw_name(cat: cs.Category, rng: random.Random) -> _Name:
+    brand = rng.choice(cat.brands)
+    model = rng.choice(cat.models)
+    type_en, type_zh = rng.choice(cat.types)
+    aud_en, aud_zh = rng.choice(cat.audiences) if cat.audiences else ("", "")
+    if cat.name == "books":
+        title = f"{model} ({type_en})"
+        title_zh = f"《{model}》{type_zh}"
+    else:
+        gen = str(rng.randint(2, 9)) if rng.random() < 0.6 else rng.choice(["", "Pro", "Lite", "Max", "X"])
+        name = " ".join(p for p in (brand, model, gen) if p)
+        title = " ".join(p for p in (name, aud_en, type_en) if p)
+        title_zh = f"{name} {aud_zh}{type_zh}"
+    return _Name(brand, model, type_en, type_zh, aud_en, aud_zh, title, title_zh)
+
+
+@dataclass(frozen=True)
+class _Traits:
+    """What a product is like (colour, material, two features, a use), drawn after its name."""
+
+    color: str
+    material_en: str
+    material_zh: str
+    f1: str
+    f2: str
+    use: str
+
+
+def _draw_traits(cat: cs.Category, name: _Name, colors: list[str], rng: random.Random) -> _Traits:
+    color = rng.choice(colors)
+    material_en, material_zh = rng.choice(cat.materials)
+    if cat.name == "books":  # the binding is part of the title; keep them consistent
+        material_en, material_zh = cat.materials[0 if "Paperback" not in name.type_en else 1]
+    f1, f2 = rng.sample(cat.features, 2)
+    return _Traits(color, material_en, material_zh, f1, f2, rng.choice(cat.uses))
+
+
+def _opener(cat: cs.Category, name: _Name, t: _Traits, rng: random.Random) -> str:
+    """The first sentence: what it is and what for, in the grammatical number of its type."""
+    t_low = _lower_type(name.type_en if cat.name != "books" else name.type_en.split(",")[0])
+    ref = name.model if name.model.startswith("The ") else f"The {name.model}"
+    if t_low.endswith("s") and not t_low.endswith("ss"):
+        return rng.choice([
+            f"Designed for {t.use}, these {t_low} pair {t.f1} with {t.f2}.",
+            f"{t_low.capitalize()} for {t.use} with {t.f1} and {t.f2}.",
+            f"{ref} {t_low} are made for {t.use}, featuring {t.f1} and {t.f2}.",
+        ])
+    return rng.choice([
+        f"Designed for {t.use}, this {t_low} pairs {t.f1} with {t.f2}.",
+        f"{_article(t_low).capitalize()} {t_low} for {t.use} with {t.f1} and {t.f2}.",
+        f"{ref} is our {t_low} for {t.use}, featuring {t.f1} and {t.f2}.",
+    ])
+
+
+def _middle(cat: cs.Category, name: _Name, t: _Traits, rng: random.Random) -> str:
+    """The second sentence: what it is made of (an ingredient, an edition, a colourway)."""
+    if cat.name == "skincare":
+        return rng.choice([f"Key ingredient: {t.material_en}.", f"Formulated with {t.material_en}."])
+    if cat.name == "books":
+        return f"{t.material_en.capitalize()} edition, published by {name.brand}."
+    color = t.color.lower()
+    return rng.choice([
+        f"Made from {t.material_en} in {color}.",
+        f"The {color} colourway uses {t.material_en}.",
+        f"Built from {t.material_en}; shown here in {color}.",
+    ])
+
+
+def _description(cat: cs.Category, name: _Name, t: _Traits, rng: random.Random) -> str:
+    sentences = [_opener(cat, name, t, rng), _middle(cat, name, t, rng)]
+    if cat.specs:
+        spec = rng.choice(cat.specs)
+        values = {k: rng.choice(v) for k, v in cs.SPEC_RANGES.items()}
+        sentences.append(spec.format(**values))
+    elif cat.sizes:
+        sentences.append(f"Available in sizes {cat.sizes[0]} to {cat.sizes[-1]}.")
+    return " ".join(sentences)
+
+
+def _attributes(cat: cs.Category, name: _Name, t: _Traits, rng: random.Random) -> dict[str, Any]:
+    """The filterable facts; a sized product comes in a run of at least three consecutive sizes."""
+    attributes: dict[str, Any] = {}
+    if cat.name not in UNCOLORED:
+        attributes.update(color=t.color, color_zh=_COLOR_ZH[t.color])
+    attributes.update(material=t.material_en, material_zh=t.material_zh)
+    if cat.sizes:
+        k = rng.randint(max(3, len(cat.sizes) - 4), len(cat.sizes))
+        start = rng.randint(0, len(cat.sizes) - k)
+        attributes["sizes"] = cat.sizes[start:start + k]
+    if name.aud_en:
+        attributes["gender"] = name.aud_en.rstrip("'s").lower()
+    attributes["features"] = [t.f1, t.f2]
+    attributes["title_zh"] = name.title_zh
+    attributes["category_zh"] = cat.zh
+    return attributes
+
+
+def _product(cat: cs.Category, pid: str, name: _Name, colors: list[str], rng: random.Random) -> dict[str, Any]:
+    """One catalog row. The draws happen in a fixed order (traits, description, attributes,
+    price, stock): the bundled files are regenerated byte for byte from the seed."""
+    traits = _draw_traits(cat, name, colors, rng)
+    description = _description(cat, name, traits, rng)
+    attributes = _attributes(cat, name, traits, rng)
+    return {
+        "id": pid,
+        "title": name.title,
+        "description": description,
+        "category": cat.name,
+        "brand": name.brand,
+        "price": _price(rng, *cat.price),
+        "currency": "USD",
+        "stock": 0 if rng.random() < 0.1 else rng.randint(1, 240),
+        "url": f"/p/{pid}",
+        "image_url": "",
+        "attributes": attributes,
+    }
+
+
 def build_catalog(rng: random.Random) -> list[dict[str, Any]]:
-    color_zh = dict(cs.COLORS)
+    """Each category's quota of products with distinct titles (a repeated title is drawn again)."""
     products: list[dict[str, Any]] = []
     titles: set[str] = set()
     for cat in cs.CATEGORIES:
         colors = cat.colors or [c for c, _ in cs.COLORS]
         made = 0
         while made < cat.count:
-            brand = rng.choice(cat.brands)
-            model = rng.choice(cat.models)
-            type_en, type_zh = rng.choice(cat.types)
-            aud_en, aud_zh = rng.choice(cat.audiences) if cat.audiences else ("", "")
-            if cat.name == "books":
-                title = f"{model} ({type_en})"
-                title_zh = f"《{model}》{type_zh}"
-            else:
-                gen = str(rng.randint(2, 9)) if rng.random() < 0.6 else rng.choice(["", "Pro", "Lite", "Max", "X"])
-                name = " ".join(p for p in (brand, model, gen) if p)
-                title = " ".join(p for p in (name, aud_en, type_en) if p)
-                title_zh = f"{name} {aud_zh}{type_zh}"
-            if title in titles:
+            name = _draw_name(cat, rng)
+            if name.title in titles:
                 continue
-            titles.add(title)
+            titles.add(name.title)
             made += 1
-            pid = f"P{len(products) + 1:05d}"
-            color = rng.choice(colors)
-            material_en, material_zh = rng.choice(cat.materials)
-            if cat.name == "books":  # the binding is part of the title; keep them consistent
-                material_en, material_zh = cat.materials[0 if "Paperback" not in type_en else 1]
-            f1, f2 = rng.sample(cat.features, 2)
-            use = rng.choice(cat.uses)
-            t_low = _lower_type(type_en if cat.name != "books" else type_en.split(",")[0])
-            ref = model if model.startswith("The ") else f"The {model}"
-            plural = t_low.endswith("s") and not t_low.endswith("ss")
-            if plural:
-                opener = rng.choice([
-                    f"Designed for {use}, these {t_low} pair {f1} with {f2}.",
-                    f"{t_low.capitalize()} for {use} with {f1} and {f2}.",
-                    f"{ref} {t_low} are made for {use}, featuring {f1} and {f2}.",
-                ])
-            else:
-                opener = rng.choice([
-                    f"Designed for {use}, this {t_low} pairs {f1} with {f2}.",
-                    f"{_article(t_low).capitalize()} {t_low} for {use} with {f1} and {f2}.",
-                    f"{ref} is our {t_low} for {use}, featuring {f1} and {f2}.",
-                ])
-            if cat.name == "skincare":
-                middle = rng.choice([f"Key ingredient: {material_en}.", f"Formulated with {material_en}."])
-            elif cat.name == "books":
-                middle = f"{material_en.capitalize()} edition, published by {brand}."
-            else:
-                middle = rng.choice([
-                    f"Made from {material_en} in {color.lower()}.",
-                    f"The {color.lower()} colourway uses {material_en}.",
-                    f"Built from {material_en}; shown here in {color.lower()}.",
-                ])
-            sentences = [opener, middle]
-            if cat.specs:
-                spec = rng.choice(cat.specs)
-                values = {k: rng.choice(v) for k, v in cs.SPEC_RANGES.items()}
-                sentences.append(spec.format(**values))
-            elif cat.sizes:
-                sentences.append(f"Available in sizes {cat.sizes[0]} to {cat.sizes[-1]}.")
-            attributes: dict[str, Any] = {}
-            if cat.name not in UNCOLORED:
-                attributes.update(color=color, color_zh=color_zh[color])
-            attributes.update(material=material_en, material_zh=material_zh)
-            if cat.sizes:
-                k = rng.randint(max(3, len(cat.sizes) - 4), len(cat.sizes))
-                start = rng.randint(0, len(cat.sizes) - k)
-                attributes["sizes"] = cat.sizes[start:start + k]
-            if aud_en:
-                attributes["gender"] = aud_en.rstrip("'s").lower()
-            attributes["features"] = [f1, f2]
-            attributes["title_zh"] = title_zh
-            attributes["category_zh"] = cat.zh
-            products.append({
-                "id": pid,
-                "title": title,
-                "description": " ".join(sentences),
-                "category": cat.name,
-                "brand": brand,
-                "price": _price(rng, *cat.price),
-                "currency": "USD",
-                "stock": 0 if rng.random() < 0.1 else rng.randint(1, 240),
-                "url": f"/p/{pid}",
-                "image_url": "",
-                "attributes": attributes,
-            })
+            products.append(_product(cat, f"P{len(products) + 1:05d}", name, colors, rng))
     return products
 
 
@@ -317,18 +386,131 @@ def _tracking(carrier: str, rng: random.Random) -> str:
     return "SF" + digits(13)
 
 
-def _phone(email: str) -> str:
-    """A fake phone number derived from the email (no draw from the RNG: the rest stays the same)."""
-    digits = str(int(hashlib.sha256(email.encode()).hexdigest(), 16))[-7:]
-    return f"+1 555-{digits[:3]}-{digits[3:]}"
-
-
 def _add_business_days(dt: datetime, days: int) -> datetime:
     while days > 0:
         dt += timedelta(days=1)
         if dt.weekday() < 5:
             days -= 1
     return dt
+
+
+def _customer(rng: random.Random) -> tuple[str, str, str]:
+    """(first name, last name, email) of an invented shopper."""
+    first, last = rng.choice(FIRST), rng.choice(LAST)
+    domain = rng.choice(["example.com", "example.com", "example.org"])
+    sep = rng.choice([".", "_", ""])
+    email = f"{first.lower()}{sep}{last.lower()}{rng.randint(1, 99) if rng.random() < 0.4 else ''}@{domain}"
+    return first, last, email
+
+
+@dataclass
+class _ShipTo:
+    address: str
+    postcode: str
+    carrier: str
+    international: bool
+
+
+def _ship_to(first: str, last: str, rng: random.Random) -> _ShipTo:
+    """Mostly the US, some abroad with the carriers that go there."""
+    street = f"{rng.randint(3, 9899)} {rng.choice(STREETS)} {rng.choice(STREET_KINDS)}"
+    if rng.random() < 0.15:
+        city, postcode, country = rng.choice(INTL)
+        address = f"{first} {last}, {street}, {city} {postcode}, {country}"
+        code = postcode.split()[-1] if country == "Australia" else postcode  # "VIC 3000": the state is no code
+        return _ShipTo(address, code, rng.choice(["DHL", "SF Express"]), True)
+    city, state, zip3 = rng.choice(US_CITIES)
+    code = f"{zip3}{rng.randint(10, 99)}"
+    return _ShipTo(f"{first} {last}, {street}, {city}, {state} {code}, United States", code,
+                   rng.choice(["UPS", "FedEx", "USPS", "DHL"]), False)
+
+
+def _phone(email: str) -> str:
+    """A fake phone number derived from the email (no draw from the RNG: the rest stays the same)."""
+    digits = str(int(hashlib.sha256(email.encode()).hexdigest(), 16))[-7:]
+    return f"+1 555-{digits[:3]}-{digits[3:]}"
+
+
+def _items(catalog: list[dict[str, Any]], rng: random.Random) -> list[dict[str, Any]]:
+    items = []
+    for product in rng.sample(catalog, rng.choices([1, 2, 3], [55, 30, 15])[0]):
+        qty = rng.choices([1, 2, 3], [80, 15, 5])[0]
+        items.append({"product_id": product["id"], "title": product["title"], "qty": qty,
+                      "price": product["price"]})
+    return items
+
+
+def _created_at(status: str, start: datetime, rng: random.Random) -> datetime:
+    """Recent orders are the ones still pending, paid or shipped."""
+    if status in ("pending", "paid"):
+        created = datetime(2026, 12, 10, tzinfo=UTC) + timedelta(minutes=rng.randint(0, 5 * 24 * 60))
+    elif status == "shipped":
+        created = datetime(2026, 12, 1, tzinfo=UTC) + timedelta(minutes=rng.randint(0, 9 * 24 * 60))
+    else:
+        created = start + timedelta(minutes=rng.randint(0, 65 * 24 * 60))
+    return created.replace(second=rng.randint(0, 59))
+
+
+@dataclass
+class _Timeline:
+    ships: bool
+    shipped_at: datetime | None = None
+    delivered_at: datetime | None = None
+    eta: datetime | None = None
+
+
+def _timeline(status: str, created: datetime, international: bool, rng: random.Random) -> _Timeline:
+    """When it shipped, arrived or should arrive; a refunded order has shipped more often than not."""
+    days = 1 if rng.random() < 0.2 else rng.randint(3, 5)
+    abroad = 4 if international else 0
+    t = _Timeline(ships=status in ("shipped", "delivered") or (status == "refunded" and rng.random() < 0.6))
+    if t.ships:
+        t.shipped_at = created + timedelta(hours=rng.randint(3, 40))
+        t.eta = _add_business_days(t.shipped_at, days + abroad).replace(hour=20, minute=0, second=0)
+        if status != "shipped":
+            t.delivered_at = max(t.eta - timedelta(hours=rng.randint(2, 30)), t.shipped_at + timedelta(hours=20))
+    elif status in ("pending", "paid"):
+        t.eta = _add_business_days(created, days + 2 + abroad).replace(hour=20, minute=0, second=0)
+    return t
+
+
+def _refund_status(status: str, rng: random.Random) -> str | None:
+    if status == "refunded":
+        return rng.choices(["completed", "processing"], [70, 30])[0]
+    if status == "cancelled":
+        return "completed" if rng.random() < 0.5 else None
+    if status == "delivered" and rng.random() < 0.15:
+        return rng.choice(["return_requested", "return_received"])
+    return None
+
+
+def _order(i: int, status: str, catalog: list[dict[str, Any]], start: datetime, rng: random.Random) -> dict[str, Any]:
+    """One order row; the draws happen in a fixed order so the bundled file regenerates byte for byte."""
+    first, last, email = _customer(rng)
+    ship = _ship_to(first, last, rng)
+    carrier = ship.carrier
+    items = _items(catalog, rng)
+    created = _created_at(status, start, rng)
+    t = _timeline(status, created, ship.international, rng)
+    refund_status = _refund_status(status, rng)
+    return {
+        "id": demo_order_id(100001 + i),
+        "email": email,
+        "phone": _phone(email),
+        "postcode": ship.postcode,
+        "status": status,
+        "items": items,
+        "total": round(sum(x["qty"] * x["price"] for x in items), 2),
+        "currency": "USD",
+        "carrier": carrier if t.ships else None,
+        "tracking_number": _tracking(carrier, rng) if t.ships else None,
+        "shipping_address": ship.address,
+        "created_at": _iso(created),
+        "shipped_at": _iso(t.shipped_at) if t.shipped_at else None,
+        "delivered_at": _iso(t.delivered_at) if t.delivered_at else None,
+        "eta": _iso(t.eta) if t.eta else None,
+        "refund_status": refund_status,
+    }
 
 
 def build_orders(rng: random.Random, catalog: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -338,73 +520,7 @@ def build_orders(rng: random.Random, catalog: list[dict[str, Any]]) -> list[dict
     orders: list[dict[str, Any]] = []
     for i in range(N_ORDERS):
         status = FIRST_STATUSES[i] if i < len(FIRST_STATUSES) else rng.choices(statuses, weights)[0]
-        first, last = rng.choice(FIRST), rng.choice(LAST)
-        domain = rng.choice(["example.com", "example.com", "example.org"])
-        sep = rng.choice([".", "_", ""])
-        email = f"{first.lower()}{sep}{last.lower()}{rng.randint(1, 99) if rng.random() < 0.4 else ''}@{domain}"
-        street = f"{rng.randint(3, 9899)} {rng.choice(STREETS)} {rng.choice(STREET_KINDS)}"
-        international = rng.random() < 0.15
-        if international:
-            city, postcode, country = rng.choice(INTL)
-            address = f"{first} {last}, {street}, {city} {postcode}, {country}"
-            postcode = postcode.split()[-1] if country == "Australia" else postcode
-            carrier = rng.choice(["DHL", "SF Express"])
-        else:
-            city, state, zip3 = rng.choice(US_CITIES)
-            postcode = f"{zip3}{rng.randint(10, 99)}"
-            address = f"{first} {last}, {street}, {city}, {state} {postcode}, United States"
-            carrier = rng.choice(["UPS", "FedEx", "USPS", "DHL"])
-        items = []
-        for product in rng.sample(catalog, rng.choices([1, 2, 3], [55, 30, 15])[0]):
-            qty = rng.choices([1, 2, 3], [80, 15, 5])[0]
-            items.append({"product_id": product["id"], "title": product["title"], "qty": qty,
-                          "price": product["price"]})
-        total = round(sum(x["qty"] * x["price"] for x in items), 2)
-        # recent orders are the ones still pending/paid/shipped
-        if status in ("pending", "paid"):
-            created = datetime(2026, 12, 10, tzinfo=UTC) + timedelta(minutes=rng.randint(0, 5 * 24 * 60))
-        elif status == "shipped":
-            created = datetime(2026, 12, 1, tzinfo=UTC) + timedelta(minutes=rng.randint(0, 9 * 24 * 60))
-        else:
-            created = start + timedelta(minutes=rng.randint(0, 65 * 24 * 60))
-        created = created.replace(second=rng.randint(0, 59))
-        shipped_at = delivered_at = eta = None
-        refund_status = None
-        days = 1 if rng.random() < 0.2 else rng.randint(3, 5)
-        ships = status in ("shipped", "delivered") or (status == "refunded" and rng.random() < 0.6)
-        if ships:
-            shipped_at = created + timedelta(hours=rng.randint(3, 40))
-            eta_dt = _add_business_days(shipped_at, days + (4 if international else 0))
-            eta = eta_dt.replace(hour=20, minute=0, second=0)
-            if status != "shipped":
-                delivered_at = max(eta - timedelta(hours=rng.randint(2, 30)), shipped_at + timedelta(hours=20))
-        elif status in ("pending", "paid"):
-            eta = _add_business_days(created, days + 2 + (4 if international else 0)).replace(
-                hour=20, minute=0, second=0)
-        if status == "refunded":
-            refund_status = rng.choices(["completed", "processing"], [70, 30])[0]
-        elif status == "cancelled":
-            refund_status = "completed" if rng.random() < 0.5 else None
-        elif status == "delivered" and rng.random() < 0.15:
-            refund_status = rng.choice(["return_requested", "return_received"])
-        orders.append({
-            "id": f"KF{100001 + i}",
-            "email": email,
-            "phone": _phone(email),
-            "postcode": postcode,
-            "status": status,
-            "items": items,
-            "total": total,
-            "currency": "USD",
-            "carrier": carrier if ships else None,
-            "tracking_number": _tracking(carrier, rng) if ships else None,
-            "shipping_address": address,
-            "created_at": _iso(created),
-            "shipped_at": _iso(shipped_at) if shipped_at else None,
-            "delivered_at": _iso(delivered_at) if delivered_at else None,
-            "eta": _iso(eta) if eta else None,
-            "refund_status": refund_status,
-        })
+        orders.append(_order(i, status, catalog, start, rng))
     return orders
 
 

@@ -4,12 +4,10 @@
 
 from __future__ import annotations
 
-from kefu.db import init_db
 from kefu.settings import Settings
+from services.dialog.sqlstore import prepare_sql
 
 
 def build(settings: Settings, *, quick: bool = False, force: bool = False) -> None:
-    if settings.sql_url.startswith("sqlite"):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    init_db(settings.sql_url)
+    prepare_sql(settings)
     print("[dialog] transcript tables ready (conversations, messages); nothing else to build", flush=True)

@@ -13,8 +13,12 @@ import argparse
 import asyncio
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kefu.cli import add_data_dir
+
+if TYPE_CHECKING:
+    from services.dialog.store import DialogStore
 
 SCENARIOS = Path(__file__).with_name("scenarios.jsonl")
 
@@ -47,22 +51,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _writer(args: argparse.Namespace) -> int:
     from kefu.settings import get_settings
+    from services.dialog.sqlstore import prepare_sql
     from services.dialog.writer_process import child_argv, main
 
     s = get_settings()
-    if s.sql_url.startswith("sqlite"):
-        s.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_sql(s)
     return main(child_argv(redis_url=s.redis_url, prefix=s.redis_prefix, sql_url=s.sql_url,
                            ttl_s=s.conversation_ttl_s))
 
 
-def _store():
+def _store() -> DialogStore:
     from kefu.settings import get_settings
     from services.dialog.sqlstore import TranscriptDB
     from services.dialog.store import DialogStore
 
     s = get_settings()
-    return DialogStore(s.redis_url, s.redis_prefix, s.conversation_ttl_s, TranscriptDB(s.sql_url))
+    return DialogStore.from_settings(s, TranscriptDB(s.sql_url))
 
 
 def _stats(args: argparse.Namespace) -> int:

@@ -255,33 +255,35 @@ def _content_overlap(a: str, b: str) -> bool:
     return bool(ta & tb)
 
 
+# Colour, size, between, under, over: how each language words the attributes of a rewrite.
+_ATTR_WORDS = {
+    "zh": ("{}", "{}码", "{}到{}元", "{}元以下", "{}元以上"),
+    "en": ("in {}", "size {}", "between {} and {}", "under {}", "over {}"),
+}
+
+
 def attrs_phrase(slots: dict[str, Any], lang: str) -> str:
     """The canonical words for colour, size and price, in that order."""
+    zh = lang == "zh"
+    colour_w, size_w, between_w, under_w, over_w = _ATTR_WORDS["zh" if zh else "en"]
     parts: list[str] = []
+    colour = slots.get("colour")
+    if colour:
+        parts.append(colour_w.format(sl.COLOUR_ZH_NAME.get(colour, colour) if zh else colour))
+    if slots.get("size"):
+        parts.append(size_w.format(slots["size"]))
     pmin, pmax = slots.get("price_min"), slots.get("price_max")
-    if lang == "zh":
-        if slots.get("colour"):
-            parts.append(sl.COLOUR_ZH_NAME.get(slots["colour"], slots["colour"]))
-        if slots.get("size"):
-            parts.append(f"{slots['size']}码")
-        if pmin is not None and pmax is not None:
-            parts.append(f"{sl.fmt_price(pmin)}到{sl.fmt_price(pmax)}元")
-        elif pmax is not None:
-            parts.append(f"{sl.fmt_price(pmax)}元以下")
-        elif pmin is not None:
-            parts.append(f"{sl.fmt_price(pmin)}元以上")
-    else:
-        if slots.get("colour"):
-            parts.append(f"in {slots['colour']}")
-        if slots.get("size"):
-            parts.append(f"size {slots['size']}")
-        if pmin is not None and pmax is not None:
-            parts.append(f"between {sl.fmt_price(pmin)} and {sl.fmt_price(pmax)}")
-        elif pmax is not None:
-            parts.append(f"under {sl.fmt_price(pmax)}")
-        elif pmin is not None:
-            parts.append(f"over {sl.fmt_price(pmin)}")
+    if pmin is not None and pmax is not None:
+        parts.append(between_w.format(sl.fmt_price(pmin), sl.fmt_price(pmax)))
+    elif pmax is not None:
+        parts.append(under_w.format(sl.fmt_price(pmax)))
+    elif pmin is not None:
+        parts.append(over_w.format(sl.fmt_price(pmin)))
     return " ".join(parts)
+
+
+def _in_lang(lang: str, zh: re.Pattern[str], en: re.Pattern[str]) -> re.Pattern[str]:
+    return zh if lang == "zh" else en
 
 
 def detect_topic(text: str, extracted: dict[str, Any], search_q: str | None) -> str | None:
@@ -289,131 +291,211 @@ def detect_topic(text: str, extracted: dict[str, Any], search_q: str | None) -> 
         return "order"
     if search_q:
         return "product"
-    if ORDER_WORDS_ZH.search(text) if is_zh(text) else ORDER_WORDS_EN.search(text):
+    if _in_lang(detect_lang(text), ORDER_WORDS_ZH, ORDER_WORDS_EN).search(text):
         return "order"
     return None
 
 
 # --------------------------------------------------------------------------- the resolver
+#
+# One message is resolved in four steps: read its cues (what it says by itself), decide whether
+# the topic changed and carry the slots over, find the shown products it can point into, then
+# try the rewrites in order (a product reference, a cheaper/pricier move, an elliptical
+# follow-up, an order follow-up); the first that applies decides the kind.
 
-def resolve(text: str, window: list[WindowTurn], slots: dict[str, Any], topic: str | None,
-            info: dict[str, ProductInfo]) -> Resolution:
-    """Resolve one new message against the window (turns oldest first) and carried slots."""
+@dataclass
+class Cues:
+    """What one message says by itself, before any context."""
+
+    lang: str
+    extracted: dict[str, Any]
+    ordinal: tuple[int, int, int] | None
+    pronoun: tuple[int, int] | None
+    cheaper: bool
+    pricier: bool
+    search_q: str | None
+    new_topic: str | None
+
+
+def read_cues(text: str, slots: dict[str, Any], topic: str | None) -> Cues:
     lang = detect_lang(text)
     extracted = sl.extract(text)
-    scores = score_turns(text, window, info)
     ordinal = find_ordinal(text)
     # a message that names its own object (an order id, contact details) has no reference to resolve
     pronoun = None if ordinal or any(k in extracted for k in ("order_id", "email", "phone")) \
         else find_pronoun(text)
-    cheaper = bool(CHEAPER_ZH.search(text) if lang == "zh" else CHEAPER_EN.search(text))
-    pricier = bool(PRICIER_ZH.search(text) if lang == "zh" else PRICIER_EN.search(text))
-    search_q = None if (ordinal or cheaper or pricier) else detect_search(text)
-    if search_q and pronoun:
-        search_q = None
+    cheaper = bool(_in_lang(lang, CHEAPER_ZH, CHEAPER_EN).search(text))
+    pricier = bool(_in_lang(lang, PRICIER_ZH, PRICIER_EN).search(text))
+    search_q = None if (ordinal or cheaper or pricier or pronoun) else detect_search(text)
     new_topic = detect_topic(text, extracted, search_q)
     if (ordinal or (pronoun and topic == "product" and slots.get("product_id"))) and not extracted.get("order_id"):
         new_topic = None  # "can I return the second one / it?" stays on the products
+    return Cues(lang, extracted, ordinal, pronoun, cheaper, pricier, search_q, new_topic)
 
-    # ----- topic change resets everything but who the shopper is
-    topic_changed = False
-    if topic and new_topic and new_topic != topic:
-        topic_changed = True
-    elif search_q and topic == "product" and slots.get("query") and not _content_overlap(search_q, slots["query"]):
-        topic_changed = True
+
+def topic_changes(cues: Cues, slots: dict[str, Any], topic: str | None) -> bool:
+    """A new topic, or a product search unrelated to the one before."""
+    if topic and cues.new_topic and cues.new_topic != topic:
+        return True
+    return bool(cues.search_q and topic == "product" and slots.get("query")
+                and not _content_overlap(cues.search_q, slots["query"]))
+
+
+def carry_slots(cues: Cues, slots: dict[str, Any], topic_changed: bool) -> dict[str, Any]:
+    """The slots after this message: a topic change keeps only who the shopper is; a stated
+    price replaces both bounds; a new search drops the product in focus."""
     # "_"-keys are the gateway's conversation state (the pending goal, verified orders): kept too
     base = ({k: v for k, v in slots.items() if k in IDENTITY_SLOTS or k.startswith("_")} if topic_changed
             else dict(slots))
-    cur_topic = new_topic or topic
-    if any(k in extracted for k in PRICE_SLOTS):
+    if any(k in cues.extracted for k in PRICE_SLOTS):
         for k in PRICE_SLOTS:
             base.pop(k, None)
-    new_slots = {**base, **extracted}
-    if search_q:
-        new_slots["query"] = search_q
+    new_slots = {**base, **cues.extracted}
+    if cues.search_q:
+        new_slots["query"] = cues.search_q
         new_slots.pop("product_id", None)
+    return new_slots
 
-    # ----- which shown products the message can point into: the most relevant turn with products
-    # an ordinal needs a list at least that long ("the third one" never points into one product)
+
+def shown_products(window: list[WindowTurn], scores: list[float], ordinal: tuple[int, int, int] | None) -> list[str]:
+    """The products of the most relevant turn that showed any; an ordinal needs a list at least
+    that long ("the third one" never points into one product)."""
     need = max(2, ordinal[0]) if ordinal else 1
     product_turns = [(scores[i], i) for i, t in enumerate(window) if len(t.products) >= need]
-    shown: list[str] = []
-    if product_turns:
-        _, best = max(product_turns)
-        shown = window[best].products
-    focus = slots.get("product_id") if not topic_changed else None
+    if not product_turns:
+        return []
+    _, best = max(product_turns)
+    return window[best].products
 
-    standalone, kind, refs, ambiguous = text, "none", [], False
 
-    def name(pid: str) -> str | None:
-        p = info.get(pid)
-        return p.name(lang) if p else None
+@dataclass
+class Draft:
+    """A resolution in the making; the rewrite steps fill it in, the first that applies sets `kind`."""
 
-    def subst(start: int, end: int, repl: str) -> str:
-        return text[:start] + repl + text[end:]
+    text: str
+    cues: Cues
+    slots: dict[str, Any]
+    topic: str | None
+    shown: list[str]
+    focus: str | None
+    info: dict[str, ProductInfo]
+    standalone: str  # the message itself until a rewrite applies
+    kind: str = "none"
+    refs: list[str] = field(default_factory=list)
+    ambiguous: bool = False
 
-    if ordinal and shown:
-        pos, s, e = ordinal
-        idx = len(shown) - 1 if pos == -1 else pos - 1
-        if 0 <= idx < len(shown) and name(shown[idx]):
-            refs = [shown[idx]]
-            standalone, kind = subst(s, e, name(shown[idx]) or ""), "reference"
-            new_slots["product_id"] = shown[idx]
-    elif pronoun and not cheaper and not pricier:
-        s, e = pronoun
-        if cur_topic == "order" and new_slots.get("order_id") and not extracted.get("order_id"):
-            oid = new_slots["order_id"]
-            standalone, kind = subst(s, e, f"订单{oid}" if lang == "zh" else f"order {oid}"), "order"
-        else:
-            target = focus if focus and name(focus) else (shown[0] if len(shown) == 1 else None)
-            if target and name(target):
-                refs = [target]
-                standalone, kind = subst(s, e, name(target) or ""), "reference"
-                new_slots["product_id"] = target
-            elif len(shown) > 1:
-                ambiguous = True
-    if kind == "none" and (cheaper or pricier) and (shown or focus):
-        anchor_ids = [focus] if focus and focus in info else [p for p in shown if p in info]
-        prices = [info[p].price for p in anchor_ids if info[p].price is not None]
-        explicit = any(k in extracted for k in PRICE_SLOTS)
-        if prices or explicit:
-            for k in PRICE_SLOTS:
-                new_slots.pop(k, None)
-            if explicit:
-                new_slots.update({k: extracted[k] for k in PRICE_SLOTS if k in extracted})
-            elif cheaper:
-                new_slots["price_max"] = sl.number(str(min(prices)))
-            else:
-                new_slots["price_min"] = sl.number(str(max(prices)))
-            subject = new_slots.get("query") or (name(focus) if focus else None) or ""
-            phrase = attrs_phrase({**{k: new_slots[k] for k in PRICE_SLOTS if k in new_slots},
-                                   "colour": extracted.get("colour"), "size": extracted.get("size")}, lang)
-            standalone, kind = f"{subject} {phrase}".strip(), "cheaper" if cheaper else "pricier"
-            new_slots.pop("product_id", None)
-    if kind == "none" and not search_q and not ordinal and not pronoun and new_slots.get("query") \
-            and cur_topic != "order" and any(k in extracted for k in ("colour", "size", *PRICE_SLOTS)) \
-            and is_elliptical(text):
-        standalone = f"{new_slots['query']} {attrs_phrase(extracted, lang)}".strip()
-        kind = "elliptical"
-        new_slots.pop("product_id", None)
-    if kind == "none" and cur_topic == "order" and new_slots.get("order_id") and not extracted.get("order_id") \
-            and not ordinal and (ORDER_WORDS_ZH.search(text) if lang == "zh" else ORDER_WORDS_EN.search(text)):
-        oid = new_slots["order_id"]
-        if lang == "zh":
-            standalone = text.replace("订单", f"订单{oid}", 1) if "订单" in text else f"订单{oid} {text}"
-        else:
-            m = re.search(r"\b(my|the|this|that|your)\s+order\b", text, re.I)
-            if m:
-                standalone = text[:m.end()] + f" {oid}" + text[m.end():]
-            else:
-                core = text.rstrip(" ?.!")
-                standalone = f"{core} for order {oid}{text[len(core):]}"
-        kind = "order"
+    def name(self, pid: str | None) -> str | None:
+        p = self.info.get(pid) if pid else None
+        return p.name(self.cues.lang) if p else None
 
+    def replace(self, span: tuple[int, int], repl: str) -> str:
+        return self.text[:span[0]] + repl + self.text[span[1]:]
+
+    def refer(self, pid: str, span: tuple[int, int]) -> None:
+        self.refs = [pid]
+        self.standalone, self.kind = self.replace(span, self.name(pid) or ""), "reference"
+        self.slots["product_id"] = pid
+
+    def follows_order(self) -> bool:
+        """The conversation is about an order this message does not name itself."""
+        return self.topic == "order" and bool(self.slots.get("order_id")) and not self.cues.extracted.get("order_id")
+
+
+def point_at_product(d: Draft) -> None:
+    """"the second one" / "it" becomes the product's name (or "it" the order in focus)."""
+    c = d.cues
+    if c.ordinal and d.shown:
+        pos, start, end = c.ordinal
+        idx = len(d.shown) - 1 if pos == -1 else pos - 1
+        if 0 <= idx < len(d.shown) and d.name(d.shown[idx]):
+            d.refer(d.shown[idx], (start, end))
+    elif c.pronoun and not c.cheaper and not c.pricier:
+        if d.follows_order():
+            oid = d.slots["order_id"]
+            d.standalone, d.kind = d.replace(c.pronoun, f"订单{oid}" if c.lang == "zh" else f"order {oid}"), "order"
+            return
+        target = d.focus if d.name(d.focus) else (d.shown[0] if len(d.shown) == 1 else None)
+        if target and d.name(target):
+            d.refer(target, c.pronoun)
+        elif len(d.shown) > 1:
+            d.ambiguous = True
+
+
+def shift_price(d: Draft) -> None:
+    """"cheaper ones" becomes the subject under the lowest price shown (pricier: over the highest)."""
+    c = d.cues
+    if d.kind != "none" or not (c.cheaper or c.pricier) or not (d.shown or d.focus):
+        return
+    anchor_ids = [d.focus] if d.focus and d.focus in d.info else [p for p in d.shown if p in d.info]
+    prices = [d.info[p].price for p in anchor_ids if d.info[p].price is not None]
+    explicit = any(k in c.extracted for k in PRICE_SLOTS)
+    if not (prices or explicit):
+        return
+    for k in PRICE_SLOTS:
+        d.slots.pop(k, None)
+    if explicit:
+        d.slots.update({k: c.extracted[k] for k in PRICE_SLOTS if k in c.extracted})
+    elif c.cheaper:
+        d.slots["price_max"] = sl.number(str(min(prices)))
+    else:
+        d.slots["price_min"] = sl.number(str(max(prices)))
+    subject = d.slots.get("query") or d.name(d.focus) or ""
+    phrase = attrs_phrase({**{k: d.slots[k] for k in PRICE_SLOTS if k in d.slots},
+                           "colour": c.extracted.get("colour"), "size": c.extracted.get("size")}, c.lang)
+    d.standalone, d.kind = f"{subject} {phrase}".strip(), "cheaper" if c.cheaper else "pricier"
+    d.slots.pop("product_id", None)
+
+
+def complete_ellipsis(d: Draft) -> None:
+    """"what about in red?" after a search becomes the search in red."""
+    c = d.cues
+    if d.kind != "none" or c.search_q or c.ordinal or c.pronoun or not d.slots.get("query") or d.topic == "order":
+        return
+    if not any(k in c.extracted for k in ("colour", "size", *PRICE_SLOTS)) or not is_elliptical(d.text):
+        return
+    d.standalone = f"{d.slots['query']} {attrs_phrase(c.extracted, c.lang)}".strip()
+    d.kind = "elliptical"
+    d.slots.pop("product_id", None)
+
+
+def name_the_order(d: Draft) -> None:
+    """"when will it arrive?" about an order becomes the question for that order id."""
+    c = d.cues
+    if d.kind != "none" or not d.follows_order() or c.ordinal \
+            or not _in_lang(c.lang, ORDER_WORDS_ZH, ORDER_WORDS_EN).search(d.text):
+        return
+    d.standalone, d.kind = with_order_id(d.text, d.slots["order_id"], c.lang), "order"
+
+
+def with_order_id(text: str, oid: str, lang: str) -> str:
+    if lang == "zh":
+        return text.replace("订单", f"订单{oid}", 1) if "订单" in text else f"订单{oid} {text}"
+    m = re.search(r"\b(my|the|this|that|your)\s+order\b", text, re.I)
+    if m:
+        return text[:m.end()] + f" {oid}" + text[m.end():]
+    core = text.rstrip(" ?.!")
+    return f"{core} for order {oid}{text[len(core):]}"
+
+
+REWRITES = (point_at_product, shift_price, complete_ellipsis, name_the_order)
+
+
+def resolve(text: str, window: list[WindowTurn], slots: dict[str, Any], topic: str | None,
+            info: dict[str, ProductInfo]) -> Resolution:
+    """Resolve one new message against the window (turns oldest first) and carried slots."""
+    cues = read_cues(text, slots, topic)
+    scores = score_turns(text, window, info)
+    changed = topic_changes(cues, slots, topic)
+    d = Draft(text=text, cues=cues, slots=carry_slots(cues, slots, changed), topic=cues.new_topic or topic,
+              shown=shown_products(window, scores, cues.ordinal),
+              focus=None if changed else slots.get("product_id"), info=info, standalone=text)
+    for rewrite in REWRITES:
+        rewrite(d)
+    standalone = d.standalone.strip()
     return Resolution(
-        standalone=standalone.strip(), rewritten=standalone.strip() != text.strip(), slots=new_slots,
-        referenced_products=refs, topic_changed=topic_changed, topic=cur_topic, kind=kind,
-        ambiguous=ambiguous, scores=scores, lang=lang,
+        standalone=standalone, rewritten=standalone != text.strip(), slots=d.slots,
+        referenced_products=d.refs, topic_changed=changed, topic=d.topic, kind=d.kind,
+        ambiguous=d.ambiguous, scores=scores, lang=cues.lang,
     )
 
 

@@ -4,9 +4,10 @@ Rule-based on purpose: slots feed order look-ups and catalog filters, where a wr
 worse than a missing one, and a regex answers in microseconds (the state update budget is 5 ms).
 
 Decisions (documented in services/dialog/README.md):
-- order ids are `KF` + 6 digits, case-insensitive, normalised to upper case; a bare 6-digit
-  number counts only right after "order"/"order #"/"order no."/"订单"/"单号" ("order 100042" ->
-  KF100042), so prices and phone numbers are never read as orders.
+- order ids follow the shop's pattern, `kefu.vocab.order_ids()` (the demo's: `KF` + 6 digits),
+  case-insensitive, normalised to upper case; a bare number counts only right after
+  "order"/"order #"/"order no."/"订单"/"单号" ("order 100042" -> KF100042), so prices and phone
+  numbers are never read as orders.
 - phone numbers need 8+ digits (Chinese mobiles `1[3-9]` + 9 digits); stored as digits with an
   optional leading "+".
 - sizes: shoe sizes 34-48 (EU) / 3-15 (US, halves allowed) after "size"/"in"/"EU"/"US" or before

@@ -16,8 +16,16 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from kefu.db import Conversation, MessageRow, Product, session_factory
+from kefu.db import Conversation, MessageRow, Product, init_db, session_factory
+from kefu.settings import Settings
 from services.dialog.context import ProductInfo
+
+
+def prepare_sql(settings: Settings) -> None:
+    """The transcript tables exist (and a SQLite file's folder), before anything records a turn."""
+    if settings.sql_url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    init_db(settings.sql_url)
 
 
 def parse_ts(value: Any) -> datetime:

@@ -20,6 +20,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from kefu.errors import APIError
+from kefu.settings import Settings
 from services.dialog import context as ctx
 from services.dialog import lua
 from services.dialog.sqlstore import ProductCache, TranscriptDB, iso
@@ -103,6 +104,28 @@ def _ts(value: Any) -> float:
         return 0.0
 
 
+def window_entry(req: Any, seq: int, now: float) -> dict[str, Any]:
+    """A recorded turn as the window keeps it: both sides capped, seq of its last message."""
+    return {"m": req.message_id, "u": (req.user_text or "")[:TEXT_CAP], "b": req.reply_text[:TEXT_CAP],
+            "r": req.role, "i": req.intent, "p": list(req.products or []), "t": round(now, 3),
+            "s": seq + (2 if req.user_text is not None else 1)}
+
+
+def turn_messages(req: Any, slots: dict[str, Any], created: str) -> list[dict[str, Any]]:
+    """The transcript rows of a turn: the user's message (if any), then the reply."""
+    msgs = []
+    if req.user_text is not None:
+        msgs.append({"role": "user", "text": req.user_text, "message_id": req.message_id,
+                     "intent": req.intent, "confidence": req.confidence, "stage": req.stage,
+                     "slots": slots, "products": [], "evidence": {}, "latency_ms": None,
+                     "created_at": created})
+    msgs.append({"role": req.role, "text": req.reply_text, "message_id": req.message_id,
+                 "intent": req.intent if req.role == "bot" else None,
+                 "confidence": None, "stage": None, "slots": slots, "products": list(req.products or []),
+                 "evidence": req.evidence or {}, "latency_ms": req.latency_ms, "created_at": created})
+    return msgs
+
+
 class LockTimeout(APIError):
     def __init__(self, wait_ms: int) -> None:
         super().__init__(409, "lock_timeout", f"conversation is busy; no lock within {wait_ms} ms",
@@ -132,6 +155,10 @@ class DialogStore:
         self._record = self.r.register_script(lua.RECORD)
         self._create = self.r.register_script(lua.CREATE)
         self._status = self.r.register_script(lua.SET_STATUS)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, db: TranscriptDB | None) -> DialogStore:
+        return cls(settings.redis_url, settings.redis_prefix, settings.conversation_ttl_s, db)
 
     async def close(self) -> None:
         await self.r.aclose()
@@ -264,32 +291,10 @@ class DialogStore:
             for t in st.turns:
                 if req.message_id and t.get("m") == req.message_id and t.get("r") == req.role:
                     return {"seq": t.get("s", st.seq), "duplicate": True}
-            slots, topic = dict(st.slots), st.topic
-            if req.user_text:
-                info = await self.product_info(st)
-                res = ctx.resolve(req.user_text, st.window(), st.slots, st.topic, info)
-                slots, topic = res.slots, res.topic
-            for key, val in (req.slots or {}).items():
-                if val is None:
-                    slots.pop(key, None)
-                else:
-                    slots[key] = val
+            slots, topic = await self._slots_after(st, req)
             now = time.time()
-            created = now_iso()
-            products = list(req.products or [])
-            entry = {"m": req.message_id, "u": (req.user_text or "")[:TEXT_CAP], "b": req.reply_text[:TEXT_CAP],
-                     "r": req.role, "i": req.intent, "p": products, "t": round(now, 3),
-                     "s": st.seq + (2 if req.user_text is not None else 1)}
-            msgs = []
-            if req.user_text is not None:
-                msgs.append({"role": "user", "text": req.user_text, "message_id": req.message_id,
-                             "intent": req.intent, "confidence": req.confidence, "stage": req.stage,
-                             "slots": slots, "products": [], "evidence": {}, "latency_ms": None,
-                             "created_at": created})
-            msgs.append({"role": req.role, "text": req.reply_text, "message_id": req.message_id,
-                         "intent": req.intent if req.role == "bot" else None,
-                         "confidence": None, "stage": None, "slots": slots, "products": products,
-                         "evidence": req.evidence or {}, "latency_ms": req.latency_ms, "created_at": created})
+            entry = window_entry(req, st.seq, now)
+            msgs = turn_messages(req, slots, now_iso())
             slots_json = orjson.dumps(slots).decode()
             result = await self._record(
                 keys=[self.k(cid), self.k(cid, ":w"), self.k(cid, ":p"), self.k(cid, ":lf"), self.stream,
@@ -307,6 +312,21 @@ class DialogStore:
                 continue  # lost meanwhile (rebuild) or a concurrent writer won: read again
             return {"seq": code, "first_seq": int(result[1]), "slots": slots}
         raise APIError(503, "contention", "conversation state kept changing; retry")
+
+    async def _slots_after(self, st: State, req: Any) -> tuple[dict[str, Any], str | None]:
+        """The slots and topic once this turn is recorded: the user's message resolved against
+        the state, then the caller's explicit edits (a None value removes the slot)."""
+        slots, topic = dict(st.slots), st.topic
+        if req.user_text:
+            info = await self.product_info(st)
+            res = ctx.resolve(req.user_text, st.window(), st.slots, st.topic, info)
+            slots, topic = res.slots, res.topic
+        for key, val in (req.slots or {}).items():
+            if val is None:
+                slots.pop(key, None)
+            else:
+                slots[key] = val
+        return slots, topic
 
     # ------------------------------------------------------------------ transcript / listing
     async def transcript(self, cid: str) -> list[dict[str, Any]]:

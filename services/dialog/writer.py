@@ -75,6 +75,18 @@ class TranscriptWriter:
         self._task = asyncio.create_task(self.run(), name="dialog-transcript-writer")
         return self._task
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def status(self) -> dict[str, Any]:
+        """What /readyz reports of an in-process writer (a failing one: why, while its
+        transcripts wait in the stream)."""
+        detail: dict[str, Any] = {"running": self.running, "written": self.written}
+        if self.last_error:
+            detail["last_error"] = self.last_error
+        return detail
+
     async def finish(self, timeout_s: float = 3.0) -> None:
         """Stop after the batch in hand is committed and acknowledged (or after `timeout_s`)."""
         self._stop.set()

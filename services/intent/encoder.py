@@ -16,6 +16,7 @@ import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -38,8 +39,50 @@ def _weights_digest(src: Path) -> str:
     return hashlib.sha256(f"{st.st_size}:{int(st.st_mtime)}".encode()).hexdigest()[:12]
 
 
+def _pooled(base: Any) -> Any:
+    """The transformer with mean pooling and L2 normalisation inside the graph, so the ONNX
+    model answers sentence embeddings directly."""
+    import torch
+
+    class _Pooled(torch.nn.Module):
+        def __init__(self, m: torch.nn.Module) -> None:
+            super().__init__()
+            self.m = m
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001, ANN202
+            h = self.m(input_ids=input_ids, attention_mask=attention_mask,
+                       token_type_ids=token_type_ids).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(h.dtype)
+            emb = (h * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(emb, dim=-1)
+
+    return _Pooled(base).eval()
+
+
+def _trace_to_onnx(model: Any, path: Path) -> None:
+    import torch
+
+    # A padded example, so the traced graph keeps the attention-mask path.
+    ids = torch.ones(2, 8, dtype=torch.long)
+    am = torch.ones(2, 8, dtype=torch.long)
+    am[1, 5:] = 0
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer warnings about Python branches we do not use
+        torch.onnx.export(
+            model, (ids, am, torch.zeros_like(ids)), str(path),
+            input_names=["input_ids", "attention_mask", "token_type_ids"],
+            output_names=["embedding"],
+            dynamic_axes={"input_ids": {0: "b", 1: "s"}, "attention_mask": {0: "b", 1: "s"},
+                          "token_type_ids": {0: "b", 1: "s"}, "embedding": {0: "b"}},
+            opset_version=17, dynamo=False,
+        )
+
+
 def export_onnx(out_dir: Path, quantize: bool = True, log: Callable[[str], None] = print) -> Path:
-    """Export (once) the MiniLM graph with pooling+normalisation; returns the folder."""
+    """Export (once) the MiniLM graph with pooling+normalisation; returns the folder.
+
+    Every file is written aside and renamed into place, and SOURCE (the weights' digest) last,
+    so an interrupted export is redone rather than half used."""
     src = _source_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
     digest = _weights_digest(src)
@@ -50,40 +93,13 @@ def export_onnx(out_dir: Path, quantize: bool = True, log: Callable[[str], None]
         fresh = stamp.exists() and stamp.read_text().strip() == digest
         if fresh and fp32.exists() and (int8.exists() or not quantize):
             return out_dir
-        import torch
         from transformers import AutoModel
 
         t0 = time.perf_counter()
         log(f"  exporting {ENCODER_NAME} to ONNX in {out_dir} …")
         base = AutoModel.from_pretrained(str(src), attn_implementation="eager").eval()
-
-        class _Pooled(torch.nn.Module):
-            def __init__(self, m: torch.nn.Module) -> None:
-                super().__init__()
-                self.m = m
-
-            def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001, ANN202
-                h = self.m(input_ids=input_ids, attention_mask=attention_mask,
-                           token_type_ids=token_type_ids).last_hidden_state
-                mask = attention_mask.unsqueeze(-1).to(h.dtype)
-                emb = (h * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                return torch.nn.functional.normalize(emb, dim=-1)
-
-        # A padded example, so the traced graph keeps the attention-mask path.
-        ids = torch.ones(2, 8, dtype=torch.long)
-        am = torch.ones(2, 8, dtype=torch.long)
-        am[1, 5:] = 0
         tmp = out_dir / "model.onnx.tmp"
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # tracer warnings about Python branches we do not use
-            torch.onnx.export(
-                _Pooled(base).eval(), (ids, am, torch.zeros_like(ids)), str(tmp),
-                input_names=["input_ids", "attention_mask", "token_type_ids"],
-                output_names=["embedding"],
-                dynamic_axes={"input_ids": {0: "b", 1: "s"}, "attention_mask": {0: "b", 1: "s"},
-                              "token_type_ids": {0: "b", 1: "s"}, "embedding": {0: "b"}},
-                opset_version=17, dynamo=False,
-            )
+        _trace_to_onnx(_pooled(base), tmp)
         os.replace(tmp, fp32)
         if quantize:
             from onnxruntime.quantization import QuantType, quantize_dynamic

@@ -7,6 +7,7 @@ import json
 import time
 from collections import Counter as Tally
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,20 +45,52 @@ def macro_f1(gold: list[str], pred: list[str]) -> float:
     return float(np.mean([table[lab]["f1"] for lab in gold_set])) if gold_set else 0.0
 
 
+@dataclass
+class _Run:
+    """What one pass over the messages saw, message by message."""
+
+    preds: list[str] = field(default_factory=list)
+    ft_preds: list[str] = field(default_factory=list)
+    stages: list[str] = field(default_factory=list)
+    latency_ms: list[float] = field(default_factory=list)
+    confs: list[float] = field(default_factory=list)
+
+
+def _classify_each(model: IntentModel, texts: list[str], mode: str, warmup: int) -> _Run:
+    for text in texts[:warmup]:
+        model.classify(text, mode=mode)
+    run = _Run()
+    for text in texts:
+        t0 = time.perf_counter()
+        p = model.classify(text, mode=mode)
+        run.latency_ms.append((time.perf_counter() - t0) * 1000)
+        run.preds.append(p.intent)
+        run.ft_preds.append(p.fasttext_intent)
+        run.stages.append(p.stage)
+        run.confs.append(p.confidence)
+    return run
+
+
+def _oos_metrics(gold: list[str], preds: list[str], correct: list[bool], oos_label: str,
+                 model: IntentModel) -> dict[str, Any]:
+    """In-scope accuracy and out-of-scope recall/precision; the model's own OOS label counts too."""
+    ins = [i for i, g in enumerate(gold) if g != oos_label]
+    oos = [i for i, g in enumerate(gold) if g == oos_label]
+    model_oos = {oos_label, model.oos_label or "out_of_scope"}
+    n_pred_oos = sum(1 for p in preds if p in model_oos)
+    return {
+        "in_scope_accuracy": round(float(np.mean([correct[i] for i in ins])), 4) if ins else None,
+        "oos_recall": round(float(np.mean([preds[i] in model_oos for i in oos])), 4) if oos else None,
+        "oos_precision": (round(sum(1 for i in oos if preds[i] in model_oos) / n_pred_oos, 4)
+                          if n_pred_oos else None),
+    }
+
+
 def evaluate(model: IntentModel, ds: Dataset, oos_label: str | None = None, mode: str = "cascade",
              report_dir: Path | None = None, warmup: int = 20) -> dict[str, Any]:
     """One message at a time through the full cascade (that is what a shopper experiences)."""
-    for text in ds.texts[:warmup]:
-        model.classify(text, mode=mode)
-    preds, ft_preds, stages, lat, confs = [], [], [], [], []
-    for text in ds.texts:
-        t0 = time.perf_counter()
-        p = model.classify(text, mode=mode)
-        lat.append((time.perf_counter() - t0) * 1000)
-        preds.append(p.intent)
-        ft_preds.append(p.fasttext_intent)
-        stages.append(p.stage)
-        confs.append(p.confidence)
+    run = _classify_each(model, ds.texts, mode, warmup)
+    preds, ft_preds, stages, lat, confs = run.preds, run.ft_preds, run.stages, run.latency_ms, run.confs
     gold = ds.labels
     n = len(gold)
     correct = [g == p for g, p in zip(gold, preds, strict=True)]
@@ -84,14 +117,7 @@ def evaluate(model: IntentModel, ds: Dataset, oos_label: str | None = None, mode
     if unknown:
         result["labels_not_in_model"] = unknown[:20]
     if oos_label:
-        ins = [i for i, g in enumerate(gold) if g != oos_label]
-        oos = [i for i, g in enumerate(gold) if g == oos_label]
-        model_oos = {oos_label, model.oos_label or "out_of_scope"}
-        result["in_scope_accuracy"] = round(float(np.mean([correct[i] for i in ins])), 4) if ins else None
-        result["oos_recall"] = round(float(np.mean([preds[i] in model_oos for i in oos])), 4) if oos else None
-        n_pred_oos = sum(1 for p in preds if p in model_oos)
-        result["oos_precision"] = (round(sum(1 for i in oos if preds[i] in model_oos) / n_pred_oos, 4)
-                                   if n_pred_oos else None)
+        result.update(_oos_metrics(gold, preds, correct, oos_label, model))
     if report_dir is not None:
         write_reports(report_dir, ds, preds, ft_preds, stages, confs, result)
         result["report_dir"] = str(report_dir)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, Field, field_validator
 
 from kefu.contracts import ClassifyRequest, ClassifyResponse, IntentCandidate
 
+if TYPE_CHECKING:
+    from services.intent.model import Prediction
+
 __all__ = ["BatchClassifyRequest", "BatchClassifyResponse", "ClassifyRequest", "ClassifyResponse",
-           "IntentCandidate", "ReloadRequest", "ReloadResponse", "TextRequest"]
+           "IntentCandidate", "ReloadRequest", "ReloadResponse", "TextRequest", "classify_response"]
 
 
 def _not_blank(value: str) -> str:
@@ -52,3 +57,16 @@ class ReloadResponse(BaseModel):
     previous_version: str | None = None
     changed: bool
     load_ms: float
+
+
+def classify_response(pred: Prediction, version: str) -> ClassifyResponse:
+    """A prediction on the wire: scores rounded to six places, latency to microseconds."""
+    return ClassifyResponse(
+        intent=pred.intent,
+        confidence=round(pred.confidence, 6),
+        stage=pred.stage,
+        candidates=[IntentCandidate(label=lab, score=round(score, 6)) for lab, score in pred.candidates],
+        out_of_scope=pred.out_of_scope,
+        model_version=version,
+        latency_ms=round(pred.latency_ms, 3),
+    )

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, Row
 from sqlalchemy.orm import Session
 
 from kefu.db import Product, get_engine, utcnow
@@ -67,6 +67,44 @@ def _str_field(row: dict[str, Any], name: str, default: str = "") -> str:
     return s
 
 
+def _price(v: Any) -> float | None:
+    if _blank(v):
+        return None
+    try:
+        p = float(str(v).replace(",", "").lstrip("$¥￥€£").strip()) if isinstance(v, str) else float(v)
+    except (TypeError, ValueError):
+        raise RowError(f"price: not a number ({str(v)[:40]!r})") from None
+    if math.isnan(p) or math.isinf(p) or p < 0:
+        raise RowError(f"price: must be a finite number >= 0 (got {v!r})")
+    return p
+
+
+def _stock(v: Any) -> int:
+    if _blank(v):
+        return 0
+    try:
+        s = float(v)
+    except (TypeError, ValueError):
+        raise RowError(f"stock: not an integer ({str(v)[:40]!r})") from None
+    if not s.is_integer() or s < 0:
+        raise RowError(f"stock: must be a whole number >= 0 (got {v!r})")
+    return int(s)
+
+
+def _attributes(v: Any) -> dict[str, Any]:
+    """A JSON object, given as one or (from CSV) as its text."""
+    if _blank(v):
+        return {}
+    if isinstance(v, str):
+        try:
+            v = json.loads(v)
+        except json.JSONDecodeError as exc:
+            raise RowError(f"attributes: not valid JSON ({exc.msg})") from None
+    if not isinstance(v, dict):
+        raise RowError("attributes: must be a JSON object")
+    return v
+
+
 def validate_row(row: dict[str, Any]) -> dict[str, Any]:
     """Normalise one raw row (CSV strings or JSON values) into Product column values."""
     if not isinstance(row, dict):
@@ -81,45 +119,23 @@ def validate_row(row: dict[str, Any]) -> dict[str, Any]:
     for name in ("description", "category", "url", "image_url", "brand"):
         out[name] = _str_field(row, name)
     out["currency"] = (_str_field(row, "currency") or "USD").upper()
-
-    price = row.get("price")
-    if _blank(price):
-        out["price"] = None
-    else:
-        try:
-            p = float(str(price).replace(",", "").lstrip("$¥￥€£").strip()) if isinstance(price, str) \
-                else float(price)
-        except (TypeError, ValueError):
-            raise RowError(f"price: not a number ({str(price)[:40]!r})") from None
-        if math.isnan(p) or math.isinf(p) or p < 0:
-            raise RowError(f"price: must be a finite number >= 0 (got {price!r})")
-        out["price"] = p
-
-    stock = row.get("stock")
-    if _blank(stock):
-        out["stock"] = 0
-    else:
-        try:
-            s = float(stock)
-        except (TypeError, ValueError):
-            raise RowError(f"stock: not an integer ({str(stock)[:40]!r})") from None
-        if not s.is_integer() or s < 0:
-            raise RowError(f"stock: must be a whole number >= 0 (got {stock!r})")
-        out["stock"] = int(s)
-
-    attrs = row.get("attributes")
-    if _blank(attrs):
-        out["attributes"] = {}
-    else:
-        if isinstance(attrs, str):
-            try:
-                attrs = json.loads(attrs)
-            except json.JSONDecodeError as exc:
-                raise RowError(f"attributes: not valid JSON ({exc.msg})") from None
-        if not isinstance(attrs, dict):
-            raise RowError("attributes: must be a JSON object")
-        out["attributes"] = attrs
+    out["price"] = _price(row.get("price"))
+    out["stock"] = _stock(row.get("stock"))
+    out["attributes"] = _attributes(row.get("attributes"))
     return out
+
+
+def validate_batch(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(valid rows, rejections as {"index", "id", "reason"}): a batch is stored all or nothing, so
+    the caller learns every bad row at once."""
+    valid: list[dict[str, Any]] = []
+    rejected: list[dict[str, Any]] = []
+    for i, row in enumerate(rows):
+        try:
+            valid.append(validate_row(row))
+        except RowError as exc:
+            rejected.append({"index": i, "id": row.get("id"), "reason": str(exc)})
+    return valid, rejected
 
 
 def _comparable(values: dict[str, Any]) -> tuple:
@@ -196,6 +212,38 @@ def catalog_signature(session: Session) -> tuple[int, str]:
     """(count, max updated_at) — cheap to poll, changes whenever the catalog does."""
     n, latest = session.execute(select(func.count(Product.id), func.max(Product.updated_at))).one()
     return int(n or 0), (latest.isoformat() if isinstance(latest, datetime) else str(latest or ""))
+
+
+# ------------------------------------------------------------------------------ reads for the index
+
+
+def index_rows(engine: Engine, ids: list[str] | None = None) -> list[dict[str, Any]]:
+    """All products (or those `ids`) as plain dicts, for embedding and the filter columns. Core
+    rows, not ORM objects: a third of the cost at 50k products."""
+    t = Product.__table__
+    cols = [t.c[name] for name in FIELDS]
+    out: list[dict[str, Any]] = []
+    with engine.connect() as c:
+        chunks = [ids[i:i + 1000] for i in range(0, len(ids), 1000)] if ids is not None else [None]
+        for chunk in chunks:
+            q = select(*cols) if chunk is None else select(*cols).where(t.c.id.in_(chunk))
+            out.extend({**r._mapping, "attributes": r.attributes or {}} for r in c.execute(q))
+    return out
+
+
+def rows_by_id(engine: Engine, pids: list[str]) -> dict[str, Row[Any]]:
+    """Product rows keyed by id, for a page of search hits (Core rows: a third of the ORM's cost)."""
+    if not pids:
+        return {}
+    t = Product.__table__
+    with engine.connect() as c:
+        return {r.id: r for r in c.execute(select(t).where(t.c.id.in_(pids)))}
+
+
+def count_updated_since(engine: Engine, since: datetime) -> int:
+    """Products changed after `since`: how far the index lags behind the catalog."""
+    with Session(engine) as s:
+        return int(s.scalar(select(func.count()).select_from(Product).where(Product.updated_at > since)) or 0)
 
 
 # ------------------------------------------------------------------------------ file import

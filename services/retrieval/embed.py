@@ -302,3 +302,34 @@ def embed_with_cache(embedder: Embedder, cache: EmbeddingCache | None, texts: Se
             for start in range(0, len(miss), 2000):
                 cache.put_many({hashes[miss[j]]: new[j] for j in range(start, min(start + 2000, len(miss)))})
     return vecs, len(miss)
+
+
+class Embeddings:
+    """The engine's model, loaded on first use (catalog-only CLI commands never need it), and the
+    cache that spares re-embedding unchanged texts; shared by indexing and search."""
+
+    def __init__(self, models_dir: Path | None, query_encoder: str, cache_path: Path, *, verbose: bool) -> None:
+        self.models_dir = models_dir
+        # "int8": quantised query encoder (~4x faster, -0.005 nDCG@10 on WANDS-5k); documents stay fp32.
+        self.query_encoder = query_encoder
+        self.cache = EmbeddingCache(cache_path)
+        self.verbose = verbose
+        self._model: Embedder | None = None
+
+    @property
+    def model(self) -> Embedder:
+        if self._model is None:
+            self._model = get_embedder(self.models_dir, self.query_encoder)
+        return self._model
+
+    @property
+    def backend(self) -> str | None:
+        """The loaded model's backend, without loading it just to say so."""
+        return self._model.backend if self._model is not None else None
+
+    def vectors(self, texts: Sequence[str], hashes: Sequence[str], *,
+                label: str = "embedding") -> tuple[np.ndarray, int]:
+        """(vectors, n_embedded); no texts, no model load."""
+        if not texts:
+            return np.zeros((0, DIM), np.float32), 0
+        return embed_with_cache(self.model, self.cache, texts, hashes, label=label, show_progress=self.verbose)

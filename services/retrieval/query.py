@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from kefu.contracts import SearchFilters
+from kefu.vocab import is_zh
 
 from .text import stem, tokenize
 
@@ -131,7 +132,7 @@ class Vocabulary:
         self.max_len = max([len(k) for k in (*self.cat, *self.brand)] or [1])
 
     def _add(self, table: dict, name: str, canonical: str) -> None:
-        if re.search(r"[\u4e00-\u9fff]", name):
+        if is_zh(name):  # Chinese names match by substring (no spaces to split on)
             self.zh_cat[name.strip()] = canonical
             return
         toks = tuple(stem(t) for t in re.findall(r"[a-z0-9]+", name.lower()))

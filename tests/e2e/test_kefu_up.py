@@ -13,9 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from kefu import topology
 from tests.conftest import free_port, start_stack, stop_stack
 
-SERVICES = ("gateway", "intent", "dialog", "retrieval", "llm")
+SERVICES = topology.START_ORDER  # every service `kefu up` starts
 
 
 @pytest.fixture(scope="module")
@@ -111,9 +112,9 @@ def test_sigterm_stops_every_child(built_data_dir: Path, tmp_path: Path) -> None
     stop_stack(s)
     assert s.proc.returncode == 0
     time.sleep(0.5)
-    for off in range(5):
+    for port in (svc.port(s.port) for svc in topology.SERVICES):
         with socket.socket() as sock:
-            assert sock.connect_ex(("127.0.0.1", s.port + off)) != 0, f"port {s.port + off} still open"
+            assert sock.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still open"
 
 
 def test_supervisor_restarts_a_child_that_dies(up_stack) -> None:
@@ -123,7 +124,7 @@ def test_supervisor_restarts_a_child_that_dies(up_stack) -> None:
 
     import psutil
 
-    port = str(up_stack.port + 1)
+    port = str(topology.port("intent", up_stack.port))
     victims = [p for p in psutil.Process(up_stack.proc.pid).children(recursive=True)
                if "serve" in p.cmdline() and "intent" in p.cmdline() and port in p.cmdline()]
     assert len(victims) == 1, [p.cmdline() for p in victims]

@@ -163,10 +163,10 @@ def test_watcher_follows_current_pointer(intent_data_dir: Path, tmp_path: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil
 
-    from services.intent import app as app_module
     from services.intent import registry
+    from services.intent import service as service_module
 
-    monkeypatch.setattr(app_module, "WATCH_INTERVAL_S", 0.3)
+    monkeypatch.setattr(service_module, "WATCH_INTERVAL_S", 0.3)
     src = intent_data_dir / "models"
     (tmp_path / "models" / "intent").mkdir(parents=True)
     (tmp_path / "models" / "encoders").symlink_to(src / "encoders")

@@ -12,10 +12,10 @@ from services.llm.responder.corpus import (
     BRANDS_TRAIN,
     INTENTS,
     LANGS,
-    _real_catalog,
     corpus_hash,
     generate,
     make_sample,
+    real_catalog,
 )
 from services.llm.responder.evaluate import extract_facts, score_reply
 
@@ -78,7 +78,7 @@ def test_heldout_uses_unseen_ids_and_brands() -> None:
     assert not set(BRANDS_HELDOUT) & set(BRANDS_TRAIN)
     train_text = "\n".join(s.messages[0]["content"] + s.reply for s in train)
     assert not any(re.search(rf"\b{b}\b", train_text) for b in BRANDS_HELDOUT)
-    _train_real, held_real = _real_catalog()
+    _train_real, held_real = real_catalog()
     assert not any(p["title"] in train_text for p in held_real)
 
 

@@ -24,6 +24,7 @@ from kefu.settings import Settings
 from services.llm.app import create_app
 from services.llm.config import LLMSettings
 from services.llm.responder import train as T
+from services.llm.responder.batches import encode_all
 from services.llm.responder.corpus import FACT_FREE, INTENTS, generate
 from services.llm.responder.delex import (
     META_FLAG,
@@ -169,7 +170,7 @@ def test_placeholders_are_single_tokens_kept_by_decode(tiny_responder: Path) -> 
     text = "Order [order.id] is [order.status]; 订单 [order.tracking]。"
     assert tok.decode(tok(text, add_special_tokens=False)["input_ids"], skip_special_tokens=True) == text
     s = next(x for x in generate(30, seed=2) if "[order.id]" in x.delex)
-    ((ids, plen, fact),) = T.encode_all(tok, [s], delex=True)
+    ((ids, plen, fact),) = encode_all(tok, [s], delex=True)
     marked = [t for t, f in zip(ids[plen:], fact, strict=True) if f]
     assert tok.convert_tokens_to_ids("[order.id]") in marked
 

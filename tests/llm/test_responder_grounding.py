@@ -7,14 +7,15 @@ import re
 import pytest
 import torch
 
-from services.llm.responder import train as T
+from services.llm.responder.batches import sample_text
 from services.llm.responder.corpus import generate
 from services.llm.responder.grounding import NumberCopyConstraint, NumberCopyLogitsProcessor
+from services.llm.responder.tokenizer import render_prompt, train_tokenizer
 
 
 @pytest.fixture(scope="module")
 def tok():  # noqa: ANN201
-    return T.train_tokenizer([T.sample_text(s) for s in generate(200, seed=0)], 700)
+    return train_tokenizer([sample_text(s) for s in generate(200, seed=0)], 700)
 
 
 def test_rules_follow_the_order_id(tok) -> None:  # noqa: ANN001
@@ -22,7 +23,7 @@ def test_rules_follow_the_order_id(tok) -> None:  # noqa: ANN001
         x for x in generate(60, seed=0, split="heldout", uniform=True) if x.intent == "order_status" and x.ctx.order
     )
     oid = s.ctx.order["id"]
-    prompt = tok(T.render_prompt(s.messages), add_special_tokens=False)["input_ids"]
+    prompt = tok(render_prompt(s.messages), add_special_tokens=False)["input_ids"]
     cons = NumberCopyConstraint(tok, prompt)
     gen = tok("Order KF", add_special_tokens=False)["input_ids"]
     allowed, free = cons.rule(gen)
@@ -38,7 +39,7 @@ def test_rules_follow_the_order_id(tok) -> None:  # noqa: ANN001
 def test_random_logits_still_copy_numbers(tok) -> None:  # noqa: ANN001
     torch.manual_seed(0)
     for s in generate(42, seed=1, split="heldout", uniform=True):
-        prompt = tok(T.render_prompt(s.messages), add_special_tokens=False)["input_ids"]
+        prompt = tok(render_prompt(s.messages), add_special_tokens=False)["input_ids"]
         proc = NumberCopyLogitsProcessor(tok, [prompt])
         seq = torch.tensor([prompt])
         digits = torch.tensor(sorted(proc.cons[0].digits))

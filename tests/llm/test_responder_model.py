@@ -15,8 +15,11 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from kefu.settings import Settings
 from services.llm.responder import cli as responder_cli
 from services.llm.responder import train as T
+from services.llm.responder.batches import collate, encode, encode_all
 from services.llm.responder.corpus import generate
 from services.llm.responder.evaluate import evaluate_model, generate_reply
+from services.llm.responder.network import reply_loss
+from services.llm.responder.tokenizer import CHAT_TEMPLATE, render_prompt
 from tests.llm.conftest import tiny_config
 
 
@@ -28,7 +31,7 @@ def test_folder_is_a_deepseek_v3_checkpoint(tiny_responder: Path) -> None:
     assert cfg["n_routed_experts"] == 16 and cfg["num_experts_per_tok"] == 2 and cfg["n_shared_experts"] == 1
     assert cfg["first_k_dense_replace"] == 1 and cfg["num_hidden_layers"] > cfg["first_k_dense_replace"]
     tconf = json.loads((tiny_responder / "tokenizer_config.json").read_text())
-    assert tconf["chat_template"] == T.CHAT_TEMPLATE and tconf["eos_token"] == "<|end|>"
+    assert tconf["chat_template"] == CHAT_TEMPLATE and tconf["eos_token"] == "<|end|>"
     meta = json.loads((tiny_responder / "meta.json").read_text())
     for key in ("seed", "steps", "corpus_hash", "metrics", "created_at", "final_loss"):
         assert key in meta
@@ -40,14 +43,14 @@ def test_chat_template_renders_the_training_format(tiny_responder: Path) -> None
     tok = AutoTokenizer.from_pretrained(tiny_responder)
     for s in generate(42, seed=5):
         text = tok.apply_chat_template(s.messages, add_generation_prompt=True, tokenize=False)
-        assert text == T.render_prompt(s.messages)
+        assert text == render_prompt(s.messages)
         assert text.endswith("<|assistant|>\n")
-        ids, plen = T.encode(tok, s)
+        ids, plen = encode(tok, s)
         # Prompt and reply tokenized apart == the whole text tokenized at once: no boundary drift.
         assert ids == tok(text + s.reply + "<|end|>", add_special_tokens=False)["input_ids"]
         assert ids[-1] == tok.eos_token_id and ids[plen - 1] == tok.convert_tokens_to_ids("\u010a")
     full = tok.apply_chat_template([*s.messages, {"role": "assistant", "content": s.reply}], tokenize=False)
-    assert full == T.render_prompt(s.messages) + s.reply + "<|end|>\n"
+    assert full == render_prompt(s.messages) + s.reply + "<|end|>\n"
     # Chinese and digits survive a round trip; digits are one token each (copy-friendly).
     text = "订单 KF123456 已发货，单号 SF0012"
     assert tok.decode(tok(text, add_special_tokens=False)["input_ids"]) == text
@@ -61,7 +64,7 @@ def test_checkpoint_reloads_and_generates(tiny_responder: Path) -> None:
     s = generate(1, seed=0, split="heldout")[0]
     reply, _ended = generate_reply(model, tok, s.messages, max_new_tokens=8)
     assert isinstance(reply, str)
-    ids = tok(T.render_prompt(s.messages), add_special_tokens=False, return_tensors="pt")["input_ids"]
+    ids = tok(render_prompt(s.messages), add_special_tokens=False, return_tensors="pt")["input_ids"]
     with torch.no_grad():
         out = model.generate(input_ids=ids, max_new_tokens=5, do_sample=False)
     assert out.shape[1] == ids.shape[1] + 5 or tok.eos_token_id in out[0, ids.shape[1] :].tolist()
@@ -109,12 +112,12 @@ def test_reply_loss_matches_transformers_loss(tiny_responder: Path) -> None:
     """The trainer's reply-only loss (LM head on labelled positions only) equals the HF loss."""
     model = AutoModelForCausalLM.from_pretrained(tiny_responder, dtype=torch.float32)
     tok = AutoTokenizer.from_pretrained(tiny_responder)
-    enc = [T.encode(tok, s) for s in generate(4, seed=9)]
-    ids, labels, weights = T.collate(enc, [0, 1, 2, 3], tok.pad_token_id)
+    enc = [encode(tok, s) for s in generate(4, seed=9)]
+    ids, labels, weights = collate(enc, [0, 1, 2, 3], tok.pad_token_id)
     with torch.no_grad():
         ref = model(input_ids=ids, attention_mask=(ids != tok.pad_token_id).long(), labels=labels).loss
-        ours = T.reply_loss(model, ids, labels)
-        same = T.reply_loss(model, ids, labels, weights)  # all weights 1
+        ours = reply_loss(model, ids, labels)
+        same = reply_loss(model, ids, labels, weights)  # all weights 1
     assert torch.allclose(ref, ours, atol=1e-4), (ref, ours)
     assert torch.allclose(ref, same, atol=1e-4), (ref, same)
 
@@ -122,10 +125,10 @@ def test_reply_loss_matches_transformers_loss(tiny_responder: Path) -> None:
 def test_fact_tokens_are_marked_for_weighting(tiny_responder: Path) -> None:
     tok = AutoTokenizer.from_pretrained(tiny_responder)
     s = next(x for x in generate(40, seed=2) if x.intent == "order_status" and x.required)
-    ((ids, plen, fact),) = T.encode_all(tok, [s])
+    ((ids, plen, fact),) = encode_all(tok, [s])
     marked = tok.decode([t for t, f in zip(ids[plen:], fact, strict=True) if f])
     assert s.required[0] in marked and "<|end|>" not in marked
-    _ids, _labels, weights = T.collate([(ids, plen, fact)], [0], tok.pad_token_id, fact_weight=3.0)
+    _ids, _labels, weights = collate([(ids, plen, fact)], [0], tok.pad_token_id, fact_weight=3.0)
     assert weights[0, :plen].sum() == 0 and (weights[0, plen:] == 3.0).sum() == sum(fact)
 
 

@@ -73,26 +73,10 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
-        archs = set(d.get("architectures") or [])
-        model_type = d.get("model_type", "")
-        if archs & DEEPSEEK_ARCHS or model_type in {"deepseek_v3", "deepseek_v2"}:
-            arch = "deepseek_v3"
-        elif archs & LLAMA_ARCHS or model_type in {"llama", "mistral", "qwen2"}:
-            arch = "llama"
-        else:
-            raise ValueError(f"unsupported architecture {sorted(archs) or model_type!r}: "
-                             "kefu serves DeepseekV3ForCausalLM and LlamaForCausalLM")
+        arch = _arch_of(d)
         heads = int(d["num_attention_heads"])
         eos = d.get("eos_token_id")
         eos_ids = [eos] if isinstance(eos, int) else list(eos or [])
-        # RoPE: transformers>=5 writes `rope_parameters`; older checkpoints (and DeepSeek's own) write
-        # `rope_theta` + `rope_scaling` with `type`.
-        rope = dict(d.get("rope_parameters") or d.get("rope_scaling") or {})
-        rope.setdefault("rope_type", rope.pop("type", "default") if "type" in rope else "default")
-        rope.setdefault("rope_theta", float(d.get("rope_theta", 10000.0)))
-        if rope["rope_type"] in {"yarn", "llama3", "longrope"}:
-            rope.setdefault("original_max_position_embeddings",
-                            d.get("original_max_position_embeddings", d.get("max_position_embeddings")))
         cfg = cls(
             arch=arch,
             vocab_size=int(d["vocab_size"]),
@@ -108,34 +92,63 @@ class ModelConfig:
             attention_bias=bool(d.get("attention_bias", False)),
             mlp_bias=bool(d.get("mlp_bias", False)),
             head_dim=d.get("head_dim"),
-            rope=rope,
+            rope=_rope_of(d),
             bos_token_id=d.get("bos_token_id"),
             eos_token_ids=[int(e) for e in eos_ids if e is not None],
             raw=d,
         )
         if arch == "deepseek_v3":
-            cfg.rope_interleave = bool(d.get("rope_interleave", True))
-            cfg.q_lora_rank = d.get("q_lora_rank")
-            cfg.kv_lora_rank = int(d["kv_lora_rank"])
-            cfg.qk_nope_head_dim = int(d["qk_nope_head_dim"])
-            cfg.qk_rope_head_dim = int(d["qk_rope_head_dim"])
-            cfg.v_head_dim = int(d.get("v_head_dim") or d["qk_nope_head_dim"])
-            cfg.n_routed_experts = int(d.get("n_routed_experts") or 0)
-            cfg.num_experts_per_tok = int(d.get("num_experts_per_tok") or 0)
-            cfg.n_shared_experts = int(d.get("n_shared_experts") or 0)
-            cfg.moe_intermediate_size = int(d.get("moe_intermediate_size") or 0)
-            cfg.first_k_dense_replace = int(d.get("first_k_dense_replace") or 0)
-            cfg.moe_layer_freq = int(d.get("moe_layer_freq") or 1)
-            cfg.n_group = int(d.get("n_group") or 1)
-            cfg.topk_group = int(d.get("topk_group") or 1)
-            cfg.norm_topk_prob = bool(d.get("norm_topk_prob", True))
-            cfg.routed_scaling_factor = float(d.get("routed_scaling_factor") or 1.0)
-            # transformers' DeepseekV3 always scores with sigmoid + correction bias; DeepSeek-V2
-            # checkpoints say `scoring_func: softmax`, and so may kefu's own configs.
-            cfg.scoring_func = d.get("scoring_func", "sigmoid" if model_type != "deepseek_v2" else "softmax")
-            cfg.topk_method = d.get("topk_method", "noaux_tc" if cfg.scoring_func == "sigmoid" else "greedy")
+            cfg._read_deepseek(d)
         return cfg
+
+    def _read_deepseek(self, d: dict[str, Any]) -> None:
+        """MLA and MoE fields of a DeepSeek-V3 (or V2) config."""
+        self.rope_interleave = bool(d.get("rope_interleave", True))
+        self.q_lora_rank = d.get("q_lora_rank")
+        self.kv_lora_rank = int(d["kv_lora_rank"])
+        self.qk_nope_head_dim = int(d["qk_nope_head_dim"])
+        self.qk_rope_head_dim = int(d["qk_rope_head_dim"])
+        self.v_head_dim = int(d.get("v_head_dim") or d["qk_nope_head_dim"])
+        self.n_routed_experts = int(d.get("n_routed_experts") or 0)
+        self.num_experts_per_tok = int(d.get("num_experts_per_tok") or 0)
+        self.n_shared_experts = int(d.get("n_shared_experts") or 0)
+        self.moe_intermediate_size = int(d.get("moe_intermediate_size") or 0)
+        self.first_k_dense_replace = int(d.get("first_k_dense_replace") or 0)
+        self.moe_layer_freq = int(d.get("moe_layer_freq") or 1)
+        self.n_group = int(d.get("n_group") or 1)
+        self.topk_group = int(d.get("topk_group") or 1)
+        self.norm_topk_prob = bool(d.get("norm_topk_prob", True))
+        self.routed_scaling_factor = float(d.get("routed_scaling_factor") or 1.0)
+        # transformers' DeepseekV3 always scores with sigmoid + correction bias; DeepSeek-V2
+        # checkpoints say `scoring_func: softmax`, and so may kefu's own configs.
+        model_type = d.get("model_type", "")
+        self.scoring_func = d.get("scoring_func", "sigmoid" if model_type != "deepseek_v2" else "softmax")
+        self.topk_method = d.get("topk_method", "noaux_tc" if self.scoring_func == "sigmoid" else "greedy")
 
     @classmethod
     def from_file(cls, path: str | Path) -> ModelConfig:
         return cls.from_dict(json.loads(Path(path).read_text()))
+
+
+def _arch_of(d: dict[str, Any]) -> str:
+    """kefu's name for the checkpoint's architecture family (an unsupported one is refused)."""
+    archs = set(d.get("architectures") or [])
+    model_type = d.get("model_type", "")
+    if archs & DEEPSEEK_ARCHS or model_type in {"deepseek_v3", "deepseek_v2"}:
+        return "deepseek_v3"
+    if archs & LLAMA_ARCHS or model_type in {"llama", "mistral", "qwen2"}:
+        return "llama"
+    raise ValueError(f"unsupported architecture {sorted(archs) or model_type!r}: "
+                     "kefu serves DeepseekV3ForCausalLM and LlamaForCausalLM")
+
+
+def _rope_of(d: dict[str, Any]) -> dict[str, Any]:
+    """RoPE parameters: transformers>=5 writes `rope_parameters`; older checkpoints (and DeepSeek's
+    own) write `rope_theta` + `rope_scaling` with `type`."""
+    rope = dict(d.get("rope_parameters") or d.get("rope_scaling") or {})
+    rope.setdefault("rope_type", rope.pop("type", "default") if "type" in rope else "default")
+    rope.setdefault("rope_theta", float(d.get("rope_theta", 10000.0)))
+    if rope["rope_type"] in {"yarn", "llama3", "longrope"}:
+        rope.setdefault("original_max_position_embeddings",
+                        d.get("original_max_position_embeddings", d.get("max_position_embeddings")))
+    return rope

@@ -25,11 +25,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from services.llm.responder.corpus import BRANDS_HELDOUT, BRANDS_TRAIN, Sample, generate, real_brands
+from services.llm.responder.corpus import BRANDS_HELDOUT, BRANDS_TRAIN, ORDER_IDS, Sample, generate, real_brands
 from services.llm.responder.delex import PLACEHOLDERS, parse_facts, relexicalise
+from services.llm.responder.threads import auto_threads
 
 _FACT_PATTERNS = (
-    ("order_id", re.compile(r"KF\d+")),
+    ("order_id", re.compile(ORDER_IDS.pattern)),  # the corpus's ids, by kefu.vocab's rule
     ("product_id", re.compile(r"\bP\d{3,}")),
     ("date", re.compile(r"\d{4}-\d{2}-\d{2}")),
     ("tracking", re.compile(r"\b(?=[A-Z0-9]*\d)[A-Z0-9]{9,}\b")),
@@ -136,58 +137,55 @@ def evaluate_model(
     RELEXICALISED replies — what the generation service returns — with the same checks."""
     if delexicalised is None:
         delexicalised = is_delex_tokenizer(tok)
-    samples = generate(n, seed=seed, split="heldout", uniform=True)
     model.eval()
     rows = []
     t0 = time.perf_counter()
-    for i, s in enumerate(samples):
-        reply, ended = generate_reply(model, tok, s.messages, constrained=constrained)
-        raw, missing = reply, []
-        if delexicalised:
-            reply, missing = relexicalise(raw, parse_facts(s.messages[0]["content"]))
-        r = score_reply(s, reply)
-        r.update(intent=s.intent, lang=s.lang, ended=ended, reply=reply, raw=raw, missing=missing)
-        rows.append(r)
+    for i, s in enumerate(generate(n, seed=seed, split="heldout", uniform=True)):
+        rows.append(_grade(model, tok, s, constrained, delexicalised))
         if i < show:
-            print(
-                json.dumps(
-                    {
-                        "intent": s.intent,
-                        "lang": s.lang,
-                        "reply": reply,
-                        "raw": raw,
-                        "reference": s.reply,
-                        "unsupported": r["unsupported"],
-                        "answered": r["answered"],
-                    },
-                    ensure_ascii=False,
-                )
-            )
-    dt = time.perf_counter() - t0
+            _print_row(s, rows[-1])
+    return summarise(rows, delexicalised, time.perf_counter() - t0)
+
+
+def _grade(model: Any, tok: Any, s: Sample, constrained: bool, delexicalised: bool) -> dict[str, Any]:
+    """One greedy reply to the sample (relexicalised when the model writes placeholders), graded."""
+    raw, ended = generate_reply(model, tok, s.messages, constrained=constrained)
+    reply, missing = relexicalise(raw, parse_facts(s.messages[0]["content"])) if delexicalised else (raw, [])
+    r = score_reply(s, reply)
+    r.update(intent=s.intent, lang=s.lang, ended=ended, reply=reply, raw=raw, missing=missing)
+    return r
+
+
+def _print_row(s: Sample, r: dict[str, Any]) -> None:
+    print(json.dumps({"intent": s.intent, "lang": s.lang, "reply": r["reply"], "raw": r["raw"], "reference": s.reply,
+                      "unsupported": r["unsupported"], "answered": r["answered"]}, ensure_ascii=False))
+
+
+def _rate(rows: list[dict[str, Any]], key: str) -> float:
+    return round(sum(1 for x in rows if x[key]) / len(rows), 4) if rows else 0.0
+
+
+def summarise(rows: list[dict[str, Any]], delexicalised: bool, seconds: float) -> dict[str, Any]:
+    """The metrics of graded replies (see the module docstring), by language and intent too."""
     with_facts = [r for r in rows if r["facts"]]
     n_facts = sum(r["facts"] for r in rows)
     n_bad = sum(len(r["unsupported"]) for r in rows)
-
-    def rate(xs: list[dict[str, Any]], key: str) -> float:
-        return round(sum(1 for x in xs if x[key]) / len(xs), 4) if xs else 0.0
-
-    per_intent: dict[str, float] = {}
-    for it in sorted({r["intent"] for r in rows}):
-        per_intent[it] = rate([r for r in rows if r["intent"] == it], "answered")
-    per_lang = {lg: rate([r for r in rows if r["lang"] == lg], "answered") for lg in ("en", "zh")}
+    intents = sorted({r["intent"] for r in rows})
+    per_intent = {it: _rate([r for r in rows if r["intent"] == it], "answered") for it in intents}
+    per_lang = {lg: _rate([r for r in rows if r["lang"] == lg], "answered") for lg in ("en", "zh")}
     return {
         "n": len(rows),
         "fact_copy_accuracy": round(sum(1 for r in with_facts if not r["unsupported"]) / max(1, len(with_facts)), 4),
         "fact_precision": round(1 - n_bad / max(1, n_facts), 4),
         "hallucination_rate": round(sum(1 for r in rows if r["unsupported"]) / len(rows), 4),
-        "intent_answer_rate": rate(rows, "answered"),
-        "exact_match_rate": rate(rows, "exact"),
-        "eos_rate": rate(rows, "ended"),
+        "intent_answer_rate": _rate(rows, "answered"),
+        "exact_match_rate": _rate(rows, "exact"),
+        "eos_rate": _rate(rows, "ended"),
         "delexicalised": delexicalised,
-        "missing_placeholder_rate": rate(rows, "missing"),
+        "missing_placeholder_rate": _rate(rows, "missing"),
         "replies_with_facts": len(with_facts),
         "facts_checked": n_facts,
-        "ms_per_reply": round(dt / len(rows) * 1000, 1),
+        "ms_per_reply": round(seconds / len(rows) * 1000, 1),
         "intent_answer_by_lang": per_lang,
         "intent_answer_by_intent": per_intent,
         "failures": [
@@ -198,15 +196,43 @@ def evaluate_model(
     }
 
 
+_TABLE_KEYS = ("fact_copy_accuracy", "fact_precision", "hallucination_rate", "intent_answer_rate", "exact_match_rate",
+               "eos_rate", "ms_per_reply")
+
+
 def results_markdown(res: dict[str, Any], meta: dict[str, Any], command: str) -> str:
     """The RESULTS.md section (the integrator merges it into BENCHMARKS.md)."""
+    con = res.get("constrained") or {}
+    lines = [
+        "# Default responder (kefu-responder) — held-out evaluation",
+        "",
+        *_run_lines(meta, command),
+        "",
+        f"Held-out contexts (unseen order/product ids and brand names, every intent x en/zh): n = {res['n']}",
+        "",
+        "| metric | greedy | greedy + number-copy constraint |",
+        "|---|---|---|",
+        *(f"| {key} | {res[key]} | {con.get(key, '-')} |" for key in _TABLE_KEYS),
+    ]
+    by, cby = res["intent_answer_by_lang"], con.get("intent_answer_by_lang", {})
+    lines.append(f"| intent_answer en / zh | {by['en']} / {by['zh']} | {cby.get('en', '-')} / {cby.get('zh', '-')} |")
+    lines += [
+        "",
+        "Intent-answer rate per intent (greedy):",
+        "",
+        " · ".join(f"{k} {v}" for k, v in res["intent_answer_by_intent"].items()),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _run_lines(meta: dict[str, Any], command: str) -> list[str]:
+    """Date, machine, command, model and training of the evaluated run (from its meta.json)."""
     import platform
 
     cfg = meta.get("config", {})
     model = cfg.get("model", {})
-    lines = [
-        "# Default responder (kefu-responder) — held-out evaluation",
-        "",
+    return [
         f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         f"- Machine: {os.cpu_count()}-core CPU ({platform.machine()}), no GPU, shared with other jobs "
         f"(load average {os.getloadavg()[0]:.1f} at the end); torch {meta.get('torch', '?')}",
@@ -221,43 +247,14 @@ def results_markdown(res: dict[str, Any], meta: dict[str, Any], command: str) ->
         f"{meta.get('train_seconds')} s loop / {meta.get('total_seconds')} s total, "
         f"{meta.get('tokens_per_s')} tokens/s, loss {meta.get('first_loss')} -> {meta.get('final_loss')}, "
         f"corpus {meta.get('corpus_hash')}",
-        "",
-        f"Held-out contexts (unseen order/product ids and brand names, every intent x en/zh): n = {res['n']}",
-        "",
-        "| metric | greedy | greedy + number-copy constraint |",
-        "|---|---|---|",
     ]
-    con = res.get("constrained") or {}
-    keys = (
-        "fact_copy_accuracy",
-        "fact_precision",
-        "hallucination_rate",
-        "intent_answer_rate",
-        "exact_match_rate",
-        "eos_rate",
-        "ms_per_reply",
-    )
-    for key in keys:
-        lines.append(f"| {key} | {res[key]} | {con.get(key, '-')} |")
-    by, cby = res["intent_answer_by_lang"], con.get("intent_answer_by_lang", {})
-    lines.append(f"| intent_answer en / zh | {by['en']} / {by['zh']} | {cby.get('en', '-')} / {cby.get('zh', '-')} |")
-    lines += [
-        "",
-        "Intent-answer rate per intent (greedy):",
-        "",
-        " · ".join(f"{k} {v}" for k, v in res["intent_answer_by_intent"].items()),
-        "",
-    ]
-    return "\n".join(lines)
 
 
 def load(folder: Path) -> tuple[Any, Any]:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from services.llm.responder.train import _auto_threads
-
-    torch.set_num_threads(_auto_threads())
+    torch.set_num_threads(auto_threads())
     tok = AutoTokenizer.from_pretrained(folder)
     model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
     return model, tok
