@@ -60,7 +60,54 @@ def _import_orders(args: argparse.Namespace) -> int:
     return 0 if report.written or not report.rejected else 1
 
 
+def _eval_conversations(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from gateway.evaluation.conversations import Run, evaluate, load
+    from kefu.settings import get_settings
+
+    convs = load(Path(args.file), args.split, args.lang)
+    if not convs:
+        print(f"no conversations in {args.file} (split={args.split}, lang={args.lang})")
+        return 2
+    settings = get_settings()
+    if args.gateway:
+        run = Run(args.gateway.rstrip("/"), settings.sql_url, args.identity_secret)
+        out = evaluate(run, convs)
+    else:
+        from gateway.evaluation.stack import private_stack
+
+        with private_stack(settings.data_dir, args.llm) as stack:
+            run = Run(stack.url, stack.sql_url, stack.identity_secret)
+            out = evaluate(run, convs)
+    if args.out:
+        Path(args.out).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in run.results))
+    if not args.json:
+        print(f"{out['n']} turns: pass rate {out['pass_rate']:.3f}, harmful {out['harmful']}")
+        for lang, r in out["by_lang"].items():
+            print(f"  {lang}: {r['n']} turns, pass rate {r['pass_rate']:.3f}, harmful {r['harmful']}")
+    print(json.dumps(out, ensure_ascii=False))
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
+    ev = subparsers.add_parser("eval", help="evaluate kefu on scripted conversations")
+    add_data_dir(ev)
+    evsub = ev.add_subparsers(dest="eval_command", required=True)
+    conv = evsub.add_parser("conversations", help="play scripted conversations and judge every reply "
+                                                  "(docs/eval-conversations.md)")
+    add_data_dir(conv)
+    conv.add_argument("--file", required=True, help="JSONL of conversations")
+    conv.add_argument("--gateway", help="a running gateway's URL (default: a private stack over the data dir)")
+    conv.add_argument("--split", choices=["dev", "test"], help="only this split")
+    conv.add_argument("--lang", choices=["en", "zh"], help="only this language")
+    conv.add_argument("--llm", help="KEFU_LLM_URL for the private stack (default: the settings'; off = templates)")
+    conv.add_argument("--identity-secret", help="with --gateway: its KEFU_IDENTITY_SECRET (signed-in shoppers)")
+    conv.add_argument("--out", help="write every judged turn as JSONL here")
+    conv.add_argument("--json", action="store_true", help="only the JSON summary line")
+    conv.set_defaults(func=_eval_conversations)
+
     orders = subparsers.add_parser("orders", help="orders in the built-in order table")
     add_data_dir(orders)
     osub = orders.add_subparsers(dest="orders_command", required=True)
