@@ -78,8 +78,9 @@ def numbers_in(text: str) -> set[float]:
 
 
 def _title_zh(p: dict[str, Any]) -> str:
-    attrs = p.get("attributes") if isinstance(p.get("attributes"), dict) else {}
-    return str(p.get("title_zh") or attrs.get("title_zh") or "")
+    attrs = p.get("attributes")
+    zh = attrs.get("title_zh") if isinstance(attrs, dict) else None
+    return str(p.get("title_zh") or zh or "")
 
 
 def title_parts(p: dict[str, Any]) -> list[str]:

@@ -91,7 +91,7 @@ def play(run: Run, conv: dict[str, Any], shop: ShopData) -> None:
             t0 = time.perf_counter()
             r = c.post(f"/v1/conversations/{cid}/messages", json={"text": turn["user"]}, headers=auth)
             ms = (time.perf_counter() - t0) * 1000
-            body = r.json() if r.status_code == 200 else {"reply": {"text": ""}, "error": r.text[:300]}
+            body: dict[str, Any] = r.json() if r.status_code == 200 else {"reply": {"text": ""}, "error": r.text[:300]}
             seen = Observed(body, _products(c, body) if "products_where" in turn["expect"] else [],
                             _actions(before, _order_state(run.sql_url, ids)))
             v: Verdict = judge(turn["expect"], seen) if r.status_code == 200 else Verdict(False, False, ["http"])

@@ -39,7 +39,8 @@ class ShopRules:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ShopRules:
-        known = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in cls.__dataclass_fields__}
+        known: dict[str, Any] = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items()
+                                 if k in cls.__dataclass_fields__}
         return cls(**known)
 
     def can_cancel(self, order: dict[str, Any]) -> tuple[bool, str]:

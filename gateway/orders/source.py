@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from kefu.settings import Settings
+    from gateway.config import GatewaySettings
 
 
 @dataclass
@@ -68,7 +68,7 @@ class OrderSource(Protocol):
                             fee: float, key: str) -> ActionResult: ...
 
 
-def make_source(settings: Settings) -> OrderSource:
+def make_source(settings: GatewaySettings) -> OrderSource:
     """The adapter `KEFU_ORDERS` names: `sql` (default), `webhook` or `shopify`."""
     kind = settings.orders_source.strip().lower()
     if kind == "webhook":

@@ -65,9 +65,10 @@ def confirm(ctx: ReplyContext) -> str:
         extra_en = f", and the full {refund} will be refunded to your original payment method" if offer.get("refund") \
             else ""
         extra_zh = f"，全额 {refund} 将退回原支付方式" if offer.get("refund") else ""
-        return say(lang, f"Order {oid} ({_items(o.get('items') or [], lang)}) is {STATUS_EN.get(o.get('status'), '')}. "
+        st = str(o.get("status") or "")
+        return say(lang, f"Order {oid} ({_items(o.get('items') or [], lang)}) is {STATUS_EN.get(st, '')}. "
                          f"I can cancel it now{extra_en}. Shall I cancel it?{YES_NO_EN}",
-                   f"订单 {oid}（{_items(o.get('items') or [], lang)}）当前{STATUS_ZH.get(o.get('status'), '')}。"
+                   f"订单 {oid}（{_items(o.get('items') or [], lang)}）当前{STATUS_ZH.get(st, '')}。"
                    f"我可以为您取消该订单{extra_zh}。确认取消吗？{YES_NO_ZH}")
     if kind == "address":
         return say(lang, f"I can change the shipping address of order {oid} to: {offer.get('address')}. "

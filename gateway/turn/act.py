@@ -159,7 +159,7 @@ class Actor:
         """Whether the shopper may see this order: verified before, signed in as its owner, or the
         factor given now matches. Wrong factors count; past the limit the order is locked."""
         facts.found = rec.id
-        owner = bool(s.customer) and s.customer.strip().lower() == rec.contact.email.strip().lower()
+        owner = bool(s.customer) and (s.customer or "").strip().lower() == rec.contact.email.strip().lower()
         if rec.id in s.verified or owner:
             facts.verified = True
             return True

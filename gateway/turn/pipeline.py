@@ -132,7 +132,7 @@ class TurnPipeline:
         if conv.status != "human":
             early = self.understander.begin(text)
             pre.on_text(text, order_ids().find(text))
-        lease, degraded = Lease(), []
+        lease, degraded = Lease(), list[str]()
         try:
             resolved = await self._lock_resolve(cid, text, lease, degraded)
             if lease.id is not None and conv.parked:

@@ -427,7 +427,7 @@ def shift_price(d: Draft) -> None:
     if d.kind != "none" or not (c.cheaper or c.pricier) or not (d.shown or d.focus):
         return
     anchor_ids = [d.focus] if d.focus and d.focus in d.info else [p for p in d.shown if p in d.info]
-    prices = [d.info[p].price for p in anchor_ids if d.info[p].price is not None]
+    prices = [pr for p in anchor_ids if (pr := d.info[p].price) is not None]
     explicit = any(k in c.extracted for k in PRICE_SLOTS)
     if not (prices or explicit):
         return

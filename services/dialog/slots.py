@@ -227,9 +227,9 @@ def extract_quantity(text: str) -> int | None:
         if n:
             return n
     for pat in _QTY_EN:
-        m = pat.search(text)
-        if m:
-            raw = (m.group(1) or (m.group(2) if m.lastindex and m.lastindex >= 2 else "") or "").lower()
+        hit = pat.search(text)
+        if hit:
+            raw = (hit.group(1) or (hit.group(2) if hit.lastindex and hit.lastindex >= 2 else "") or "").lower()
             if raw.isdigit():
                 return int(raw)
             if raw in EN_NUM:

@@ -177,9 +177,10 @@ class OpenAIServing:
         """(choice, text to send, event) as generation goes, relexicalised clause by clause."""
         relex = [StreamRelexer(facts) if facts is not None else None for _ in handles]
         async for i, ev in self._merged(handles):
-            text = relex[i].feed(ev.text) if relex[i] and ev.text else ev.text
-            if ev.finished and relex[i]:
-                text += relex[i].finish()
+            r = relex[i]
+            text = r.feed(ev.text) if r is not None and ev.text else ev.text
+            if ev.finished and r is not None:
+                text += r.finish()
             yield i, text, ev
 
     @staticmethod

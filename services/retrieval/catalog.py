@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine, Row
@@ -175,7 +175,7 @@ def upsert_products(session: Session, rows: list[dict[str, Any]]) -> tuple[list[
 
 
 def delete_product(session: Session, pid: str) -> bool:
-    res = session.execute(delete(Product).where(Product.id == pid))
+    res: Any = session.execute(delete(Product).where(Product.id == pid))  # a CursorResult: it has rowcount
     return bool(res.rowcount)
 
 
@@ -315,7 +315,7 @@ def import_rows(engine: Engine, rows: Iterable[tuple[int, dict[str, Any] | None,
 
 
 def import_file(sql_url: str, path: Path, *, batch_size: int = 1000, show_progress: bool = True,
-                out: io.TextIOBase | None = None) -> ImportReport:
+                out: io.TextIOBase | TextIO | None = None) -> ImportReport:
     out = out or sys.stderr
     engine = get_engine(sql_url)
 

@@ -20,6 +20,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from prometheus_client import Counter
@@ -99,7 +100,7 @@ class Embedder:
         self.backend = "torch"
         self._sess = None
         self._qsess = None  # int8 query encoder (opt-in); documents always use the full model
-        self._torch = None
+        self._torch: Any = None
         self.query_encoder = "fp32"
         if backend in ("auto", "onnx") and models_dir is not None:
             try:

@@ -130,6 +130,7 @@ class RetrievalEngine:
             if self.snap is not None and self.snap.info.kind != self._kind_for(len(products)):
                 full = True  # crossed the exact/approximate size line, or approx_index changed: rebuild
             stats = self._publish(products, full=full, complete=True)
+            assert self.snap is not None  # _publish always leaves a live snapshot
             if not full and self._too_many_tombstones():
                 self.log(f"{self.snap.tombstones} tombstones of {self.snap.index.ntotal} vectors: rebuilding")
                 self._publish(products, full=True, complete=True)
@@ -175,6 +176,7 @@ class RetrievalEngine:
         against the live index; the writes are replayed onto the new one at the swap."""
         if not self._too_many_tombstones() or (self._rebuild and self._rebuild.is_alive()):
             return False
+        assert self.snap is not None  # there are tombstones only in a live snapshot
         self.log(f"{self.snap.tombstones} tombstones of {self.snap.index.ntotal} vectors: rebuilding")
         self._rebuild = threading.Thread(target=self._rebuild_quietly, name="retrieval-rebuild", daemon=True)
         self._rebuild.start()

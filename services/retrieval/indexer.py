@@ -140,7 +140,7 @@ def derive_columns(change: Change, snap: Snapshot, docs: dict[str, Doc]) -> None
         snap.derive_from(old, gone, [docs[p] for p in change.rewritten])
     else:
         snap.derive()
-    if old is not None and old.cat_names == sorted(snap.cat_codes, key=snap.cat_codes.get):
+    if old is not None and old.cat_names == sorted(snap.cat_codes, key=snap.cat_codes.__getitem__):
         snap.cat_names, snap.cat_vecs = old.cat_names, old.cat_vecs
 
 

@@ -124,7 +124,7 @@ class Searcher:
         """Each scorer's candidates; the query is embedded only if a scorer needs it."""
         ranked: Ranked = {}
         qv = self.embeddings.model.encode_query(text) if "dense" in scorers or "category" in scorers else None
-        if "dense" in scorers:
+        if "dense" in scorers and qv is not None:
             with self.lock.read():
                 ranked["dense"] = dense(snap, qv, mask)
         if "bm25" in scorers and snap.lexical is not None:
@@ -140,14 +140,14 @@ class Searcher:
     def _category_vectors(self, snap: Snapshot) -> None:
         """Embeddings of the category names, for the (opt-in) query-to-product-type scorer;
         computed at the first query that asks, not at every write."""
-        names = sorted(snap.cat_codes, key=snap.cat_codes.get)
+        names = sorted(snap.cat_codes, key=snap.cat_codes.__getitem__)
         if snap.cat_names == names:
             return
         vecs, _ = self.embeddings.vectors(names, [text_hash(n, MODEL_ID) for n in names], label="category names")
         snap.cat_names, snap.cat_vecs = names, vecs
 
     def _hydrate(self, snap: Snapshot, hits: list[tuple[int, float]], ranked: Ranked) -> list[ProductHit]:
-        pids = [snap.vid_pid[v] for v, _ in hits]
+        pids = [snap.vid_pid[v] or "" for v, _ in hits]  # "" (a tombstone) is in no row: skipped below
         rows = rows_by_id(self.sql, pids)
         out = []
         for (_v, score, scorers), pid in zip(with_scorers(hits, ranked), pids, strict=True):

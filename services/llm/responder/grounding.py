@@ -58,11 +58,11 @@ class NumberCopyConstraint:
             cands = [d for _p, d in self.runs if d[: len(cur)] == cur and len(d) > len(cur)]
             if not cands:
                 return None  # a sentence-ending '.' after a complete number
-        cands = [(p, d) for p, d in self.runs if d[: len(cur)] == cur]
-        if not cands:
+        pairs = [(p, d) for p, d in self.runs if d[: len(cur)] == cur]
+        if not pairs:
             return (set(), True) if not cur else None  # no number in the prompt: none in the reply
-        same = [d for p, d in cands if p == prev]
-        pool = same or [d for _p, d in cands]
+        same = [d for p, d in pairs if p == prev]
+        pool = same or [d for _p, d in pairs]
         nxt = {d[len(cur)] for d in pool if len(d) > len(cur)}
         if not cur:
             return nxt, True

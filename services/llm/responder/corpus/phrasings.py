@@ -467,7 +467,7 @@ def real_user_texts() -> dict[tuple[str, str], list[str]]:
     """(intent, lang) -> the bundled intents.csv phrasings (empty without kefu/data)."""
     out: dict[tuple[str, str], list[str]] = {}
     try:
-        import kefu.data as kd  # type: ignore[import-not-found]
+        import kefu.data as kd
 
         with open(kd.intents_path(), encoding="utf-8") as fh:
             for row in csv.DictReader(fh):

@@ -166,7 +166,7 @@ def real_policies() -> dict[str, dict[str, str]]:
     """lang -> topic -> the bundled help section on it (empty without kefu/data)."""
     out: dict[str, dict[str, str]] = {"en": {}, "zh": {}}
     try:
-        import kefu.data as kd  # type: ignore[import-not-found]
+        import kefu.data as kd
     except ImportError:
         return out
     for lang in LANGS:
@@ -186,7 +186,7 @@ def real_policies() -> dict[str, dict[str, str]]:
 def real_catalog() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(train, held-out) products of the bundled catalog, split 4:1 by id."""
     try:
-        import kefu.data as kd  # type: ignore[import-not-found]
+        import kefu.data as kd
 
         with open(kd.catalog_path(), encoding="utf-8") as fh:
             products = [json.loads(line) for line in fh if line.strip()]
