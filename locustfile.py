@@ -59,14 +59,14 @@ TIMES: list[tuple[str, float, float | None]] = []  # (step, ms, ttft ms)
 
 
 @events.quitting.add_listener
-def _dump_times(environment, **_kw) -> None:  # noqa: ANN001
+def _dump_times(environment, **_kw) -> None:
     out = os.environ.get("KEFU_LOCUST_TIMES_OUT")
     if out:
         with open(out, "w") as fh:
             json.dump(TIMES, fh)
 
 
-def _lines(response) -> Iterator[str]:  # noqa: ANN001 - locust's FastResponse
+def _lines(response) -> Iterator[str]:  # locust's FastResponse
     """SSE lines as soon as each arrives. FastHttpUser (geventhttpclient) costs far less client CPU
     than requests; its `iter_content` waits for whole chunks, so read line by line instead."""
     raw = response._response

@@ -67,7 +67,7 @@ class _Conn:
     def close(self) -> None:
         try:
             self.writer.close()
-        except Exception:  # noqa: BLE001 - already gone
+        except Exception:  # already gone
             pass
 
 

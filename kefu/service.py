@@ -146,7 +146,7 @@ def create_app(
         return JSONResponse({"status": "ready", "service": service, "checks": results})
 
     @app.get("/metrics", tags=["ops"], summary="Prometheus metrics")
-    async def metrics():  # noqa: ANN202
+    async def metrics():
         return metrics_response()
 
     app.add_middleware(KefuMiddleware, service=service, max_body_bytes=max_body_bytes)

@@ -42,7 +42,7 @@ def spawn_redis(data_dir: Path) -> tuple[subprocess.Popen, str]:
     if not exe:
         raise SystemExit("no Redis answers at REDIS_URL and redis-server is not installed (make install)")
     port = free_port()
-    log = open(data_dir / "redis.log", "ab")  # noqa: SIM115 - lives as long as the child
+    log = open(data_dir / "redis.log", "ab")  # lives as long as the child
     proc = subprocess.Popen(
         [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
          "--dir", str(data_dir)],
@@ -74,7 +74,7 @@ class Child:
         cmd = [sys.executable, "-m", "kefu.cli", "serve", self.name, "--port", str(self.port)]
         stdout = None
         if self.log_path is not None:
-            self._log = open(self.log_path, "ab")  # noqa: SIM115
+            self._log = open(self.log_path, "ab")
             stdout = self._log
         self.proc = subprocess.Popen(cmd, env=self.env, stdout=stdout, stderr=subprocess.STDOUT,
                                      start_new_session=True)

@@ -142,7 +142,7 @@ def start_stack(data_dir: Path, *, wait_ready: tuple[str, ...] = ("gateway", "in
     env = kefu_env(data_dir, KEFU_AGENT_KEY=agent_key, KEFU_REDIS_PREFIX=f"kefu-t-{uuid.uuid4().hex[:8]}:",
                    **env_extra)
     log_path = data_dir / "up.log"
-    log = open(log_path, "ab")  # noqa: SIM115
+    log = open(log_path, "ab")
     proc = subprocess.Popen([sys.executable, "-m", "kefu.cli", "up", "--no-build", "--port", str(port)],
                             env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     stack = Stack(port, data_dir, proc, agent_key, log_path)
@@ -205,7 +205,7 @@ class Proc:
 
 
 def spawn(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    fh = open(log, "ab")  # noqa: SIM115
+    fh = open(log, "ab")
     return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
 
 

@@ -13,12 +13,12 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_scenarios import PRODUCTS  # noqa: E402
+from make_scenarios import PRODUCTS
 
 OUT = Path(__file__).with_name("scenarios_handwritten.jsonl")
 
 
-def T(user, standalone=None, slots=None, shown=(), changed=False, refs=()):  # noqa: N802
+def T(user, standalone=None, slots=None, shown=(), changed=False, refs=()):
     return {"user": user, "bot": "ok", "products": list(shown),
             "expect": {"slots": slots or {}, "standalone": standalone or user, "topic_changed": changed,
                        "referenced_products": list(refs)}}

@@ -27,7 +27,7 @@ import psutil
 from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import stack as stack_mod  # noqa: E402
+import stack as stack_mod
 
 SEARCHES = ["show me running shoes under 100", "a rain jacket for women", "wireless headphones",
             "office chair under 300", "我想买跑步鞋", "cheap frying pan", "desk lamp under 50", "双肩包",

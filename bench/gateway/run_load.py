@@ -25,7 +25,7 @@ import httpx
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import stack as stack_mod  # noqa: E402
+import stack as stack_mod
 
 ROOT = stack_mod.ROOT
 SERVICES = ("gateway", "intent", "dialog", "retrieval")

@@ -138,5 +138,5 @@ def warm(gateway_url: str) -> None:
 
 
 def _spawn(cmd: list[str], env: dict[str, str], log: Path, cwd: Path = ROOT) -> subprocess.Popen:
-    fh = open(log, "ab")  # noqa: SIM115
+    fh = open(log, "ab")
     return subprocess.Popen(cmd, env=env, cwd=cwd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)

@@ -21,10 +21,10 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from services.llm.model.batch import StepBatch  # noqa: E402
-from services.llm.model.config import ModelConfig  # noqa: E402
-from services.llm.model.loader import load_weights  # noqa: E402
-from services.llm.model.transformer import CausalLM  # noqa: E402
+from services.llm.model.batch import StepBatch
+from services.llm.model.config import ModelConfig
+from services.llm.model.loader import load_weights
+from services.llm.model.transformer import CausalLM
 
 V2_LITE = dict(  # DeepSeek-V2-Lite shapes (15.7 B params, 2.4 B active), DeepseekV3 routing
     vocab_size=102400, hidden_size=2048, intermediate_size=10944, moe_intermediate_size=1408,
@@ -63,7 +63,7 @@ def ours_decode(lm: CausalLM, b: int, prompt: int, steps: int, dev: str) -> floa
 
 
 @torch.inference_mode()
-def hf_decode(hf, b: int, prompt: int, steps: int, dev: str) -> float:  # noqa: ANN001
+def hf_decode(hf, b: int, prompt: int, steps: int, dev: str) -> float:
     from transformers import DynamicCache
 
     kw = "cache" if "cache" in inspect.signature(hf.forward).parameters else "past_key_values"

@@ -19,12 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import psutil  # noqa: E402
+import psutil
 
-from services.intent import ft  # noqa: E402
-from services.intent.data import Dataset, load  # noqa: E402
-from services.intent.evaluate import evaluate  # noqa: E402
-from services.intent.model import IntentModel  # noqa: E402
+from services.intent import ft
+from services.intent.data import Dataset, load
+from services.intent.evaluate import evaluate
+from services.intent.model import IntentModel
 
 
 def rss_mb() -> float:

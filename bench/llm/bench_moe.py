@@ -34,10 +34,10 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from bench.llm.common import machine  # noqa: E402
-from services.llm.model import moe as moe_mod  # noqa: E402
-from services.llm.model.config import ModelConfig  # noqa: E402
-from services.llm.model.moe import MoE  # noqa: E402
+from bench.llm.common import machine
+from services.llm.model import moe as moe_mod
+from services.llm.model.config import ModelConfig
+from services.llm.model.moe import MoE
 
 BENCH = dict(hidden_size=512, moe_intermediate_size=256, n_routed_experts=16, num_experts_per_tok=2,
              n_shared_experts=1, n_group=4, topk_group=2)

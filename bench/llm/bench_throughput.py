@@ -21,13 +21,13 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from bench.llm.common import TEXT, machine, rss_mb, synthetic_deepseek  # noqa: E402
-from services.llm.engine import Engine, EngineConfig  # noqa: E402
-from services.llm.model.loader import load_hf_folder  # noqa: E402
-from services.llm.sampling import SamplingParams  # noqa: E402
+from bench.llm.common import TEXT, machine, rss_mb, synthetic_deepseek
+from services.llm.engine import Engine, EngineConfig
+from services.llm.model.loader import load_hf_folder
+from services.llm.sampling import SamplingParams
 
 
-def prompts(tok, n: int) -> list[list[int]]:  # noqa: ANN001
+def prompts(tok, n: int) -> list[list[int]]:
     words = TEXT.split()
     out = []
     for i in range(n):
@@ -71,7 +71,7 @@ class _FirstToken:
     def __init__(self) -> None:
         self.calls, self.first = 0, None
 
-    def put(self, _v) -> None:  # noqa: ANN001
+    def put(self, _v) -> None:
         self.calls += 1
         if self.calls == 2 and self.first is None:
             self.first = time.perf_counter()
@@ -80,7 +80,7 @@ class _FirstToken:
         pass
 
 
-def run_hf_sequential(hf, reqs: list[list[int]], conc: int, max_tokens: int, pad: int) -> dict:  # noqa: ANN001
+def run_hf_sequential(hf, reqs: list[list[int]], conc: int, max_tokens: int, pad: int) -> dict:
     """`conc` closed-loop clients (as for the engine) against a server running one generate() at a
     time: request i arrives when request i-conc finished, so TTFT includes the wait in line."""
     t0 = time.perf_counter()
@@ -98,7 +98,7 @@ def run_hf_sequential(hf, reqs: list[list[int]], conc: int, max_tokens: int, pad
             "tokens": total, "wall_s": round(wall, 2)}
 
 
-def run_hf_static(hf, reqs: list[list[int]], conc: int, max_tokens: int, pad: int) -> dict:  # noqa: ANN001
+def run_hf_static(hf, reqs: list[list[int]], conc: int, max_tokens: int, pad: int) -> dict:
     t0 = time.perf_counter()
     ttfts, total = [], 0
     arrival = t0

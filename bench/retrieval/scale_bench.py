@@ -34,7 +34,7 @@ import faiss
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from services.retrieval import vectors as V  # noqa: E402
+from services.retrieval import vectors as V
 
 CANDIDATES = 200  # services/retrieval/search.py asks FAISS for this many per query
 T0 = time.perf_counter()

@@ -16,7 +16,7 @@ import bm25s
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from services.retrieval.evaluate import mrr, ndcg, read_qrels, read_queries, recall  # noqa: E402
+from services.retrieval.evaluate import mrr, ndcg, read_qrels, read_queries, recall
 
 
 def main() -> None:

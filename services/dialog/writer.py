@@ -133,7 +133,7 @@ class TranscriptWriter:
                 log.warning("transcript writer error: %s", self.last_error)
                 try:
                     await self._heartbeat(force=True)
-                except Exception:  # noqa: BLE001 - Redis itself may be what is down
+                except Exception:  # Redis itself may be what is down
                     pass
                 await asyncio.sleep(1.0)
 

@@ -49,7 +49,7 @@ def _pooled(base: Any) -> Any:
             super().__init__()
             self.m = m
 
-        def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001, ANN202
+        def forward(self, input_ids, attention_mask, token_type_ids):
             h = self.m(input_ids=input_ids, attention_mask=attention_mask,
                        token_type_ids=token_type_ids).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(h.dtype)
@@ -166,7 +166,7 @@ class TorchEncoder(Encoder):
     """Fallback when the ONNX export is impossible (e.g. the `onnx` package is missing): the same
     network and pooling in plain torch, ~2-3x slower per query."""
 
-    def __init__(self, threads: int | None = None) -> None:  # noqa: D107 (no ONNX session here)
+    def __init__(self, threads: int | None = None) -> None:  # no ONNX session here
         import torch
         from tokenizers import Tokenizer
         from transformers import AutoModel
@@ -215,7 +215,7 @@ def get_encoder(models_dir: Path, variant: str = "int8", log: Callable[[str], No
             try:
                 export_onnx(folder, quantize=True, log=log)
                 enc = Encoder(folder, variant)
-            except Exception as exc:  # noqa: BLE001 (any export/runtime failure: degrade, say so)
+            except Exception as exc:  # any export/runtime failure: degrade, say so
                 log(f"  ONNX encoder unavailable ({type(exc).__name__}: {exc}); using plain torch")
                 enc = TorchEncoder()
             _cache[key] = enc

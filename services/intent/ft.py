@@ -24,7 +24,7 @@ LABEL_PREFIX = "__label__"
 class FTParams:
     lr: float = 1.0
     epoch: int = 50
-    wordNgrams: int = 2  # noqa: N815 (fastText's own name)
+    wordNgrams: int = 2  # fastText's own name
     minn: int = 2
     maxn: int = 5
     dim: int = 100
@@ -59,7 +59,7 @@ def write_train_file(texts: list[str], labels: list[str], path: Path) -> None:
 class FastTextStage:
     """A trained fastText model plus the map back to the original label names."""
 
-    def __init__(self, model, labels: list[str]) -> None:  # noqa: ANN001 (fasttext has no types)
+    def __init__(self, model, labels: list[str]) -> None:  # fasttext has no types
         self.model = model
         # fastText orders labels by frequency; we keep our own canonical (sorted) order.
         self.labels = labels
@@ -122,7 +122,7 @@ def train(
     return FastTextStage(model, label_set)
 
 
-def _fit(fasttext, path: Path, params: FTParams, lr: float, seed: int, threads: int):  # noqa: ANN001, ANN202
+def _fit(fasttext, path: Path, params: FTParams, lr: float, seed: int, threads: int):
     return fasttext.train_supervised(
         input=str(path),
         lr=lr,

@@ -83,7 +83,7 @@ class LLMReranker:
                                                      "max_tokens": 16, "temperature": 0})
             resp.raise_for_status()
             answer = resp.json()["choices"][0]["message"]["content"] or ""
-        except Exception as exc:  # noqa: BLE001 (any failure means: fall back)
+        except Exception as exc:  # any failure means: fall back
             self._down_until = time.monotonic() + self.cooldown_s
             LLM_FALLBACKS.labels("unavailable").inc()
             log.warning("llm re-ranker unavailable: %s", type(exc).__name__)

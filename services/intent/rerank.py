@@ -29,7 +29,7 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def make_vectorizers():  # noqa: ANN201
+def make_vectorizers():
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2,
@@ -64,7 +64,7 @@ class Heads:
             self._parts.append((v.build_analyzer(), vocab, v.idf_.astype(np.float32), offset))
             offset += len(vocab)
 
-    def tfidf(self, texts: list[str]):  # noqa: ANN201
+    def tfidf(self, texts: list[str]):
         import scipy.sparse as sp
 
         prepped = _prep(texts)
@@ -106,12 +106,12 @@ class Heads:
     def load(cls, folder: Path) -> Heads:
         z = np.load(folder / "rerank_heads.npz")
         with (folder / "rerank_tfidf.pkl").open("rb") as fh:
-            vecs = pickle.load(fh)  # noqa: S301 (our own artifact, written by train)
+            vecs = pickle.load(fh)  # our own artifact, written by train
         return cls(z["emb_w"].astype(np.float32), z["emb_b"].astype(np.float32),
                    z["tf_w"].astype(np.float32), z["tf_b"].astype(np.float32), vecs)
 
 
-def _fit_lr(x, y: np.ndarray, n_classes: int, c: float, seed: int) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+def _fit_lr(x, y: np.ndarray, n_classes: int, c: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Multinomial logistic regression; classes absent from `y` get a very negative bias."""
     from sklearn.linear_model import LogisticRegression
 

@@ -43,7 +43,7 @@ def clean(text: str, max_chars: int = MAX_CHARS) -> str:
     return text[:max_chars]
 
 
-def _jieba():  # noqa: ANN202
+def _jieba():
     global _jieba_ready
     import jieba
 

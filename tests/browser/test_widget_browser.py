@@ -178,7 +178,7 @@ def test_one_script_tag_on_another_sites_page(ui_stack: Any, new_page: Any) -> N
             f'data-title="小店客服" async></script></body></html>').encode()
 
     class Page(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(html)))

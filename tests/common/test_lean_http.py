@@ -35,7 +35,7 @@ def _app() -> FastAPI:
 
     @app.get("/chunked")
     async def chunked() -> StreamingResponse:
-        async def gen():  # noqa: ANN202
+        async def gen():
             for i in range(5):
                 yield f'{{"part": {i}}}\n'.encode() * 300
         return StreamingResponse(gen(), media_type="application/x-ndjson")
@@ -54,7 +54,7 @@ def _app() -> FastAPI:
 
 
 @pytest.fixture
-async def server():  # noqa: ANN201
+async def server():
     port = _port()
     srv = uvicorn.Server(uvicorn.Config(_app(), host="127.0.0.1", port=port, log_level="warning",
                                         timeout_keep_alive=1))
@@ -66,7 +66,7 @@ async def server():  # noqa: ANN201
     await task
 
 
-async def test_keep_alive_chunked_and_errors(server) -> None:  # noqa: ANN001
+async def test_keep_alive_chunked_and_errors(server) -> None:
     port, _ = server
     c = LeanClient(f"http://127.0.0.1:{port}")
     try:

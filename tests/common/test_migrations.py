@@ -21,7 +21,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 
 
-def _previous():  # noqa: ANN202
+def _previous():
     spec = importlib.util.spec_from_file_location("previous_schema_db", HERE / "previous_schema_db.py")
     mod = importlib.util.module_from_spec(spec)
     sys.modules["previous_schema_db"] = mod  # SQLAlchemy resolves the models' annotations through it
@@ -61,13 +61,13 @@ def _pg_url() -> str:
         admin = create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
         with admin.connect() as c:
             c.execute(text(f"CREATE DATABASE {name}"))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         pytest.skip(f"PostgreSQL not available: {exc}")
     return f"postgresql://postgres@127.0.0.1:5432/{name}"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def previous_db(request, tmp_path: Path) -> str:  # noqa: ANN001
+def previous_db(request, tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'old.db'}" if request.param == "sqlite" else _pg_url()
 
 

@@ -81,7 +81,7 @@ def start_server(env_extra: dict[str, str], log: Path, port: int | None = None, 
     env = dict(os.environ)
     env.update({"PYTHONUNBUFFERED": "1", "KEFU_LOG_LEVEL": "WARNING"})
     env.update(env_extra)
-    fh = open(log, "ab")  # noqa: SIM115
+    fh = open(log, "ab")
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "services.dialog.app:create_app", "--factory", "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning"],

@@ -53,7 +53,7 @@ def llm_app(mode: str) -> FastAPI:
         return {"data": [{"id": "stub"}]}
 
     @app.post("/v1/chat/completions")
-    async def chat(request: Request):  # noqa: ANN202
+    async def chat(request: Request):
         body = await request.json()
         calls["n"] += 1
         calls.setdefault("bodies", []).append(body)
@@ -61,7 +61,7 @@ def llm_app(mode: str) -> FastAPI:
             await asyncio.sleep(30)
         text = reply_for(body["messages"])
         if body.get("stream"):
-            async def gen():  # noqa: ANN202
+            async def gen():
                 for word in text.split(" "):
                     chunk = {"choices": [{"index": 0, "delta": {"content": word + " "}}]}
                     yield f"data: {json.dumps(chunk)}\n\n"

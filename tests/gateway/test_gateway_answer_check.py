@@ -12,7 +12,7 @@ from sqlalchemy import select
 from kefu.db import Order, session_factory
 
 
-def _order(backend, status: str) -> Order:  # noqa: ANN001
+def _order(backend, status: str) -> Order:
     with session_factory(f"sqlite:///{backend.data_dir / 'kefu.db'}")() as s:
         return s.execute(select(Order).where(Order.status == status).order_by(Order.id)).scalars().first()
 
@@ -23,14 +23,14 @@ def _metric(text: str, name: str, **labels: str) -> float:
     return float(m.group(1)) if m else 0.0
 
 
-def _say(c, gw, text: str) -> dict:  # noqa: ANN001
+def _say(c, gw, text: str) -> dict:
     cid, auth = gw.new_conversation(c)
     r = c.post(f"/v1/conversations/{cid}/messages", json={"text": text}, headers=auth)
     assert r.status_code == 200, r.text
     return r.json()
 
 
-def test_off_topic_generation_is_replaced_by_template(gateway_factory, llm_stub, backend) -> None:  # noqa: ANN001
+def test_off_topic_generation_is_replaced_by_template(gateway_factory, llm_stub, backend) -> None:
     shipped = _order(backend, "shipped")
     llm = llm_stub("offtopic")
     gw = gateway_factory(KEFU_LLM_URL=llm.url + "/v1")
@@ -67,7 +67,7 @@ def test_off_topic_generation_is_replaced_by_template(gateway_factory, llm_stub,
         assert c.get("/v1/agent/stats", headers=gw.agent_headers).json()["grounding_rejected"] >= 4
 
 
-def test_chinese_question_answered_in_english_uses_template(gateway_factory, llm_stub, backend) -> None:  # noqa: ANN001
+def test_chinese_question_answered_in_english_uses_template(gateway_factory, llm_stub, backend) -> None:
     delivered = _order(backend, "delivered")
     llm = llm_stub("good")  # restates the order facts, always in English
     gw = gateway_factory(KEFU_LLM_URL=llm.url + "/v1")

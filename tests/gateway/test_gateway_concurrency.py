@@ -8,7 +8,7 @@ import asyncio
 import httpx
 
 
-async def test_fifty_concurrent_messages_one_conversation(gateway) -> None:  # noqa: ANN001
+async def test_fifty_concurrent_messages_one_conversation(gateway) -> None:
     async with httpx.AsyncClient(base_url=gateway.url, timeout=120) as c:
         r = await c.post("/v1/conversations", json={})
         cid, token = r.json()["conversation_id"], r.json()["token"]

@@ -13,19 +13,19 @@ from kefu.db import Order, session_factory
 
 
 @pytest.fixture
-def shipped(backend) -> Order:  # noqa: ANN001
+def shipped(backend) -> Order:
     with session_factory(f"sqlite:///{backend.data_dir / 'kefu.db'}")() as s:
         return s.execute(select(Order).where(Order.status == "shipped").order_by(Order.id.desc())).scalars().first()
 
 
-def _say(c: httpx.Client, gw, text: str) -> dict:  # noqa: ANN001
+def _say(c: httpx.Client, gw, text: str) -> dict:
     cid, auth = gw.new_conversation(c)
     r = c.post(f"/v1/conversations/{cid}/messages", json={"text": text}, headers=auth)
     assert r.status_code == 200, r.text
     return r.json()
 
 
-def test_intent_down_breaker_opens_and_recovers(gateway_factory, backend, shipped) -> None:  # noqa: ANN001
+def test_intent_down_breaker_opens_and_recovers(gateway_factory, backend, shipped) -> None:
     gw = gateway_factory(KEFU_BREAKER_COOLDOWN_S="1", KEFU_BREAKER_FAILURES="2")
     intent = backend.services["intent"]
     intent.stop()
@@ -50,7 +50,7 @@ def test_intent_down_breaker_opens_and_recovers(gateway_factory, backend, shippe
         assert r["degraded"] == [] and r["intent"]["stage"] in ("fasttext", "rerank")
 
 
-def test_retrieval_down_product_turn_answered(gateway_factory, backend) -> None:  # noqa: ANN001
+def test_retrieval_down_product_turn_answered(gateway_factory, backend) -> None:
     gw = gateway_factory()
     retrieval = backend.services["retrieval"]
     retrieval.stop()
@@ -65,7 +65,7 @@ def test_retrieval_down_product_turn_answered(gateway_factory, backend) -> None:
         retrieval.restart()
 
 
-def test_dialog_down_transcript_kept_and_replayed(gateway_factory, backend, shipped) -> None:  # noqa: ANN001
+def test_dialog_down_transcript_kept_and_replayed(gateway_factory, backend, shipped) -> None:
     gw = gateway_factory(KEFU_BREAKER_COOLDOWN_S="0.5")
     dialog = backend.services["dialog"]
     with gw.client() as c:
@@ -90,13 +90,13 @@ def test_dialog_down_transcript_kept_and_replayed(gateway_factory, backend, ship
         assert users == ["hi", f"where is my order {shipped.id}", "thanks"]
 
 
-def _llm_gateway(gateway_factory, llm_stub, mode: str, **env: str):  # noqa: ANN001, ANN202
+def _llm_gateway(gateway_factory, llm_stub, mode: str, **env: str):
     llm = llm_stub(mode)
     gw = gateway_factory(KEFU_LLM_URL=llm.url + "/v1", **env)
     return llm, gw
 
 
-def test_grounding_rejects_hallucinated_reply(gateway_factory, llm_stub, shipped) -> None:  # noqa: ANN001
+def test_grounding_rejects_hallucinated_reply(gateway_factory, llm_stub, shipped) -> None:
     llm, gw = _llm_gateway(gateway_factory, llm_stub, "hallucinate")
     try:
         with gw.client() as c:
@@ -120,7 +120,7 @@ def test_grounding_rejects_hallucinated_reply(gateway_factory, llm_stub, shipped
 
 
 def test_grounding_rejects_system_prompt_echo_and_accepts_grounded(
-        gateway_factory, llm_stub, shipped) -> None:  # noqa: ANN001
+        gateway_factory, llm_stub, shipped) -> None:
     llm, gw = _llm_gateway(gateway_factory, llm_stub, "echo")
     try:
         with gw.client() as c:
@@ -139,7 +139,7 @@ def test_grounding_rejects_system_prompt_echo_and_accepts_grounded(
         llm.stop()
 
 
-def test_slow_llm_degrades_within_budget(gateway_factory, llm_stub) -> None:  # noqa: ANN001
+def test_slow_llm_degrades_within_budget(gateway_factory, llm_stub) -> None:
     llm, gw = _llm_gateway(gateway_factory, llm_stub, "slow", KEFU_BUDGET_LLM_TOTAL_S="1",
                            KEFU_BUDGET_LLM_FIRST_S="1")
     try:

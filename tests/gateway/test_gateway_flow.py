@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 from kefu.db import Order, Product, session_factory
 
 
-def _db(backend) -> str:  # noqa: ANN001
+def _db(backend) -> str:
     return f"sqlite:///{backend.data_dir / 'kefu.db'}"
 
 
-def _order(backend, status: str) -> Order:  # noqa: ANN001
+def _order(backend, status: str) -> Order:
     with session_factory(_db(backend))() as s:
         return s.execute(select(Order).where(Order.status == status).order_by(Order.id)).scalars().first()
 
@@ -33,7 +33,7 @@ def read_sse(resp: httpx.Response) -> list[tuple[str, object]]:
     return events
 
 
-def test_three_turn_conversation_real_order_and_products(gateway, backend) -> None:  # noqa: ANN001
+def test_three_turn_conversation_real_order_and_products(gateway, backend) -> None:
     shipped = _order(backend, "shipped")
     with gateway.client() as c:
         cid, auth = gateway.new_conversation(c)
@@ -77,7 +77,7 @@ def test_three_turn_conversation_real_order_and_products(gateway, backend) -> No
         assert tr[0]["text"] == "hi" and tr[5]["text"] == r2["reply"]["text"]
 
 
-def test_streaming_turn_events(gateway, backend) -> None:  # noqa: ANN001
+def test_streaming_turn_events(gateway, backend) -> None:
     with gateway.client() as c:
         cid, auth = gateway.new_conversation(c)
         with c.stream("POST", f"/v1/conversations/{cid}/messages", json={"text": "show me running shoes"},
@@ -94,7 +94,7 @@ def test_streaming_turn_events(gateway, backend) -> None:  # noqa: ANN001
     assert done["products"] and events[1][1]["products"] == done["products"]
 
 
-def test_chinese_turn_and_cancel_rules(gateway, backend) -> None:  # noqa: ANN001
+def test_chinese_turn_and_cancel_rules(gateway, backend) -> None:
     paid = _order(backend, "paid")
     delivered = _order(backend, "delivered")
     with gateway.client() as c:
@@ -115,7 +115,7 @@ def test_chinese_turn_and_cancel_rules(gateway, backend) -> None:  # noqa: ANN00
         assert s.get(Order, delivered.id).status == "delivered"
 
 
-def test_policy_answer_quotes_policy_text(gateway) -> None:  # noqa: ANN001
+def test_policy_answer_quotes_policy_text(gateway) -> None:
     from kefu.data import policy_sections
 
     with gateway.client() as c:
@@ -147,7 +147,7 @@ def _collect(url: str, out: list, stop: threading.Event) -> None:
                 return
 
 
-def test_takeover_agent_message_reaches_events_and_release(gateway) -> None:  # noqa: ANN001
+def test_takeover_agent_message_reaches_events_and_release(gateway) -> None:
     with gateway.client() as c:
         cid, auth = gateway.new_conversation(c)
         token = auth["Authorization"].split()[1]
@@ -196,7 +196,7 @@ def test_takeover_agent_message_reaches_events_and_release(gateway) -> None:  # 
         assert roles == ["user", "bot", "user", "agent", "user", "bot"], tr
 
 
-def test_handoff_queue_and_agent_evidence(gateway) -> None:  # noqa: ANN001
+def test_handoff_queue_and_agent_evidence(gateway) -> None:
     ag = gateway.agent_headers
     with gateway.client() as c:
         cid, auth = gateway.new_conversation(c)
@@ -224,7 +224,7 @@ def test_handoff_queue_and_agent_evidence(gateway) -> None:  # noqa: ANN001
         assert canned and all(x["lang"] == "zh" for x in canned)
 
 
-def test_angry_complaint_hands_off(gateway) -> None:  # noqa: ANN001
+def test_angry_complaint_hands_off(gateway) -> None:
     with gateway.client() as c:
         cid, auth = gateway.new_conversation(c)
         r = c.post(f"/v1/conversations/{cid}/messages",
@@ -236,7 +236,7 @@ def test_angry_complaint_hands_off(gateway) -> None:  # noqa: ANN001
             assert r["status"] == "bot"
 
 
-def test_shop_endpoints_and_static(gateway, backend) -> None:  # noqa: ANN001
+def test_shop_endpoints_and_static(gateway, backend) -> None:
     with gateway.client() as c:
         cfg = c.get("/v1/shop/config").json()
         assert cfg["lang"] in ("en", "zh") and cfg["shop_name"]

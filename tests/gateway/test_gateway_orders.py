@@ -58,7 +58,7 @@ TOKEN = "orders-api-token"
 
 
 @pytest.fixture(scope="module")
-def orders(backend) -> dict[str, dict]:  # noqa: ANN001
+def orders(backend) -> dict[str, dict]:
     path = Path(backend.logs) / "orders-test.jsonl"
     path.write_text("".join(json.dumps(o) + "\n" for o in ORDERS.values()))
     report = import_orders(f"sqlite:///{backend.data_dir / 'kefu.db'}", path)
@@ -69,7 +69,7 @@ def orders(backend) -> dict[str, dict]:  # noqa: ANN001
 class Reader:
     """The order system's view of an order, whichever adapter the gateway uses."""
 
-    def __init__(self, kind: str, backend, url: str = "") -> None:  # noqa: ANN001
+    def __init__(self, kind: str, backend, url: str = "") -> None:
         self.kind, self.backend, self.url = kind, backend, url
 
     def order(self, oid: str) -> dict:
@@ -105,7 +105,7 @@ def _serve(name: str, cmd: list[str], logs: Path, health: str) -> Proc:
 
 
 @pytest.fixture(scope="module", params=["sql", "webhook", "shopify"])
-def source(request, backend, orders) -> Iterator[tuple[dict, Reader]]:  # noqa: ANN001
+def source(request, backend, orders) -> Iterator[tuple[dict, Reader]]:
     """(gateway settings, reader) for one order adapter; webhook and Shopify get a server process."""
     kind = request.param
     logs, path = Path(backend.logs), str(Path(backend.logs) / "orders-test.jsonl")
@@ -127,7 +127,7 @@ def source(request, backend, orders) -> Iterator[tuple[dict, Reader]]:  # noqa: 
 
 
 @pytest.fixture(scope="module")
-def llm(backend, request):  # noqa: ANN001, ANN201
+def llm(backend, request):
     from tests.gateway.conftest import start_llm_stub
 
     p = start_llm_stub("good", backend.logs)
@@ -136,18 +136,18 @@ def llm(backend, request):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture(scope="module")
-def gw(gateway_factory, llm, source):  # noqa: ANN001, ANN201
+def gw(gateway_factory, llm, source):
     # the per-order limit counts across conversations: the lock test runs once per adapter
     return gateway_factory(KEFU_LLM_URL=llm.url + "/v1", KEFU_IDENTITY_SECRET=SECRET,
                            KEFU_VERIFY_MAX_PER_ORDER_HOUR="1000", **source[0])
 
 
 @pytest.fixture(scope="module")
-def reader(source) -> Reader:  # noqa: ANN001
+def reader(source) -> Reader:
     return source[1]
 
 
-def _db(backend) -> str:  # noqa: ANN001
+def _db(backend) -> str:
     return f"sqlite:///{backend.data_dir / 'kefu.db'}"
 
 
@@ -176,7 +176,7 @@ def _stream(c: httpx.Client, cid: str, auth: dict, text: str) -> tuple[str, dict
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("sse", [False, True])
-def test_unverified_shopper_learns_nothing_of_the_order(gw, orders, llm, lang: str, sse: bool) -> None:  # noqa: ANN001
+def test_unverified_shopper_learns_nothing_of_the_order(gw, orders, llm, lang: str, sse: bool) -> None:
     o = orders["zh" if lang == "zh" else "shipped"]
     ask = f"我的订单 {o['id']} 到哪了？物流单号和金额是多少" if lang == "zh" else \
         f"where is my order {o['id']}? what's the tracking number, total and address?"
@@ -207,7 +207,7 @@ def test_unverified_shopper_learns_nothing_of_the_order(gw, orders, llm, lang: s
         assert ev["messages"][-1]["evidence"]["verified"] is True
 
 
-def test_ten_wrong_factors_lock_the_order_for_the_conversation(gw, orders) -> None:  # noqa: ANN001
+def test_ten_wrong_factors_lock_the_order_for_the_conversation(gw, orders) -> None:
     o = orders["lockme"]
     with gw.client() as c:
         cid, auth = gw.new_conversation(c)
@@ -222,7 +222,7 @@ def test_ten_wrong_factors_lock_the_order_for_the_conversation(gw, orders) -> No
         assert _says_shipped(o, r["reply"]["text"]), r["reply"]
 
 
-def test_cancel_needs_an_explicit_yes_and_happens_once(gw, orders, reader) -> None:  # noqa: ANN001
+def test_cancel_needs_an_explicit_yes_and_happens_once(gw, orders, reader) -> None:
     o = orders["paid"]
     with gw.client() as c:
         cid, auth = gw.new_conversation(c)
@@ -242,7 +242,7 @@ def test_cancel_needs_an_explicit_yes_and_happens_once(gw, orders, reader) -> No
     assert reader.actions(o["id"]) == 1
 
 
-def test_no_or_another_subject_drops_the_pending_action(gw, orders, reader) -> None:  # noqa: ANN001
+def test_no_or_another_subject_drops_the_pending_action(gw, orders, reader) -> None:
     o, o2 = orders["paid2"], orders["paid3"]
     with gw.client() as c:
         cid, auth = gw.new_conversation(c)
@@ -257,7 +257,7 @@ def test_no_or_another_subject_drops_the_pending_action(gw, orders, reader) -> N
         assert reader.order(o2["id"])["status"] == "paid"
 
 
-def test_misread_request_never_cancels(gw, orders, reader) -> None:  # noqa: ANN001
+def test_misread_request_never_cancels(gw, orders, reader) -> None:
     """The issue's real message: it once cancelled a paid order."""
     o = orders["paid4"]
     with gw.client() as c:
@@ -268,7 +268,7 @@ def test_misread_request_never_cancels(gw, orders, reader) -> None:  # noqa: ANN
     assert reader.order(o["id"])["status"] == "paid"
 
 
-def test_address_change_and_return_answer_from_the_order_read_back(gw, orders, reader) -> None:  # noqa: ANN001
+def test_address_change_and_return_answer_from_the_order_read_back(gw, orders, reader) -> None:
     o, d = orders["paid5"], orders["delivered"]
     with gw.client() as c:
         cid, auth = gw.new_conversation(c)
@@ -289,7 +289,7 @@ def test_address_change_and_return_answer_from_the_order_read_back(gw, orders, r
         assert re.search(r"reference \S+", text) and "return has been requested" in text.lower(), text
 
 
-def test_signed_in_shopper_is_verified_for_their_own_orders(gw, orders) -> None:  # noqa: ANN001
+def test_signed_in_shopper_is_verified_for_their_own_orders(gw, orders) -> None:
     o, other = orders["shipped"], orders["zh"]
     with gw.client() as c:
         bad = c.post("/v1/conversations", json={"identity": {"email": o["email"], "signature": "0" * 64}})

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from kefu.db import AgentKey, session_factory
 
 
-def _err(r, status: int) -> dict:  # noqa: ANN001
+def _err(r, status: int) -> dict:
     assert r.status_code == status, (r.status_code, r.text)
     assert r.headers["content-type"].startswith("application/json")
     body = r.json()
@@ -19,7 +19,7 @@ def _err(r, status: int) -> dict:  # noqa: ANN001
     return body
 
 
-def test_tokens_guard_conversations(gateway) -> None:  # noqa: ANN001
+def test_tokens_guard_conversations(gateway) -> None:
     with gateway.client() as c:
         cid, auth = gateway.new_conversation(c)
         other, other_auth = gateway.new_conversation(c)
@@ -35,7 +35,7 @@ def test_tokens_guard_conversations(gateway) -> None:  # noqa: ANN001
         assert c.get(url, headers=auth).status_code == 200
 
 
-def test_bad_bodies(gateway) -> None:  # noqa: ANN001
+def test_bad_bodies(gateway) -> None:
     with gateway.client() as c:
         cid, auth = gateway.new_conversation(c)
         url = f"/v1/conversations/{cid}/messages"
@@ -53,7 +53,7 @@ def test_bad_bodies(gateway) -> None:  # noqa: ANN001
         assert c.get(url, headers=auth).json()["messages"] == []
 
 
-def test_script_is_stored_and_returned_as_text(gateway) -> None:  # noqa: ANN001
+def test_script_is_stored_and_returned_as_text(gateway) -> None:
     evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
     with gateway.client() as c:
         cid, auth = gateway.new_conversation(c)
@@ -63,7 +63,7 @@ def test_script_is_stored_and_returned_as_text(gateway) -> None:  # noqa: ANN001
         assert tr[0]["text"] == evil
 
 
-def test_prompt_injection_does_not_leak_or_change_instructions(gateway) -> None:  # noqa: ANN001
+def test_prompt_injection_does_not_leak_or_change_instructions(gateway) -> None:
     with gateway.client() as c:
         cid, auth = gateway.new_conversation(c)
         r = c.post(f"/v1/conversations/{cid}/messages", headers=auth, json={
@@ -72,7 +72,7 @@ def test_prompt_injection_does_not_leak_or_change_instructions(gateway) -> None:
         assert "facts:" not in low and "never invent order ids" not in low
 
 
-def test_rate_limits_429_with_retry_after(gateway_factory) -> None:  # noqa: ANN001
+def test_rate_limits_429_with_retry_after(gateway_factory) -> None:
     gw = gateway_factory(KEFU_RATE_LIMITS="on", KEFU_RATE_LIMIT_CONV_PER_MIN="3",
                          KEFU_RATE_LIMIT_NEW_CONV_PER_MIN="1000", KEFU_RATE_LIMIT_IP_PER_MIN="1000")
     with gw.client() as c:
@@ -85,7 +85,7 @@ def test_rate_limits_429_with_retry_after(gateway_factory) -> None:  # noqa: ANN
         assert c.post(f"/v1/conversations/{other}/messages", json={"text": "hi"}, headers=auth2).status_code == 200
 
 
-def test_agent_keys_hashed_and_checked(gateway, backend) -> None:  # noqa: ANN001
+def test_agent_keys_hashed_and_checked(gateway, backend) -> None:
     env = {**os.environ, "KEFU_DATA_DIR": str(backend.data_dir)}
     env.pop("DATABASE_URL", None)
     out = subprocess.run([sys.executable, "-m", "kefu.cli", "agent", "create-key", "--name", "alice"],
@@ -105,7 +105,7 @@ def test_agent_keys_hashed_and_checked(gateway, backend) -> None:  # noqa: ANN00
         _err(c.post(f"/v1/agent/conversations/{cid}/takeover", headers=auth), 403)  # a shopper token is no key
 
 
-def test_cors_allow_list(gateway_factory) -> None:  # noqa: ANN001
+def test_cors_allow_list(gateway_factory) -> None:
     gw = gateway_factory(KEFU_CORS_ORIGINS="https://shop.example")
     pre = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type"}
     with gw.client() as c:

@@ -32,7 +32,7 @@ def write_subset(path: Path, every: int = 1) -> Path:
 
 
 @pytest.fixture(scope="session")
-def subset_csv():  # noqa: ANN201
+def subset_csv():
     """`subset_csv(path, every=1)` writes a CSV of the test labels."""
     return write_subset
 
@@ -55,7 +55,7 @@ def intent_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def intent_model(intent_data_dir: Path):  # noqa: ANN201
+def intent_model(intent_data_dir: Path):
     from services.intent.model import IntentModel
 
     folder = registry.current_dir(registry.intent_root(intent_data_dir / "models"))

@@ -35,7 +35,7 @@ def _run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, 
 
 
 def test_cli_train_and_eval(intent_data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                            subset_csv) -> None:  # noqa: ANN001
+                            subset_csv) -> None:
     data = subset_csv(tmp_path / "small.csv", every=4)
     out = tmp_path / "model"
     # same data dir as the session model, so the ONNX export is reused

@@ -30,7 +30,7 @@ def build_tokenizer(folder: Path, vocab_size: int = 300) -> None:
     fast.save_pretrained(str(folder))
 
 
-def tiny_deepseek_config(**over):  # noqa: ANN003, ANN201
+def tiny_deepseek_config(**over):
     from transformers import DeepseekV3Config
 
     kw = dict(
@@ -44,7 +44,7 @@ def tiny_deepseek_config(**over):  # noqa: ANN003, ANN201
     return DeepseekV3Config(**kw)
 
 
-def _randomize_router(model) -> None:  # noqa: ANN001
+def _randomize_router(model) -> None:
     """transformers initialises the correction bias to zero; give it values so the test sees it."""
     with torch.no_grad():
         for name, buf in model.named_buffers():
@@ -52,7 +52,7 @@ def _randomize_router(model) -> None:  # noqa: ANN001
                 buf.copy_(torch.randn_like(buf) * 0.05)
 
 
-def _save_tiny_deepseek(folder: Path, seed: int, cfg) -> Path:  # noqa: ANN001 - a DeepseekV3Config
+def _save_tiny_deepseek(folder: Path, seed: int, cfg) -> Path:  # a DeepseekV3Config
     """A random DeepseekV3ForCausalLM (routers randomised) saved with the test tokenizer."""
     from transformers import DeepseekV3ForCausalLM
 
@@ -101,7 +101,7 @@ def tiny_llama_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def tiny_config(seed: int = 0):  # noqa: ANN201 - a responder TrainConfig
+def tiny_config(seed: int = 0):  # a responder TrainConfig
     """A responder small enough to train in seconds: 6 steps of a 64-wide DeepSeek-V3."""
     from services.llm.responder import train as T
 

@@ -25,7 +25,7 @@ def _wait_ready(client: TestClient, timeout: float = 30) -> dict:
 
 
 @pytest.fixture(scope="module")
-def client(tiny_llama_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def client(tiny_llama_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     settings = Settings(data_dir=tmp_path_factory.mktemp("data"))
     app = create_app(settings, LLMSettings(max_batch=4, max_queue=8, max_len=128), model=str(tiny_llama_dir))
     with TestClient(app) as c:
@@ -33,7 +33,7 @@ def client(tiny_llama_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # n
         yield c
 
 
-def _sse(resp) -> list:  # noqa: ANN001
+def _sse(resp) -> list:
     lines = [ln for ln in resp.text.split("\n") if ln.startswith("data: ")]
     assert lines[-1] == "data: [DONE]"
     return [json.loads(ln[6:]) for ln in lines[:-1]]

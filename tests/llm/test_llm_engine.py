@@ -15,11 +15,11 @@ from services.llm.sampling import SamplingParams, sample
 
 
 @pytest.fixture(scope="module")
-def loaded(tiny_deepseek_dir: Path):  # noqa: ANN201
+def loaded(tiny_deepseek_dir: Path):
     return load_hf_folder(tiny_deepseek_dir)
 
 
-def _greedy_ref(lm, prompt: list[int], n: int) -> list[int]:  # noqa: ANN001
+def _greedy_ref(lm, prompt: list[int], n: int) -> list[int]:
     cache = lm.allocate_cache(1, len(prompt) + n + 1)
     logits = lm(StepBatch.build([(0, prompt, 0)]), cache)
     out: list[int] = []
@@ -29,7 +29,7 @@ def _greedy_ref(lm, prompt: list[int], n: int) -> list[int]:  # noqa: ANN001
     return out
 
 
-async def _collect(h) -> tuple[str, list[int], str | None]:  # noqa: ANN001
+async def _collect(h) -> tuple[str, list[int], str | None]:
     text, toks, reason = "", [], None
     async for ev in h.stream():
         text += ev.text
@@ -39,7 +39,7 @@ async def _collect(h) -> tuple[str, list[int], str | None]:  # noqa: ANN001
     return text, toks, reason
 
 
-async def test_concurrent_requests_match_single_sequence_greedy(loaded) -> None:  # noqa: ANN001
+async def test_concurrent_requests_match_single_sequence_greedy(loaded) -> None:
     eng = Engine(loaded, EngineConfig(max_batch=4, max_queue=32, prefill_chunk=16)).start()
     try:
         torch.manual_seed(5)
@@ -58,7 +58,7 @@ async def test_concurrent_requests_match_single_sequence_greedy(loaded) -> None:
         eng.stop()
 
 
-async def test_stop_string_is_cut_and_never_streamed(loaded) -> None:  # noqa: ANN001
+async def test_stop_string_is_cut_and_never_streamed(loaded) -> None:
     eng = Engine(loaded, EngineConfig(max_batch=2)).start()
     try:
         prompt = loaded.tokenizer.encode("Your order has shipped")
@@ -84,7 +84,7 @@ async def test_sampling_is_seeded_and_top_p_narrows() -> None:
     assert len({p[2] for p in picks}) > 1  # full-distribution row really samples
 
 
-async def test_cancel_frees_the_slot(loaded) -> None:  # noqa: ANN001
+async def test_cancel_frees_the_slot(loaded) -> None:
     eng = Engine(loaded, EngineConfig(max_batch=1, max_queue=4)).start()
     try:
         long = eng.submit([5, 6, 7], SamplingParams(max_tokens=200, temperature=0, ignore_eos=True))
@@ -99,7 +99,7 @@ async def test_cancel_frees_the_slot(loaded) -> None:  # noqa: ANN001
         eng.stop()
 
 
-async def test_queue_bound_timeout_and_context_window(loaded) -> None:  # noqa: ANN001
+async def test_queue_bound_timeout_and_context_window(loaded) -> None:
     eng = Engine(loaded, EngineConfig(max_batch=1, max_queue=2, max_len=64)).start()
     try:
         with pytest.raises(PromptTooLong, match="context window"):

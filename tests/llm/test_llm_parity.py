@@ -11,13 +11,13 @@ from services.llm.model.batch import StepBatch
 from services.llm.model.loader import load_hf_folder
 
 
-def _hf(folder: Path):  # noqa: ANN202
+def _hf(folder: Path):
     from transformers import AutoModelForCausalLM
 
     return AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32).eval()
 
 
-def _greedy(lm, prompt: list[int], n: int) -> list[int]:  # noqa: ANN001
+def _greedy(lm, prompt: list[int], n: int) -> list[int]:
     """Prefill then one-token decode steps through kefu's cache."""
     cache = lm.allocate_cache(2, len(prompt) + n + 1)
     out: list[int] = []

@@ -48,7 +48,7 @@ def _serve(app: FastAPI, probe: str, wait_s: float) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def upstream_url(tiny_deepseek_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def upstream_url(tiny_deepseek_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     app = create_app(Settings(data_dir=tmp_path_factory.mktemp("up")), LLMSettings(max_batch=4),
                      model=str(tiny_deepseek_dir))
     with _serve(app, "/readyz", 30) as url:
@@ -108,7 +108,7 @@ FACTS_PROMPT = "FACTS:\norder: id KF100001 | carrier SF Express | tracking SF038
 
 
 @pytest.fixture(scope="module")
-def delex_upstream_url():  # noqa: ANN201
+def delex_upstream_url():
     """A minimal OpenAI-compatible server standing in for vLLM (which cannot run here), over real HTTP."""
     app = FastAPI()
 
@@ -116,14 +116,14 @@ def delex_upstream_url():  # noqa: ANN201
         return [RAW_REPLY[i:i + 7] for i in range(0, len(RAW_REPLY), 7)]  # cuts through placeholders
 
     @app.post("/v1/chat/completions")
-    async def chat(request: Request):  # noqa: ANN202
+    async def chat(request: Request):
         body = await request.json()
         if not body.get("stream"):
             return {"id": "x", "object": "chat.completion", "model": "kefu-responder",
                     "choices": [{"index": 0, "message": {"role": "assistant", "content": RAW_REPLY},
                                  "finish_reason": "stop"}]}
 
-        async def events():  # noqa: ANN202
+        async def events():
             for i, p in enumerate(pieces()):
                 last = i == len(pieces()) - 1
                 chunk = {"id": "x", "object": "chat.completion.chunk",
@@ -133,12 +133,12 @@ def delex_upstream_url():  # noqa: ANN201
         return StreamingResponse(events(), media_type="text/event-stream")
 
     @app.post("/v1/completions")
-    async def completions(request: Request):  # noqa: ANN202
+    async def completions(request: Request):
         return {"id": "y", "object": "text_completion", "choices": [{"index": 0, "text": RAW_REPLY,
                                                                      "finish_reason": "stop"}]}
 
     @app.get("/v1/models")
-    async def models():  # noqa: ANN202
+    async def models():
         return {"object": "list", "data": [{"id": "kefu-responder", "object": "model"}]}
 
     with _serve(app, "/v1/models", 20) as url:

@@ -45,7 +45,7 @@ PRODUCT = {"id": "P00012", "title": "Aurora Earbuds", "price": 59.9, "currency":
            "attributes": {"title_zh": "Aurora 蓝牙耳机"}}
 
 
-def _facts(lang: str = "en", **kw) -> dict[str, str]:  # noqa: ANN003
+def _facts(lang: str = "en", **kw) -> dict[str, str]:
     ctx = ReplyContext(lang=lang, intent=kw.pop("intent", "order_status"), user_text="where is it", **kw)
     return parse_facts(build_messages(ctx)[0]["content"])
 

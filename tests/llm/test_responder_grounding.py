@@ -14,11 +14,11 @@ from services.llm.responder.tokenizer import render_prompt, train_tokenizer
 
 
 @pytest.fixture(scope="module")
-def tok():  # noqa: ANN201
+def tok():
     return train_tokenizer([sample_text(s) for s in generate(200, seed=0)], 700)
 
 
-def test_rules_follow_the_order_id(tok) -> None:  # noqa: ANN001
+def test_rules_follow_the_order_id(tok) -> None:
     s = next(
         x for x in generate(60, seed=0, split="heldout", uniform=True) if x.intent == "order_status" and x.ctx.order
     )
@@ -36,7 +36,7 @@ def test_rules_follow_the_order_id(tok) -> None:  # noqa: ANN001
     assert free and not allowed
 
 
-def test_random_logits_still_copy_numbers(tok) -> None:  # noqa: ANN001
+def test_random_logits_still_copy_numbers(tok) -> None:
     torch.manual_seed(0)
     for s in generate(42, seed=1, split="heldout", uniform=True):
         prompt = tok(render_prompt(s.messages), add_special_tokens=False)["input_ids"]

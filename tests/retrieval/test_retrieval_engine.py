@@ -143,7 +143,7 @@ def test_search_while_rebuilding_never_fails(sqlite_settings, catalog_file: Path
         while not stop.is_set():
             try:
                 assert ids(eng, "lamp", k=3)
-            except BaseException as exc:  # noqa: BLE001
+            except BaseException as exc:
                 errors.append(exc)
                 return
 

@@ -205,7 +205,7 @@ def test_writes_during_a_background_rebuild_do_not_wait_and_are_kept(sqlite_sett
     building, release = threading.Event(), threading.Event()
     real_build = V.build_index
 
-    def slow_build(*a, **kw):  # noqa: ANN002, ANN003, ANN202
+    def slow_build(*a, **kw):
         building.set()
         assert release.wait(60)
         return real_build(*a, **kw)

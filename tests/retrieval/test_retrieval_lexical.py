@@ -72,7 +72,7 @@ def test_empty_index_and_short_score_vector() -> None:
     assert idx.scores(["w1"], 8)[7] > 0
 
 
-def test_engine_writes_change_bm25_in_place_and_match_a_rebuild(settings, catalog_file) -> None:  # noqa: ANN001
+def test_engine_writes_change_bm25_in_place_and_match_a_rebuild(settings, catalog_file) -> None:
     """API writes (add, re-text, delete) reuse the live BM25 index; its scores equal a fresh build's."""
     from sqlalchemy.orm import Session
 
@@ -101,7 +101,7 @@ def test_engine_writes_change_bm25_in_place_and_match_a_rebuild(settings, catalo
     assert live.scores(["tent"], size)[eng.snap.docs["N1"].vid] > 0
 
 
-def _columns(snap) -> dict:  # noqa: ANN001
+def _columns(snap) -> dict:
     """A snapshot's derived filter state by product, independent of code numbering."""
     cat_name = {c: n for n, c in snap.cat_codes.items()}
     brand_name = {c: n for n, c in snap.brand_codes.items()}
@@ -120,7 +120,7 @@ def _columns(snap) -> dict:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("approx", ["flat", "hnsw"])
-def test_incremental_columns_equal_a_full_derive(sqlite_settings, catalog_file, approx: str,  # noqa: ANN001
+def test_incremental_columns_equal_a_full_derive(sqlite_settings, catalog_file, approx: str,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """API writes fold only their products into the filter columns; the result equals deriving
     everything again, vocabulary included (a category that loses its last product leaves it)."""
@@ -140,7 +140,7 @@ def test_incremental_columns_equal_a_full_derive(sqlite_settings, catalog_file, 
     cats = ["Outdoor", "Kitchen|Dining", "Lighting > Lamps", "Kayaks"]
     # one Chinese name per category, as a shop's data has it (a name shared by two categories
     # would map to whichever product came first, in either derive)
-    ZH = {"Outdoor": "户外用品", "Kitchen|Dining": "厨具", "Lighting > Lamps": "灯具", "Kayaks": "皮划艇"}  # noqa: N806
+    ZH = {"Outdoor": "户外用品", "Kitchen|Dining": "厨具", "Lighting > Lamps": "灯具", "Kayaks": "皮划艇"}
     for step in range(40):
         op = rng.random()
         with Session(eng.engine, expire_on_commit=False) as s, s.begin():

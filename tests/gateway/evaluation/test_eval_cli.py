@@ -19,7 +19,7 @@ CONVS = [
 ]
 
 
-def test_eval_conversations_against_a_gateway(gateway_factory, backend, tmp_path: Path) -> None:  # noqa: ANN001
+def test_eval_conversations_against_a_gateway(gateway_factory, backend, tmp_path: Path) -> None:
     gw = gateway_factory(KEFU_IDENTITY_SECRET="eval-secret")
     f = tmp_path / "c.jsonl"
     f.write_text("".join(json.dumps(c) + "\n" for c in CONVS))

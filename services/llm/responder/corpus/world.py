@@ -172,7 +172,7 @@ def real_policies() -> dict[str, dict[str, str]]:
     for lang in LANGS:
         try:
             sections = kd.policy_sections(lang)
-        except Exception:  # noqa: BLE001 — the data package may be half-written while we build
+        except Exception:  # the data package may be half-written while we build
             continue
         for topic, words in _POLICY_KEYWORDS.items():
             for title in sorted(sections):
