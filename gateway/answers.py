@@ -160,42 +160,58 @@ def _order_answered(low: str, ctx: ReplyContext) -> list[str]:
     return missing
 
 
+def _not_found_answered(low: str, ctx: ReplyContext) -> list[str]:
+    """No order matched: the reply must say so and repeat the id asked about."""
+    oid = str(ctx.slots.get("order_id") or "").lower()
+    out = [] if _has(low, NOT_FOUND, negatable=False) else ["that the order was not found"]
+    if oid and oid not in low:
+        out.append("the order id asked about")
+    return out
+
+
+def _product_answered(low: str, ctx: ReplyContext) -> list[str]:
+    """Products were shown: a name, the price or the stock state, whichever the intent asks."""
+    intent = ctx.intent
+    shown = ctx.products[:3]
+    if intent in PRODUCT_NAME_INTENTS:
+        return [] if _mentions_product(low, shown) else ["a shown product's name"]
+    if intent == "price_question":
+        prices = {round(float(p["price"]), 2) for p in shown if p.get("price") is not None}
+        return [] if numbers_in(low) & prices else ["the price"]
+    p = _mentions_product(low, shown) or shown[0]
+    in_stock = int(p.get("stock") or 0) > 0
+    out_words = _has(low, OUT_OF_STOCK, negatable=False)
+    in_words = _has(low, IN_STOCK) and not out_words
+    if (in_stock and in_words) or (not in_stock and out_words):
+        return []
+    return ["the stock state (" + ("in stock" if in_stock else "out of stock") + ")"]
+
+
+def _policy_answered(low: str, policy: str, ctx: ReplyContext) -> list[str]:
+    """Policy text was given: the reply states one of its facts, or (where an order would settle
+    it) asks for the order number."""
+    if policy_facts_present(low, policy, ctx.lang, ctx.user_text):
+        return []
+    if ctx.intent in ASK_WHEN_NO_ORDER | {"refund_status", "return_request"} and _has(low, ASK_ORDER, negatable=False):
+        return []
+    return ["a fact from the policy"]
+
+
 def missing_facts(reply: str, ctx: ReplyContext) -> list[str]:
     """The key facts of this turn the reply does not state (empty: it answers the intent)."""
     low = _norm(reply)
     intent = ctx.intent
     if intent in ORDER_ANSWER_INTENTS and ctx.order and intent not in ("payment_issue", "shipping_info"):
         return _order_answered(low, ctx)
-    note = (ctx.note or "").lower()
-    if intent in ORDER_ANSWER_INTENTS and note.startswith("no order found"):
-        oid = str(ctx.slots.get("order_id") or "").lower()
-        out = [] if _has(low, NOT_FOUND, negatable=False) else ["that the order was not found"]
-        if oid and oid not in low:
-            out.append("the order id asked about")
-        return out
+    if intent in ORDER_ANSWER_INTENTS and (ctx.note or "").lower().startswith("no order found"):
+        return _not_found_answered(low, ctx)
     if ctx.products and (intent in PRODUCT_NAME_INTENTS or intent in ("price_question", "stock_availability")):
-        shown = ctx.products[:3]
-        if intent in PRODUCT_NAME_INTENTS:
-            return [] if _mentions_product(low, shown) else ["a shown product's name"]
-        if intent == "price_question":
-            prices = {round(float(p["price"]), 2) for p in shown if p.get("price") is not None}
-            return [] if numbers_in(low) & prices else ["the price"]
-        p = _mentions_product(low, shown) or shown[0]
-        in_stock = int(p.get("stock") or 0) > 0
-        out_words = _has(low, OUT_OF_STOCK, negatable=False)
-        in_words = _has(low, IN_STOCK) and not out_words
-        if (in_stock and in_words) or (not in_stock and out_words):
-            return []
-        return ["the stock state (" + ("in stock" if in_stock else "out of stock") + ")"]
+        return _product_answered(low, ctx)
     if not ctx.products and intent in ("product_search", "recommendation"):
         return [] if _has(low, NOT_FOUND + ("sorry", "抱歉"), negatable=False) else ["that nothing matched"]
     if ctx.policy and intent not in ("human_agent", "complaint", "greeting", "goodbye", "thanks",
                                      "out_of_scope"):
-        if policy_facts_present(low, ctx.policy, ctx.lang, ctx.user_text):
-            return []
-        if intent in ASK_WHEN_NO_ORDER | {"refund_status", "return_request"} and _has(low, ASK_ORDER, negatable=False):
-            return []
-        return ["a fact from the policy"]
+        return _policy_answered(low, ctx.policy, ctx)
     if intent in ASK_WHEN_NO_ORDER | {"refund_status"} and not ctx.order:
         return [] if _has(low, ASK_ORDER, negatable=False) else ["a request for the order number"]
     return []

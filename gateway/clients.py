@@ -58,6 +58,23 @@ class DependencyError(Exception):
         self.body = body
 
 
+def _sse_piece(line: str) -> str | None:
+    """The content delta one server-sent-events line carries: "" when it carries none (comments,
+    other fields, unparsable chunks), None at the `[DONE]` sentinel."""
+    if not line.startswith("data:"):
+        return ""
+    payload = line[5:].strip()
+    if payload == "[DONE]":
+        return None
+    try:
+        chunk = json.loads(payload)
+        delta = chunk["choices"][0].get("delta") or {}
+        piece: str = delta.get("content") or chunk["choices"][0].get("text") or ""
+    except (ValueError, KeyError, IndexError, TypeError):
+        return ""
+    return piece
+
+
 def llm_base(url: str) -> str:
     """Accept the OpenAI base URL with or without the /v1 suffix."""
     url = url.rstrip("/")
@@ -250,24 +267,12 @@ class Dependencies:
 
     async def chat_stream(self, messages: list[dict[str, str]]) -> AsyncIterator[str]:
         """Yield content deltas; the first must arrive within the first-token budget."""
-        client = self.http.get("llm")
+        client = self._llm_client()
         breaker = self.breakers["llm"]
-        if client is None:
-            raise DependencyDown("llm", "disabled")
-        if not breaker.allow():
-            raise DependencyDown("llm", "circuit open")
         s = self.settings
         loop = asyncio.get_running_loop()
         deadline = loop.time() + s.budget_llm_total_s
-        req = client.build_request("POST", "/chat/completions", json=self._chat_body(messages, True))
-        try:
-            resp = await asyncio.wait_for(client.send(req, stream=True), timeout=s.budget_llm_first_token_s)
-        except TimeoutError as exc:
-            breaker.failure()
-            raise DependencyDown("llm", "no answer within first-token budget") from exc
-        except (httpx.HTTPError, OSError) as exc:
-            breaker.failure()
-            raise DependencyDown("llm", f"{type(exc).__name__}: {exc}") from exc
+        resp = await self._open_stream(client, messages)
         try:
             if resp.status_code >= 400:
                 breaker.failure()
@@ -278,30 +283,50 @@ class Dependencies:
                 budget = s.budget_llm_first_token_s if first else deadline - loop.time()
                 if budget <= 0:
                     raise DependencyDown("llm", "total budget exhausted")
-                try:
-                    line = await asyncio.wait_for(anext(lines), timeout=budget)
-                except StopAsyncIteration:
+                line = await self._next_line(lines, budget)
+                piece = None if line is None else _sse_piece(line)
+                if piece is None:
                     break
-                except TimeoutError as exc:
-                    breaker.failure()
-                    raise DependencyDown("llm", "stream stalled") from exc
-                except (httpx.HTTPError, OSError) as exc:
-                    breaker.failure()
-                    raise DependencyDown("llm", f"{type(exc).__name__}: {exc}") from exc
-                if not line.startswith("data:"):
-                    continue
-                payload = line[5:].strip()
-                if payload == "[DONE]":
-                    break
-                try:
-                    chunk = json.loads(payload)
-                    delta = chunk["choices"][0].get("delta") or {}
-                    piece = delta.get("content") or chunk["choices"][0].get("text") or ""
-                except (ValueError, KeyError, IndexError, TypeError):
-                    continue
                 if piece:
                     first = False
                     yield piece
             breaker.success()
         finally:
             await resp.aclose()
+
+    def _llm_client(self) -> httpx.AsyncClient:
+        """The llm client, unless generation is disabled or its breaker is open."""
+        client = self.http.get("llm")
+        if client is None:
+            raise DependencyDown("llm", "disabled")
+        if not self.breakers["llm"].allow():
+            raise DependencyDown("llm", "circuit open")
+        return client
+
+    async def _open_stream(self, client: httpx.AsyncClient, messages: list[dict[str, str]]) -> httpx.Response:
+        """Send the streaming request; its headers must come within the first-token budget."""
+        breaker = self.breakers["llm"]
+        req = client.build_request("POST", "/chat/completions", json=self._chat_body(messages, True))
+        try:
+            return await asyncio.wait_for(client.send(req, stream=True),
+                                          timeout=self.settings.budget_llm_first_token_s)
+        except TimeoutError as exc:
+            breaker.failure()
+            raise DependencyDown("llm", "no answer within first-token budget") from exc
+        except (httpx.HTTPError, OSError) as exc:
+            breaker.failure()
+            raise DependencyDown("llm", f"{type(exc).__name__}: {exc}") from exc
+
+    async def _next_line(self, lines: AsyncIterator[str], budget: float) -> str | None:
+        """The stream's next line within `budget` seconds; None when the stream ended."""
+        breaker = self.breakers["llm"]
+        try:
+            return await asyncio.wait_for(anext(lines), timeout=budget)
+        except StopAsyncIteration:
+            return None
+        except TimeoutError as exc:
+            breaker.failure()
+            raise DependencyDown("llm", "stream stalled") from exc
+        except (httpx.HTTPError, OSError) as exc:
+            breaker.failure()
+            raise DependencyDown("llm", f"{type(exc).__name__}: {exc}") from exc

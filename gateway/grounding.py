@@ -84,48 +84,58 @@ def _system_echo(reply: str) -> bool:
     return False
 
 
-def check(reply: str, ctx: ReplyContext, *, partial: bool = False) -> Verdict:
-    """`partial=True` checks a streamed prefix (language, length and the answer are judged at the end)."""
-    reasons: list[str] = []
-    codes: list[str] = []
+Failure = tuple[str, str]  # (metric code, reason)
 
-    def fail(code: str, reason: str) -> None:
-        codes.append(code)
-        reasons.append(reason)
 
-    text = reply.strip()
-    if not partial:
-        if not text:
-            fail("empty", "empty reply")
-        elif len(text) > 1200:
-            fail("too_long", "reply too long")
-        elif not answers.language_ok(text, ctx):
-            fail("language", "reply not in Chinese" if ctx.lang == "zh" else "reply not in English")
-    ctx_text = context_text(ctx)
+def _form(text: str, ctx: ReplyContext) -> list[Failure]:
+    """Whole-reply form: not empty, not too long, in the shopper's language (first failure only)."""
+    if not text:
+        return [("empty", "empty reply")]
+    if len(text) > 1200:
+        return [("too_long", "reply too long")]
+    if not answers.language_ok(text, ctx):
+        return [("language", "reply not in Chinese" if ctx.lang == "zh" else "reply not in English")]
+    return []
+
+
+def _unknown_facts(text: str, ctx_text: str) -> list[Failure]:
+    """Ids, codes, numbers and dates in the reply that the context does not contain."""
+    out: list[Failure] = []
     ctx_low = ctx_text.lower()
     for m in _ID_LIKE.finditer(text):
         if m.group(0).lower().replace("-", "") not in ctx_low.replace("-", ""):
-            fail("unknown_id", f"unknown id {m.group(0)}")
+            out.append(("unknown_id", f"unknown id {m.group(0)}"))
     for m in _CODE_LIKE.finditer(text):
         if m.group(0).lower() not in ctx_low:
-            fail("unknown_code", f"unknown code {m.group(0)}")
+            out.append(("unknown_code", f"unknown code {m.group(0)}"))
     allowed = answers.numbers_in(ctx_text)
     money = bool(_MONEY_SIGN.search(text))
     for value in answers.numbers_in(text):
         small = value.is_integer() and value <= 10 and not money
-        if small or value in allowed:
-            continue
-        fail("unknown_number", f"unknown number {value:g}")
+        if not (small or value in allowed):
+            out.append(("unknown_number", f"unknown number {value:g}"))
     ctx_dates = _dates(ctx_text)
-    for d in _dates(text):
-        if d not in ctx_dates:
-            fail("unknown_date", f"unknown date {d[0]:02d}-{d[1]:02d}")
-    if _system_echo(text):
-        fail("system_echo", "echoes the system prompt")
-    for m in _PLACEHOLDER.finditer(text):
-        fail("placeholder", f"unfilled placeholder {m.group(0)}")
-    if not partial and text and not reasons:
+    out += [("unknown_date", f"unknown date {d[0]:02d}-{d[1]:02d}") for d in _dates(text) if d not in ctx_dates]
+    return out
+
+
+def _leaks(text: str) -> list[Failure]:
+    """What must never reach a shopper: the system prompt, unfilled responder placeholders."""
+    out: list[Failure] = [("system_echo", "echoes the system prompt")] if _system_echo(text) else []
+    out += [("placeholder", f"unfilled placeholder {m.group(0)}") for m in _PLACEHOLDER.finditer(text)]
+    return out
+
+
+def check(reply: str, ctx: ReplyContext, *, partial: bool = False) -> Verdict:
+    """`partial=True` checks a streamed prefix (language, length and the answer are judged at the end)."""
+    text = reply.strip()
+    failures = [] if partial else _form(text, ctx)
+    failures += _unknown_facts(text, context_text(ctx))
+    failures += _leaks(text)
+    if not partial and text and not failures:
         missing = answers.missing_facts(text, ctx)
         if missing:
-            fail("unanswered", "does not answer the question: lacks " + ", ".join(missing))
+            failures.append(("unanswered", "does not answer the question: lacks " + ", ".join(missing)))
+    codes = [code for code, _ in failures]
+    reasons = [reason for _, reason in failures]
     return Verdict(not reasons, reasons, codes)

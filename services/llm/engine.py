@@ -274,15 +274,36 @@ class Engine:
             M.RUNNING.set(len(self.running))
 
     def _step(self) -> bool:
+        """One scheduler step: admit, expire, run one mixed prefill/decode batch, sample."""
         now = time.perf_counter()
         self._admit(now)
+        self._expire(now)
+        if not self.running:
+            return False
+        seqs, owners = self._plan_batch()
+        batch = StepBatch.build(seqs, device=self.model.device)
+        logits = self.model(batch, self.cache)
+        self.steps += 1
+        M.BATCH_SIZE.observe(len(seqs))
+        M.STEP_TOKENS.observe(len(batch.input_ids))
+        self._batch_sizes.append(len(seqs))
+        rows, reqs = self._advance(seqs, owners)
+        if reqs:
+            self._sample(logits, rows, reqs)
+        self._flush_expert_metrics()
+        return True
+
+    def _expire(self, now: float) -> None:
+        """Finish running requests the client cancelled or whose deadline passed."""
         for r in list(self.running):
             if r.cancelled:
                 self._finish(r, "cancelled")
             elif now > r.deadline:
                 self._finish(r, "timeout", error="request timed out")
-        if not self.running:
-            return False
+
+    def _plan_batch(self) -> tuple[list[tuple[int, list[int], int]], list[RequestHandle]]:
+        """(slot, tokens, start position) per running request: the next prompt chunk while the
+        step's prefill budget lasts, else the last generated token; and who owns each row."""
         seqs: list[tuple[int, list[int], int]] = []
         owners: list[RequestHandle] = []
         budget = self.cfg.prefill_chunk
@@ -297,14 +318,13 @@ class Engine:
             else:
                 seqs.append((r.slot, [r.generated[-1]], len(r.prompt) + len(r.generated) - 1))
             owners.append(r)
-        batch = StepBatch.build(seqs, device=self.model.device)
-        logits = self.model(batch, self.cache)
-        self.steps += 1
-        M.BATCH_SIZE.observe(len(seqs))
-        M.STEP_TOKENS.observe(len(batch.input_ids))
-        self._batch_sizes.append(len(seqs))
+        return seqs, owners
 
-        rows, reqs = [], []
+    def _advance(self, seqs: list[tuple[int, list[int], int]],
+                 owners: list[RequestHandle]) -> tuple[list[int], list[RequestHandle]]:
+        """Count the prefilled chunks; the batch rows (and their requests) that now sample a token."""
+        rows: list[int] = []
+        reqs: list[RequestHandle] = []
         for i, ((_, toks, _), r) in enumerate(zip(seqs, owners, strict=True)):
             if r.prefilled < len(r.prompt):
                 r.prefilled += len(toks)
@@ -313,16 +333,17 @@ class Engine:
                     continue  # more prompt chunks to go before the first token
             rows.append(i)
             reqs.append(r)
-        if reqs:
-            temps = torch.tensor([r.params.temperature for r in reqs])
-            tps = torch.tensor([r.params.top_p for r in reqs])
-            toks = sample(logits[rows].cpu(), temps, tps, [r.generator for r in reqs]).tolist()
-            t = time.perf_counter()
-            for r, tok in zip(reqs, toks, strict=True):
-                self._on_token(r, int(tok), t)
-            self._count_tokens(t, len(reqs))
-        self._flush_expert_metrics()
-        return True
+        return rows, reqs
+
+    def _sample(self, logits: torch.Tensor, rows: list[int], reqs: list[RequestHandle]) -> None:
+        """Sample each ready row with its request's own settings and hand the tokens on."""
+        temps = torch.tensor([r.params.temperature for r in reqs])
+        tps = torch.tensor([r.params.top_p for r in reqs])
+        toks = sample(logits[rows].cpu(), temps, tps, [r.generator for r in reqs]).tolist()
+        t = time.perf_counter()
+        for r, tok in zip(reqs, toks, strict=True):
+            self._on_token(r, int(tok), t)
+        self._count_tokens(t, len(reqs))
 
     def _on_token(self, r: RequestHandle, tok: int, t: float) -> None:
         if r.first_token_at is None:

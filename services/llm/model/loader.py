@@ -49,40 +49,57 @@ def _safetensor_items(folder: Path) -> Iterator[tuple[str, torch.Tensor]]:
 
 def load_weights(model: CausalLM, items: Iterable[tuple[str, torch.Tensor]]) -> None:
     """Copy checkpoint tensors in by name; routed experts are stacked into [E, ...] tensors."""
-    cfg = model.config
     params = dict(model.named_parameters())
     params.update(dict(model.named_buffers()))
     seen: set[str] = set()
-    inter = cfg.moe_intermediate_size
     with torch.no_grad():
         for key, t in items:
-            m = _LAYER.match(key)
-            if m and int(m.group(1)) >= cfg.num_hidden_layers:
-                continue  # DeepSeek's multi-token-prediction layers: not used for decoding
-            if key.endswith("rotary_emb.inv_freq"):
-                continue
-            if (e := _EXPERT.match(key)) is not None:
-                layer, ex, kind = int(e.group(1)), int(e.group(2)), e.group(3)
-                experts = model.model.layers[layer].mlp.experts
-                if kind == "gate":
-                    experts.gate_up[ex, :inter].copy_(t)
-                elif kind == "up":
-                    experts.gate_up[ex, inter:].copy_(t)
-                else:
-                    experts.down[ex].copy_(t)
-                seen.add(f"model.layers.{layer}.mlp.experts.{kind}.{ex}")
-                continue
-            if (f := _FUSED.match(key)) is not None:
-                experts = model.model.layers[int(f.group(1))].mlp.experts
-                (experts.gate_up if f.group(2) == "gate_up_proj" else experts.down).copy_(t)
-                seen.add(key)
-                continue
-            if key not in params:
-                raise KeyError(f"checkpoint tensor {key!r} has no place in kefu's {cfg.arch} model")
-            if params[key].shape != t.shape:
-                raise ValueError(f"{key}: checkpoint shape {tuple(t.shape)} != model {tuple(params[key].shape)}")
-            params[key].copy_(t)
-            seen.add(key)
+            name = _copy_tensor(model, params, key, t)
+            if name is not None:
+                seen.add(name)
+    missing = _missing(model, seen)
+    if missing:
+        raise ValueError(f"checkpoint lacks {len(missing)} tensors, e.g. {missing[:5]}")
+
+
+def _copy_tensor(model: CausalLM, params: dict[str, torch.Tensor], key: str, t: torch.Tensor) -> str | None:
+    """Copy one checkpoint tensor into its place; the name it fills (None: a tensor kefu skips)."""
+    cfg = model.config
+    m = _LAYER.match(key)
+    if m and int(m.group(1)) >= cfg.num_hidden_layers:
+        return None  # DeepSeek's multi-token-prediction layers: not used for decoding
+    if key.endswith("rotary_emb.inv_freq"):
+        return None
+    if (e := _EXPERT.match(key)) is not None:
+        return _copy_expert(model, int(e.group(1)), int(e.group(2)), e.group(3), t)
+    if (f := _FUSED.match(key)) is not None:
+        experts = model.model.layers[int(f.group(1))].mlp.experts
+        (experts.gate_up if f.group(2) == "gate_up_proj" else experts.down).copy_(t)
+        return key
+    if key not in params:
+        raise KeyError(f"checkpoint tensor {key!r} has no place in kefu's {cfg.arch} model")
+    if params[key].shape != t.shape:
+        raise ValueError(f"{key}: checkpoint shape {tuple(t.shape)} != model {tuple(params[key].shape)}")
+    params[key].copy_(t)
+    return key
+
+
+def _copy_expert(model: CausalLM, layer: int, ex: int, kind: str, t: torch.Tensor) -> str:
+    """One expert's gate, up or down matrix into its row of the layer's stacked tensors."""
+    inter = model.config.moe_intermediate_size
+    experts = model.model.layers[layer].mlp.experts
+    if kind == "gate":
+        experts.gate_up[ex, :inter].copy_(t)
+    elif kind == "up":
+        experts.gate_up[ex, inter:].copy_(t)
+    else:
+        experts.down[ex].copy_(t)
+    return f"model.layers.{layer}.mlp.experts.{kind}.{ex}"
+
+
+def _missing(model: CausalLM, seen: set[str]) -> list[str]:
+    """Parameters the checkpoint did not fill (a tied lm_head needs none; experts count per layer)."""
+    cfg = model.config
     missing = []
     for name, _ in model.named_parameters():
         if name.endswith("experts.gate_up") or name.endswith("experts.down"):
@@ -95,8 +112,7 @@ def load_weights(model: CausalLM, items: Iterable[tuple[str, torch.Tensor]]) -> 
         n = sum(1 for s in seen if s.startswith(f"model.layers.{i}.mlp.experts."))
         if not fused and n < 3 * cfg.n_routed_experts:
             missing.append(f"model.layers.{i}.mlp.experts (got {n} of {3 * cfg.n_routed_experts} tensors)")
-    if missing:
-        raise ValueError(f"checkpoint lacks {len(missing)} tensors, e.g. {missing[:5]}")
+    return missing
 
 
 def _eos_ids(folder: Path, cfg: ModelConfig, tokenizer: Any) -> list[int]:
