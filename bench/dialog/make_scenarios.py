@@ -69,6 +69,17 @@ def fmt(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else str(v)
 
 
+
+def _price_filter(kind: str, prices: list[float]) -> dict[str, Any]:
+    """The price slots a search of this kind sets, chosen so every product of the category fits."""
+    if kind == "max":
+        return {"price_max": prices[-1] + 1}
+    if kind == "between":
+        return {"price_min": prices[0] - 1, "price_max": prices[-1] + 10}
+    if kind == "min":
+        return {"price_min": prices[0] - 5}
+    return {}
+
 class Conv:
     """The generator's own model of the conversation: what was shown, what is in focus."""
 
@@ -112,50 +123,43 @@ class Conv:
         base = self.identity() if changed or self.topic != "product" else {
             k: v for k, v in self.slots.items() if k not in ("product_id", "price_min", "price_max", "query")}
         items = CATALOG[cat]["ids"]
-        prices = sorted(PRODUCTS[i]["price"] for i in items)
         kind = rng.choice(["none", "max", "max", "between", "min"])
-        price: dict[str, Any] = {}
-        if kind == "max":
-            price = {"price_max": prices[-1] + 1}  # everything fits
-        elif kind == "between":
-            price = {"price_min": prices[0] - 1, "price_max": prices[-1] + 10}
-        elif kind == "min":
-            price = {"price_min": prices[0] - 5}
-        colour = None
-        if self.lang == "en":
-            if kind == "none":
-                tpl = rng.choice(["show me {q}", "I'm looking for {q}", "do you have {q}?", "can you recommend some {q}?",
-                                  "hi, show me some {q} please", "find me {q}", "I need new {q}"])
-                text = tpl.format(q=q)
-                if tpl == "hi, show me some {q} please":
-                    text = f"hi, show me some {q}"
-            elif kind == "max":
-                tpl = rng.choice(["show me {q} under ${p}", "I'm looking for {q} below {p} dollars",
-                                  "any {q} under {p}?", "find me {q} less than ${p}"])
-                text = tpl.format(q=q, p=fmt(price["price_max"]))
-            elif kind == "between":
-                tpl = rng.choice(["show me {q} between {a} and {b} dollars", "I want {q} from ${a} to ${b}"])
-                text = tpl.format(q=q, a=fmt(price["price_min"]), b=fmt(price["price_max"]))
-            else:
-                text = rng.choice(["show me {q} over ${p}", "do you have {q} above {p} dollars?"]).format(
-                    q=q, p=fmt(price["price_min"]))
-        else:
-            if kind == "none":
-                text = rng.choice(["我想买{q}", "有没有{q}？", "给我看看{q}", "推荐一下{q}", "我在找{q}"]).format(q=q)
-            elif kind == "max":
-                text = rng.choice(["有没有{q}，{p}元以下的", "推荐几款{p}元以内的{q}", "我想买{q}，不超过{p}元"]).format(
-                    q=q, p=fmt(price["price_max"]))
-            elif kind == "between":
-                text = rng.choice(["给我看看{q}，{a}到{b}元之间的", "我想买{q}，价格{a}-{b}元"]).format(
-                    q=q, a=fmt(price["price_min"]), b=fmt(price["price_max"]))
-            else:
-                text = rng.choice(["有没有{p}元以上的{q}", "推荐{p}元以上的{q}"]).format(q=q, p=fmt(price["price_min"]))
-        if colour:
-            base["colour"] = colour
+        price = _price_filter(kind, sorted(PRODUCTS[i]["price"] for i in items))
+        text = self._search_text_en(kind, q, price) if self.lang == "en" else self._search_text_zh(kind, q, price)
         self.slots = {**base, "query": q, **price}
         self.topic, self.cat, self.query, self.focus = "product", cat, q, None
         shown = items[:3]
         self.add(text, text, shown, topic_changed=changed)
+
+    def _search_text_en(self, kind: str, q: str, price: dict[str, Any]) -> str:
+        rng = self.rng
+        if kind == "none":
+            tpl = rng.choice(["show me {q}", "I'm looking for {q}", "do you have {q}?", "can you recommend some {q}?",
+                              "hi, show me some {q} please", "find me {q}", "I need new {q}"])
+            if tpl == "hi, show me some {q} please":
+                return f"hi, show me some {q}"
+            return tpl.format(q=q)
+        if kind == "max":
+            tpl = rng.choice(["show me {q} under ${p}", "I'm looking for {q} below {p} dollars",
+                              "any {q} under {p}?", "find me {q} less than ${p}"])
+            return tpl.format(q=q, p=fmt(price["price_max"]))
+        if kind == "between":
+            tpl = rng.choice(["show me {q} between {a} and {b} dollars", "I want {q} from ${a} to ${b}"])
+            return tpl.format(q=q, a=fmt(price["price_min"]), b=fmt(price["price_max"]))
+        return rng.choice(["show me {q} over ${p}", "do you have {q} above {p} dollars?"]).format(
+            q=q, p=fmt(price["price_min"]))
+
+    def _search_text_zh(self, kind: str, q: str, price: dict[str, Any]) -> str:
+        rng = self.rng
+        if kind == "none":
+            return rng.choice(["我想买{q}", "有没有{q}？", "给我看看{q}", "推荐一下{q}", "我在找{q}"]).format(q=q)
+        if kind == "max":
+            return rng.choice(["有没有{q}，{p}元以下的", "推荐几款{p}元以内的{q}", "我想买{q}，不超过{p}元"]).format(
+                q=q, p=fmt(price["price_max"]))
+        if kind == "between":
+            return rng.choice(["给我看看{q}，{a}到{b}元之间的", "我想买{q}，价格{a}-{b}元"]).format(
+                q=q, a=fmt(price["price_min"]), b=fmt(price["price_max"]))
+        return rng.choice(["有没有{p}元以上的{q}", "推荐{p}元以上的{q}"]).format(q=q, p=fmt(price["price_min"]))
 
     def ordinal(self) -> None:
         rng = self.rng

@@ -76,6 +76,80 @@ def pct(xs: list[float], q: float) -> float:
     return round(xs[min(len(xs) - 1, int(q * len(xs)))], 2) if xs else 0.0
 
 
+SERVICES = ("gateway", "intent", "dialog", "retrieval")
+Counts = dict[str, tuple[float, float]]
+
+
+def warm_up(c: httpx.Client) -> None:
+    """Two full sessions, so lazy imports and first-call costs are not counted."""
+    for sid in range(2):
+        cid_tok = c.post("/v1/conversations", json={}).json()
+        auth = {"Authorization": f"Bearer {cid_tok['token']}"}
+        for _, text in session(sid + 1000):
+            c.post(f"/v1/conversations/{cid_tok['conversation_id']}/messages", json={"text": text},
+                   headers=auth)
+
+
+def cpu_all(st: stack_mod.Stack) -> dict[str, float]:
+    return {n: cpu_s(st.pid(n)) for n in SERVICES}
+
+
+def scrape(st: stack_mod.Stack) -> tuple[dict[str, Counts], Counts]:
+    """Route histograms per service, and the gateway's dependency histogram."""
+    routes = {n: histo(st.url(n), "kefu_http_request_seconds", "route") for n in SERVICES}
+    return routes, histo(st.url("gateway"), "kefu_gateway_dependency_seconds", "dep")
+
+
+def play_sessions(c: httpx.Client, n: int) -> dict[str, list[float]]:
+    """Wall milliseconds per step over n scripted sessions, one turn at a time."""
+    walls: dict[str, list[float]] = defaultdict(list)
+    for i in range(n):
+        r = c.post("/v1/conversations", json={})
+        cid, auth = r.json()["conversation_id"], {"Authorization": f"Bearer {r.json()['token']}"}
+        for step, text in session(i):
+            t0 = time.perf_counter()
+            resp = c.post(f"/v1/conversations/{cid}/messages", json={"text": text}, headers=auth)
+            walls[step].append((time.perf_counter() - t0) * 1000)
+            assert resp.status_code == 200, resp.text
+    return walls
+
+
+def baseline(st: stack_mod.Stack, turns: int) -> tuple[float, list[float]]:
+    """The same client loop against a trivial FastAPI JSON endpoint: CPU ms per request, wall ms."""
+    with httpx.Client(base_url=st.url("baseline"), timeout=30) as c:
+        for _ in range(20):
+            c.post("/v1/echo", json={"text": "hi"})
+        b_cpu0 = cpu_s(st.pid("baseline"))
+        b_walls = []
+        for i in range(turns):
+            t0 = time.perf_counter()
+            c.post("/v1/echo", json={"text": f"message {i}"})
+            b_walls.append((time.perf_counter() - t0) * 1000)
+        return (cpu_s(st.pid("baseline")) - b_cpu0) / turns * 1000, b_walls
+
+
+def route_deltas(before: dict[str, Counts], after: dict[str, Counts], turns: int) -> dict[str, dict[str, dict]]:
+    routes: dict[str, dict[str, dict[str, float]]] = {}
+    for n in SERVICES:
+        for route, (cnt, tot) in after[n].items():
+            c0, s0 = before[n].get(route, (0.0, 0.0))
+            if cnt - c0 <= 0 or route in ("/metrics", "/readyz"):
+                continue
+            routes.setdefault(n, {})[route] = {"calls_per_turn": round((cnt - c0) / turns, 2),
+                                               "server_ms_avg": round((tot - s0) / (cnt - c0) * 1000, 2)}
+    return routes
+
+
+def dep_deltas(before: Counts, after: Counts, turns: int) -> dict[str, dict[str, float]]:
+    deps = {}
+    for dep, (cnt, tot) in after.items():
+        c0, s0 = before.get(dep, (0.0, 0.0))
+        if cnt - c0 > 0:
+            deps[dep] = {"calls_per_turn": round((cnt - c0) / turns, 2),
+                         "ms_avg_seen_by_gateway": round((tot - s0) / (cnt - c0) * 1000, 2)}
+    return deps
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sessions", type=int, default=40)
@@ -83,64 +157,20 @@ def main() -> None:
     args = ap.parse_args()
     st = stack_mod.start(args.data_dir)
     try:
-        services = ("gateway", "intent", "dialog", "retrieval")
-        gw = st.url("gateway")
-        with httpx.Client(base_url=gw, timeout=30) as c:
-            # warm-up: one full session, so lazy imports and first-call costs are not counted
-            for sid in range(2):
-                cid_tok = c.post("/v1/conversations", json={}).json()
-                auth = {"Authorization": f"Bearer {cid_tok['token']}"}
-                for _, text in session(sid + 1000):
-                    c.post(f"/v1/conversations/{cid_tok['conversation_id']}/messages", json={"text": text},
-                           headers=auth)
-            before_routes = {n: histo(st.url(n), "kefu_http_request_seconds", "route") for n in services}
-            before_deps = histo(gw, "kefu_gateway_dependency_seconds", "dep")
-            cpu0 = {n: cpu_s(st.pid(n)) for n in services}
-            walls: dict[str, list[float]] = defaultdict(list)
-            turns = 0
+        with httpx.Client(base_url=st.url("gateway"), timeout=30) as c:
+            warm_up(c)
+            before_routes, before_deps = scrape(st)
+            cpu0 = cpu_all(st)  # the CPU window excludes the scrapes
             t_start = time.perf_counter()
-            for i in range(args.sessions):
-                r = c.post("/v1/conversations", json={})
-                cid, auth = r.json()["conversation_id"], {"Authorization": f"Bearer {r.json()['token']}"}
-                for step, text in session(i):
-                    t0 = time.perf_counter()
-                    resp = c.post(f"/v1/conversations/{cid}/messages", json={"text": text}, headers=auth)
-                    walls[step].append((time.perf_counter() - t0) * 1000)
-                    assert resp.status_code == 200, resp.text
-                    turns += 1
+            walls = play_sessions(c, args.sessions)
             elapsed = time.perf_counter() - t_start
-            cpu1 = {n: cpu_s(st.pid(n)) for n in services}
-            after_routes = {n: histo(st.url(n), "kefu_http_request_seconds", "route") for n in services}
-            after_deps = histo(gw, "kefu_gateway_dependency_seconds", "dep")
-
-        # baseline: the same client loop against a trivial FastAPI JSON endpoint
-        with httpx.Client(base_url=st.url("baseline"), timeout=30) as c:
-            for _ in range(20):
-                c.post("/v1/echo", json={"text": "hi"})
-            b_cpu0 = cpu_s(st.pid("baseline"))
-            b_walls = []
-            for i in range(turns):
-                t0 = time.perf_counter()
-                c.post("/v1/echo", json={"text": f"message {i}"})
-                b_walls.append((time.perf_counter() - t0) * 1000)
-            b_cpu = (cpu_s(st.pid("baseline")) - b_cpu0) / turns * 1000
-
+            cpu1 = cpu_all(st)
+            after_routes, after_deps = scrape(st)
         all_walls = [w for ws in walls.values() for w in ws]
-        cpu_per_turn = {n: round((cpu1[n] - cpu0[n]) / turns * 1000, 2) for n in services}
-        routes: dict[str, dict[str, dict[str, float]]] = {}
-        for n in services:
-            for route, (cnt, tot) in after_routes[n].items():
-                c0, s0 = before_routes[n].get(route, (0.0, 0.0))
-                if cnt - c0 <= 0 or route in ("/metrics", "/readyz"):
-                    continue
-                routes.setdefault(n, {})[route] = {"calls_per_turn": round((cnt - c0) / turns, 2),
-                                                   "server_ms_avg": round((tot - s0) / (cnt - c0) * 1000, 2)}
-        deps = {}
-        for dep, (cnt, tot) in after_deps.items():
-            c0, s0 = before_deps.get(dep, (0.0, 0.0))
-            if cnt - c0 > 0:
-                deps[dep] = {"calls_per_turn": round((cnt - c0) / turns, 2),
-                             "ms_avg_seen_by_gateway": round((tot - s0) / (cnt - c0) * 1000, 2)}
+        turns = len(all_walls)
+        b_cpu, b_walls = baseline(st, turns)
+
+        cpu_per_turn = {n: round((cpu1[n] - cpu0[n]) / turns * 1000, 2) for n in SERVICES}
         total_cpu = sum(cpu_per_turn.values())
         print(json.dumps({
             "bench": "gateway_turn_profile", "machine": f"{os.cpu_count()} CPU", "date": time.strftime("%Y-%m-%d"),
@@ -149,7 +179,8 @@ def main() -> None:
             "wall_ms": {"p50": pct(all_walls, 0.5), "p99": pct(all_walls, 0.99),
                         "by_step_p50": {k: pct(v, 0.5) for k, v in walls.items()}},
             "cpu_ms_per_turn": {**cpu_per_turn, "all_services": round(total_cpu, 2)},
-            "routes": routes, "dependencies": deps,
+            "routes": route_deltas(before_routes, after_routes, turns),
+            "dependencies": dep_deltas(before_deps, after_deps, turns),
             "baseline": {"what": "trivial FastAPI JSON endpoint, same client loop",
                          "cpu_ms_per_request": round(b_cpu, 2), "wall_ms_p50": pct(b_walls, 0.5),
                          "wall_ms_p99": pct(b_walls, 0.99)},

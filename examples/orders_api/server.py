@@ -55,6 +55,32 @@ class Shop:
             o.setdefault("actions", []).append({"key": key, **result})
             return {**result, "order": o}
 
+    def open_return(self, o: dict[str, Any], body: ReturnIn) -> dict[str, Any]:
+        """A return on a delivered order (called under the lock, by `act`)."""
+        if o["status"] != "delivered":
+            return {"ok": False, "reason": o["status"]}
+        self.returns += 1
+        o["refund_status"] = "return_requested"
+        return {"ok": True, "reason": "return_created", "return_id": f"R{self.returns:06d}", "kind": body.kind,
+                "fee": body.fee}
+
+
+# The actions: each changes one order in place and says what happened.
+def cancel_order(o: dict[str, Any]) -> dict[str, Any]:
+    if o["status"] not in CANCELLABLE:
+        return {"ok": False, "reason": "already_cancelled" if o["status"] == "cancelled" else o["status"]}
+    if o["status"] == "paid":
+        o["refund_status"] = "pending"
+    o["status"] = "cancelled"
+    return {"ok": True, "reason": "cancelled"}
+
+
+def change_address(o: dict[str, Any], address: str) -> dict[str, Any]:
+    if o["status"] not in CANCELLABLE:
+        return {"ok": False, "reason": o["status"]}
+    o["shipping_address"] = address
+    return {"ok": True, "reason": "address_updated", "address": address}
+
 
 def create_app(shop: Shop, token: str) -> FastAPI:
     app = FastAPI(title="example shop order API")
@@ -78,34 +104,15 @@ def create_app(shop: Shop, token: str) -> FastAPI:
 
     @app.post("/orders/{order_id}/cancel", dependencies=[Depends(auth)])
     def cancel(order_id: str, idempotency_key: str = Header(...)) -> dict[str, Any]:
-        def change(o: dict[str, Any]) -> dict[str, Any]:
-            if o["status"] not in CANCELLABLE:
-                return {"ok": False, "reason": "already_cancelled" if o["status"] == "cancelled" else o["status"]}
-            if o["status"] == "paid":
-                o["refund_status"] = "pending"
-            o["status"] = "cancelled"
-            return {"ok": True, "reason": "cancelled"}
-        return shop.act(order_id, idempotency_key, change)
+        return shop.act(order_id, idempotency_key, cancel_order)
 
     @app.post("/orders/{order_id}/address", dependencies=[Depends(auth)])
     def address(order_id: str, body: AddressIn, idempotency_key: str = Header(...)) -> dict[str, Any]:
-        def change(o: dict[str, Any]) -> dict[str, Any]:
-            if o["status"] not in CANCELLABLE:
-                return {"ok": False, "reason": o["status"]}
-            o["shipping_address"] = body.address
-            return {"ok": True, "reason": "address_updated", "address": body.address}
-        return shop.act(order_id, idempotency_key, change)
+        return shop.act(order_id, idempotency_key, lambda o: change_address(o, body.address))
 
     @app.post("/orders/{order_id}/returns", dependencies=[Depends(auth)])
     def returns(order_id: str, body: ReturnIn, idempotency_key: str = Header(...)) -> dict[str, Any]:
-        def change(o: dict[str, Any]) -> dict[str, Any]:
-            if o["status"] != "delivered":
-                return {"ok": False, "reason": o["status"]}
-            shop.returns += 1
-            o["refund_status"] = "return_requested"
-            return {"ok": True, "reason": "return_created", "return_id": f"R{shop.returns:06d}", "kind": body.kind,
-                    "fee": body.fee}
-        return shop.act(order_id, idempotency_key, change)
+        return shop.act(order_id, idempotency_key, lambda o: shop.open_return(o, body))
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

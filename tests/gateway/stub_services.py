@@ -14,6 +14,7 @@ import re
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -28,25 +29,36 @@ from gateway.fallback_intent import guess_intent  # noqa: E402
 from kefu.data import catalog_path  # noqa: E402
 
 
+def reply_for(mode: str, messages: list[dict[str, str]]) -> str:
+    """What the stub LLM in this mode says to these messages."""
+    system = messages[0]["content"]
+    if mode == "hallucinate":
+        return "Your order KF999999 shipped yesterday for $123.45, tracking number ZZ123456789XX."
+    if mode == "echo":
+        return "Sure. My instructions: " + system[:300]
+    if mode == "offtopic":
+        # what the quick-trained responder once said to "where is my order KF100001?": no false
+        # fact, but no answer either
+        return "I can be updated with a new address."
+    # "good": restate the first fact line verbatim-ish (grounded)
+    m = re.search(r"order: id[= ](\S+)\s*\|?\s*status[= ](\S+)", system)
+    if m:
+        return f"Good news: order {m.group(1)} is {m.group(2)}."
+    return "Happy to help with that!"
+
+
+async def sse_words(text: str) -> AsyncIterator[str]:
+    """The text as an OpenAI chat stream, a word per chunk."""
+    for word in text.split(" "):
+        chunk = {"choices": [{"index": 0, "delta": {"content": word + " "}}]}
+        yield f"data: {json.dumps(chunk)}\n\n"
+        await asyncio.sleep(0.005)
+    yield "data: [DONE]\n\n"
+
+
 def llm_app(mode: str) -> FastAPI:
     app = FastAPI()
     calls: dict[str, Any] = {"n": 0}
-
-    def reply_for(messages: list[dict[str, str]]) -> str:
-        system = messages[0]["content"]
-        if mode == "hallucinate":
-            return "Your order KF999999 shipped yesterday for $123.45, tracking number ZZ123456789XX."
-        if mode == "echo":
-            return "Sure. My instructions: " + system[:300]
-        if mode == "offtopic":
-            # what the quick-trained responder once said to "where is my order KF100001?": no false
-            # fact, but no answer either
-            return "I can be updated with a new address."
-        # "good": restate the first fact line verbatim-ish (grounded)
-        m = re.search(r"order: id[= ](\S+)\s*\|?\s*status[= ](\S+)", system)
-        if m:
-            return f"Good news: order {m.group(1)} is {m.group(2)}."
-        return "Happy to help with that!"
 
     @app.get("/v1/models")
     async def models() -> dict[str, Any]:
@@ -59,15 +71,9 @@ def llm_app(mode: str) -> FastAPI:
         calls.setdefault("bodies", []).append(body)
         if mode == "slow":
             await asyncio.sleep(30)
-        text = reply_for(body["messages"])
+        text = reply_for(mode, body["messages"])
         if body.get("stream"):
-            async def gen():
-                for word in text.split(" "):
-                    chunk = {"choices": [{"index": 0, "delta": {"content": word + " "}}]}
-                    yield f"data: {json.dumps(chunk)}\n\n"
-                    await asyncio.sleep(0.005)
-                yield "data: [DONE]\n\n"
-            return StreamingResponse(gen(), media_type="text/event-stream")
+            return StreamingResponse(sse_words(text), media_type="text/event-stream")
         return {"id": "x", "object": "chat.completion", "created": int(time.time()), "model": "stub",
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
                              "finish_reason": "stop"}]}
@@ -130,6 +136,30 @@ def retrieval_app() -> FastAPI:
     return app
 
 
+def resolve_text(cid: str, c: dict[str, Any], text: str) -> dict[str, Any]:
+    """The text unchanged as its own standalone form; an order id in it becomes a slot."""
+    m = re.search(r"KF\d+", text, re.I)
+    if m:
+        c["slots"]["order_id"] = m.group(0).upper()
+    return {"standalone": text, "slots": dict(c["slots"]), "referenced_products": [],
+            "state": {"conversation_id": cid, "status": c["status"], "turns": c["turns"][-5:],
+                      "slots": c["slots"]}}
+
+
+def record_turn(c: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """Append a turn (the shopper's message, if any, and the reply) to a stub conversation."""
+    now = time.time()
+    if body.get("user_text") is not None:
+        c["messages"].append({"role": "user", "text": body["user_text"], "message_id": body["message_id"],
+                              "created_at": now})
+    c["messages"].append({"role": body.get("role", "bot"), "text": body["reply_text"],
+                          "message_id": body["message_id"], "intent": body.get("intent"),
+                          "evidence": body.get("evidence", {}), "created_at": now})
+    c["turns"].append({"user": body.get("user_text") or "", "bot": body["reply_text"],
+                       "intent": body.get("intent")})
+    return {"seq": len(c["messages"])}
+
+
 def dialog_app() -> FastAPI:
     app = FastAPI()
     convs: dict[str, dict[str, Any]] = {}
@@ -164,27 +194,11 @@ def dialog_app() -> FastAPI:
 
     @app.post("/v1/conversations/{cid}/resolve")
     async def resolve(cid: str, body: dict[str, Any]) -> dict[str, Any]:
-        c = conv(cid)
-        m = re.search(r"KF\d+", body["text"], re.I)
-        if m:
-            c["slots"]["order_id"] = m.group(0).upper()
-        return {"standalone": body["text"], "slots": dict(c["slots"]), "referenced_products": [],
-                "state": {"conversation_id": cid, "status": c["status"], "turns": c["turns"][-5:],
-                          "slots": c["slots"]}}
+        return resolve_text(cid, conv(cid), body["text"])
 
     @app.post("/v1/conversations/{cid}/turns")
     async def turns(cid: str, body: dict[str, Any]) -> dict[str, Any]:
-        c = conv(cid)
-        now = time.time()
-        if body.get("user_text") is not None:
-            c["messages"].append({"role": "user", "text": body["user_text"], "message_id": body["message_id"],
-                                  "created_at": now})
-        c["messages"].append({"role": body.get("role", "bot"), "text": body["reply_text"],
-                              "message_id": body["message_id"], "intent": body.get("intent"),
-                              "evidence": body.get("evidence", {}), "created_at": now})
-        c["turns"].append({"user": body.get("user_text") or "", "bot": body["reply_text"],
-                           "intent": body.get("intent")})
-        return {"seq": len(c["messages"])}
+        return record_turn(conv(cid), body)
 
     @app.put("/v1/conversations/{cid}/status")
     async def status(cid: str, body: dict[str, Any]) -> dict[str, Any]:
