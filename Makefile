@@ -64,8 +64,11 @@ test: install services-up
 test-all: install services-up
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
+# ruff (style, imports, complexity) over everything; mypy over kefu/, gateway/, services/
+# (its settings, and which folders, are in pyproject.toml).
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 loadtest: install services-up
 	$(PY) bench/gateway/run_load.py
