@@ -17,7 +17,7 @@ from gateway.orders.source import OrderRecord, OrderSource
 from gateway.orders.verify import Attempts, factor_matches
 from gateway.turn.decide.situation import Situation
 from gateway.turn.model import Decision, TurnFacts, Understanding
-from gateway.turn.tools import Catalog, Policies
+from gateway.turn.tools import Catalog, Knowledge
 from gateway.turn.understand import Versions
 from kefu.contracts import SearchResponse
 
@@ -85,11 +85,11 @@ class Prefetch:
 
 
 class Actor:
-    def __init__(self, catalog: Catalog, orders: OrderSource, policies: Policies, versions: Versions,
+    def __init__(self, catalog: Catalog, orders: OrderSource, knowledge: Knowledge, versions: Versions,
                  attempts: Attempts, orders_budget_s: float) -> None:
         self.catalog = catalog
         self.orders = orders
-        self.policies = policies
+        self.knowledge = knowledge
         self.versions = versions
         self.attempts = attempts
         self.orders_budget_s = orders_budget_s
@@ -105,12 +105,24 @@ class Actor:
         pre = pre or self.prefetch()
         facts = TurnFacts()
         try:
-            await asyncio.gather(self._products(d, pre, facts), self._order(d, u, s, cid, pre, facts))
+            await asyncio.gather(self._products(d, pre, facts), self._order(d, u, s, cid, pre, facts),
+                                 self._knowledge(d, u, facts))
         finally:
             pre.cancel()
-        if d.policy:
-            facts.policy = self.policies.section(d.policy, u.lang)
         return facts
+
+    async def _knowledge(self, d: Decision, u: Understanding, facts: TurnFacts) -> None:
+        """The help-content passages for the question (the top one is what a template quotes)."""
+        if not d.policy:
+            return
+        try:
+            facts.passages = await self.knowledge.search(u.standalone, u.lang, d.policy)
+        except (DependencyDown, DependencyError) as exc:
+            log.warning("knowledge base unavailable: %s", exc)
+            facts.degraded.append("knowledge")
+            return
+        if facts.passages:
+            facts.policy = (facts.passages[0].title, facts.passages[0].text)
 
     async def _products(self, d: Decision, pre: Prefetch, facts: TurnFacts) -> None:
         try:

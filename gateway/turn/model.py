@@ -147,7 +147,8 @@ class TurnFacts:
     locked: bool = False  # too many wrong factors for this order
     action: dict[str, Any] | None = None  # what a confirmed action did: {"kind", "ok", "reason", ...}
     customer_orders: list[dict[str, Any]] = field(default_factory=list)
-    policy: tuple[str, str] | None = None  # (heading, text)
+    policy: tuple[str, str] | None = None  # (title, text) of the best passage
+    passages: list[Any] = field(default_factory=list)  # gateway.turn.tools.Passage, best first
     degraded: list[str] = field(default_factory=list)
 
     @property

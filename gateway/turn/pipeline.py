@@ -89,6 +89,8 @@ def evidence_of(u: Understanding, d: Decision, f: TurnFacts, p: Phrased, degrade
         "products": [{k: h.get(k) for k in ("id", "title", "price", "score", "scorers")} for h in f.hits],
         "order_id": f.order["id"] if f.order else None, "order_status": f.order["status"] if f.order else None,
         "policy_section": f.policy[0] if f.policy else None, "search": f.search_meta,
+        "passages": [{"id": p.id, "title": p.title, "source": p.source, "score": round(p.score, 4)}
+                     for p in f.passages],
         "degraded": sorted(set(degraded)), "source": p.source, "handoff_reason": d.handoff_reason,
         "grounding": p.verdict,
     }

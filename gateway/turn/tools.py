@@ -3,6 +3,7 @@ know whether the catalog is an HTTP service or the orders a SQL table or a shop'
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from gateway import policy
@@ -33,8 +34,23 @@ class Orders(Protocol):
     def cancel(self, order_id: str) -> CancelOutcome: ...
 
 
-class Policies(Protocol):
-    def section(self, intent: str, lang: str) -> tuple[str, str] | None: ...
+@dataclass
+class Passage:
+    """A piece of the shop's help content that may answer a question."""
+
+    id: str  # stable across re-imports of the same document
+    title: str  # the heading (or FAQ question) it sits under
+    text: str
+    source: str = ""  # the document it comes from (file, URL)
+    lang: str = "en"
+    score: float = 0.0  # the knowledge base's own relevance score (higher is better)
+
+
+class Knowledge(Protocol):
+    """The shop's help content: the passages that answer `question`, best first (`intent` is a
+    hint a knowledge base may use or ignore). Empty when nothing answers it."""
+
+    async def search(self, question: str, lang: str, intent: str | None = None, k: int = 3) -> list[Passage]: ...
 
 
 class ServiceCatalog:
@@ -54,8 +70,13 @@ class ServiceCatalog:
                 for p in await self.deps.get_products(ids) if isinstance(p, dict) and p.get("id")]
 
 
-class BundledPolicies:
-    """The shop's policy text, one section per intent (gateway.policy)."""
+class PolicySections:
+    """The bundled policy text, one section per intent (gateway.policy): the whole section is the
+    passage, whatever the question."""
 
-    def section(self, intent: str, lang: str) -> tuple[str, str] | None:
-        return policy.section_for(intent, lang)
+    async def search(self, question: str, lang: str, intent: str | None = None, k: int = 3) -> list[Passage]:
+        sec = policy.section_for(intent, lang) if intent else None
+        if sec is None:
+            return []
+        return [Passage(id=f"policy:{lang}:{sec[0]}", title=sec[0], text=sec[1], source=f"policy/{lang}.md", lang=lang,
+                        score=1.0)]
