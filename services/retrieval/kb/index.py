@@ -36,13 +36,13 @@ from . import store
 from .embedders import Cached
 from .parse import sentences
 
-LEX_SATURATION = 6.0  # BM25 s → s / (s + this): a strong keyword match approaches 1
-W_LEX = 0.25
+LEX_SATURATION = 3.0  # BM25 s → s / (s + this): a strong keyword match approaches 1
+W_LEX = 0.1
 W_SENTENCE = 0.5  # re-ranker: the best sentence's cosine
 W_INTENT = 0.15  # re-ranker: the intent's words against the passage
 OTHER_LANG_PENALTY = 0.08
 CANDIDATES = 8
-THRESHOLD = 1.30  # of the re-ranked score; below it the knowledge base has no answer
+THRESHOLD = 1.32  # of the re-ranked score; below it the knowledge base has no answer
 ANSWER_MARGIN = 0.03  # a second sentence joins the answer when it scores this close to the best
 GENERIC_INTENTS = frozenset({"out_of_scope", "greeting", "goodbye", "thanks", "human_agent", "complaint"})
 
