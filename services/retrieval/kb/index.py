@@ -39,10 +39,10 @@ from .parse import sentences
 LEX_SATURATION = 3.0  # BM25 s → s / (s + this): a strong keyword match approaches 1
 W_LEX = 0.1
 W_SENTENCE = 0.5  # re-ranker: the best sentence's cosine
-W_INTENT = 0.15  # re-ranker: the intent's words against the passage
+W_INTENT = 0.5  # re-ranker: the intent's words against the passage (relative to the closest candidate)
 OTHER_LANG_PENALTY = 0.08
 CANDIDATES = 8
-THRESHOLD = 1.32  # of the re-ranked score; below it the knowledge base has no answer
+THRESHOLD = 1.29  # of the re-ranked score; below it the knowledge base has no answer
 ANSWER_MARGIN = 0.03  # a second sentence joins the answer when it scores this close to the best
 GENERIC_INTENTS = frozenset({"out_of_scope", "greeting", "goodbye", "thanks", "human_agent", "complaint"})
 
@@ -113,7 +113,8 @@ class KnowledgeIndex:
         if not intent or intent in GENERIC_INTENTS:
             return np.zeros(len(idx), np.float32)
         hint = self.embedder.query(intent.replace("_", " "))
-        return self.pvec[idx] @ hint
+        sims = self.pvec[idx] @ hint
+        return sims - sims.max()  # re-orders the candidates, never lifts one over the threshold
 
     def search(self, question: str, lang: str = "en", intent: str | None = None, k: int = 3, *,
                rerank: bool = True, threshold: float | None = THRESHOLD) -> list[Hit]:

@@ -253,6 +253,9 @@ def _faq_passages(text: str) -> list[Passage]:
     for n, row in enumerate(rows[1:], start=2):
         if not any(c.strip() for c in row):
             continue
+        if len(row) > len(head):
+            raise ParseError(f"row {n}: {len(row)} fields, the header has {len(head)} "
+                             "(put an answer that contains commas in double quotes)")
         if len(row) <= max(qi, ai) or not row[qi].strip() or not row[ai].strip():
             raise ParseError(f"row {n}: needs both a question and an answer")
         q, a = clean(row[qi]), clean(row[ai])
