@@ -85,8 +85,8 @@ def test_agents_search_upload_and_remove_documents(gateway) -> None:
         cid, auth = gateway.new_conversation(c)
         r = gateway.say(c, cid, auth, "is there a loyalty program?")
         assert "never expire" in r["reply"]["text"], r
-        again = c.post("/v1/agent/kb/documents", json={"name": "gift-cards.csv",
-                                                          "content": faq.replace("1 point", "2 points")}, headers=h).json()
+        changed = {"name": "gift-cards.csv", "content": faq.replace("1 point", "2 points")}
+        again = c.post("/v1/agent/kb/documents", json=changed, headers=h).json()
         assert again["outcome"] == "updated" and again["version"] == 2
         assert c.delete(f"/v1/agent/kb/documents/{doc['id']}", headers=h).status_code == 200
         assert c.delete(f"/v1/agent/kb/documents/{doc['id']}", headers=h).status_code == 404

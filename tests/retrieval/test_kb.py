@@ -52,7 +52,8 @@ def test_faq_csv_text_and_bad_files() -> None:
     assert txt.title == "Store hours" and txt.passages[0].text.startswith("We open")
     for text, name, why in [("", "a.md", "empty"), ("q,a\nx,y\n", "f.csv", "question,answer"),
                             ("question,answer\nonly a question,\n", "f.csv", "both"),
-                            ("question,answer\nq?,yes, it is\n", "f.csv", "double quotes"), ("x", "a.pdf", "unsupported")]:
+                            ("question,answer\nq?,yes, it is\n", "f.csv", "double quotes"),
+                            ("x", "a.pdf", "unsupported")]:
         with pytest.raises(ParseError, match=why):
             parse(text, name)
     assert pack("One. Two. Three.", 9) == ["One. Two.", "Three."]
