@@ -183,6 +183,17 @@ class Dependencies:
                                 params={"ids": ",".join(ids), "limit": max(1, min(len(ids), 500))})
         return list(data.get("items") or [])
 
+    async def kb_search(self, question: str, lang: str, intent: str | None, k: int) -> list[dict[str, Any]]:
+        """The knowledge base's passages for a question (empty: it has no answer)."""
+        data = await self._call("retrieval", "POST", "/v1/kb/search", self.settings.budget_retrieval_s,
+                                json_body={"question": question, "lang": lang, "intent": intent, "k": k})
+        return list((data or {}).get("passages") or [])
+
+    async def kb(self, method: str, path: str = "", body: Any = None) -> Any:
+        """The knowledge base's documents (the agents' API passes these through)."""
+        return await self._call("retrieval", method, "/v1/kb/documents" + path,
+                                max(self.settings.budget_retrieval_s, 60.0), json_body=body)
+
     async def get_product(self, product_id: str) -> Any:
         return await self._call("retrieval", "GET", f"/v1/products/{quote(product_id, safe='')}",
                                 self.settings.budget_retrieval_s)

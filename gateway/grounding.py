@@ -126,11 +126,46 @@ def _leaks(text: str) -> list[Failure]:
     return out
 
 
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(?:[-–—~到至]\s*(\d+(?:\.\d+)?)\s*)?"
+                       r"(?:business\s+|working\s+)?(?:days?|weeks?|months?|hours?|minutes?|years?"
+                       r"|个?工作日|天|周|个月|小时|分钟|年)", re.IGNORECASE)
+
+
+def _stated(ctx: ReplyContext) -> str:
+    """What a passage answer may draw numbers from: the passages, and the turn's own facts."""
+    parts = [str(p.get("text") or "") for p in ctx.passages] + [ctx.user_text]
+    if ctx.order:
+        parts.append(json.dumps(ctx.order, ensure_ascii=False, default=str))
+    parts += [json.dumps(p, ensure_ascii=False, default=str) for p in ctx.products]
+    if ctx.shipping:
+        parts.append(json.dumps(ctx.shipping, default=str))
+    return "\n".join(parts)
+
+
+def passage_facts(text: str, ctx: ReplyContext) -> list[Failure]:
+    """A reply written from knowledge-base passages states every number, amount, date and
+    duration as the passages (or the turn's order and product facts) do — small numbers too:
+    "2 days" where the passage says "1–2 business days" is an invented promise."""
+    if not ctx.passages:
+        return []
+    stated = _stated(ctx)
+    allowed = answers.numbers_in(stated)
+    out: list[Failure] = [("passage_number", f"number {v:g} not in the passages")
+                          for v in sorted(answers.numbers_in(text) - allowed)]
+    spans = {tuple(x for x in m.groups() if x) for m in _DURATION.finditer(stated)}
+    for m in _DURATION.finditer(text):
+        got = tuple(x for x in m.groups() if x)
+        if got not in spans and (len(got) == 2 or any(got[0] in s for s in spans)):
+            out.append(("passage_duration", f"duration {'–'.join(got)} not as the passages state it"))
+    return out
+
+
 def check(reply: str, ctx: ReplyContext, *, partial: bool = False) -> Verdict:
     """`partial=True` checks a streamed prefix (language, length and the answer are judged at the end)."""
     text = reply.strip()
     failures = [] if partial else _form(text, ctx)
     failures += _unknown_facts(text, context_text(ctx))
+    failures += passage_facts(text, ctx)
     failures += _leaks(text)
     if not partial and text and not failures:
         missing = answers.missing_facts(text, ctx)

@@ -103,3 +103,18 @@ class AgentMessageIn(BaseModel):
 class StatusOut(BaseModel):
     conversation_id: str
     status: str
+
+
+class KbQuestionIn(BaseModel):
+    """An agent trying the knowledge base: what would the bot find for this question?"""
+
+    question: str = Field(..., min_length=1, max_length=2000)
+    lang: str | None = Field(None, pattern="^(en|zh)$")
+    intent: str | None = Field(None, max_length=64)
+    k: int = Field(3, ge=1, le=20)
+
+
+class KbDocumentUpload(BaseModel):
+    name: str = Field(..., min_length=1, max_length=512, description="file name: .md, .html, .txt or .csv (FAQ)")
+    content: str = Field(..., min_length=1, max_length=2_000_000)
+    lang: str | None = Field(None, pattern="^(en|zh)$")

@@ -26,7 +26,7 @@ from gateway.transcripts import Transcripts
 from gateway.turn.act import Actor
 from gateway.turn.phrase import Phraser
 from gateway.turn.pipeline import TurnPipeline
-from gateway.turn.tools import PolicySections, ServiceCatalog
+from gateway.turn.tools import ServiceCatalog, ServiceKnowledge
 from gateway.turn.understand import Understander, Versions
 from kefu.db import get_engine
 
@@ -58,7 +58,8 @@ class Gateway:
         recorder = Recorder(self.deps, self.redis, self.store, self.hub, self.parked)
         self.phraser = Phraser(s.llm_enabled, s.llm_model, self.deps, self.cache, versions)
         attempts = Attempts(self.redis, s.redis_prefix, s.verify_max_failures, s.verify_max_per_order_hour)
-        actor = Actor(ServiceCatalog(self.deps), self.orders, PolicySections(), versions, attempts, s.budget_orders_s)
+        actor = Actor(ServiceCatalog(self.deps), self.orders, ServiceKnowledge(self.deps), versions, attempts,
+                      s.budget_orders_s)
         understander = Understander(self.deps, versions, s.verify_factor)
         self.turns = TurnPipeline(self.deps, self.redis, self.store, understander, actor,
                                   self.phraser, recorder, self.parked, Replays(self.redis, s.redis_prefix), locks,

@@ -161,3 +161,8 @@ class ReplyContext(BaseModel):
     refusal: str | None = Field(None, description="why the asked action is not possible")
     declined: bool = False
     customer_orders: list[dict[str, Any]] = []
+    # The knowledge base's passages for this question, best first ({id, title, text, answer,
+    # source}); `knowledge` is "none" when it was asked and had no answer.
+    passages: list[dict[str, Any]] = []
+    knowledge: str | None = None
+    shipping: dict[str, Any] | None = Field(None, description="a product's price with the shop's shipping rules")

@@ -148,6 +148,33 @@ class AgentKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class KbDocument(Base):
+    """One help-center file of the shop's knowledge base (retrieval owns it). Re-importing a
+    changed file bumps `version` and replaces its passages in one transaction."""
+
+    __tablename__ = "kb_documents"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # hash of the source path
+    source: Mapped[str] = mapped_column(String(1024), unique=True)
+    title: Mapped[str] = mapped_column(String(512), default="")
+    lang: Mapped[str] = mapped_column(String(8), default="en")
+    format: Mapped[str] = mapped_column(String(16), default="markdown")
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class KbPassage(Base):
+    __tablename__ = "kb_passages"
+
+    id: Mapped[str] = mapped_column(String(160), primary_key=True)  # document id + heading slug + position
+    document_id: Mapped[str] = mapped_column(ForeignKey("kb_documents.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(512), default="")
+    text: Mapped[str] = mapped_column(Text)
+    lang: Mapped[str] = mapped_column(String(8), default="en")
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")

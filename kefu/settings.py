@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     query_cache_size: int = Field(4096, ge=0, validation_alias=_alias("KEFU_QUERY_CACHE_SIZE", "query_cache_size"))
     embed_threads: int = Field(0, validation_alias=_alias("KEFU_EMBED_THREADS", "embed_threads"))
     retrieval_watch_s: float = Field(2.0, validation_alias=_alias("KEFU_RETRIEVAL_WATCH_S", "retrieval_watch_s"))
+    # Knowledge base: the shop's help-center folder `kefu build` imports (empty: the bundled demo
+    # policy), and the multilingual embedder its passages are searched with (e5 | minilm | use).
+    kb_dir: str = Field("", validation_alias=_alias("KEFU_KB_DIR", "kb_dir"))
+    kb_embedder: str = Field("e5", validation_alias=_alias("KEFU_KB_EMBEDDER", "kb_embedder"))
 
     http_timeout_s: float = Field(5.0, validation_alias=_alias("KEFU_HTTP_TIMEOUT_S", "http_timeout_s"))
     log_level: str = Field("INFO", validation_alias=_alias("KEFU_LOG_LEVEL", "log_level"))
@@ -86,6 +90,10 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"
+
+    @property
+    def kb_cache_path(self) -> Path:
+        return self.data_dir / "index" / "kb_embcache.sqlite"
 
     @property
     def index_dir(self) -> Path:

@@ -1,6 +1,7 @@
 """What the shop's policy allows for an order, in numbers: which statuses may be cancelled or
-re-addressed, the return window and fee. Read from the shop's `rules.json` (the bundled one
-matches kefu/data/policy/*.md; `KEFU_POLICY_RULES` points at a shop's own)."""
+re-addressed, the return window and fee, standard shipping and the free-shipping threshold. Read
+from the shop's `rules.json` (the bundled one matches kefu/data/policy/*.md; `KEFU_POLICY_RULES`
+points at a shop's own)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ class ShopRules:
     return_window_days: int = 30
     return_fee: float = 6.95
     free_return_reasons: tuple[str, ...] = field(default=("faulty", "damaged", "wrong_item"))
+    standard_shipping_fee: float = 5.99
+    free_shipping_over: float = 50.0  # orders strictly over this ship free (the policy says "over $50")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ShopRules:
@@ -67,6 +70,14 @@ class ShopRules:
         if deadline is not None and today > deadline:
             return False, "window_closed"
         return True, "returnable"
+
+    def shipping_for(self, subtotal: float) -> dict[str, float | bool]:
+        """Standard shipping on an order of this subtotal: the fee, the total, and how much more
+        would make it free."""
+        free = subtotal > self.free_shipping_over
+        fee = 0.0 if free else self.standard_shipping_fee
+        return {"subtotal": round(subtotal, 2), "fee": fee, "total": round(subtotal + fee, 2), "free": free,
+                "free_over": self.free_shipping_over, "standard_fee": self.standard_shipping_fee}
 
     def return_fee_for(self, reason: str) -> float:
         return 0.0 if reason in self.free_return_reasons else self.return_fee

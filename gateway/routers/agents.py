@@ -11,18 +11,22 @@ from fastapi.responses import StreamingResponse
 
 from gateway import canned as canned_mod
 from gateway import sse
+from gateway.clients import DependencyDown, DependencyError
 from gateway.deps import Agent, AgentOrQuery, ConversationId, GatewayDep, agent_conversation
 from gateway.events import AGENTS
-from gateway.schemas import AgentMessageIn, StatusOut
+from gateway.schemas import AgentMessageIn, KbDocumentUpload, KbQuestionIn, StatusOut
 from gateway.state import Gateway
 from gateway.store import public_record
 from kefu.contracts import Turn
+from kefu.errors import APIError
+from kefu.vocab import detect_lang
 
 router = APIRouter(prefix="/v1/agent", tags=["agents"])
 AgentConversation = Annotated[dict[str, Any], Depends(agent_conversation)]
 EVIDENCE_KEYS = ("slots", "products", "degraded", "source", "order_id", "order_status", "policy_section",
                  "handoff_reason", "grounding", "standalone", "suppressed", "move", "outcome", "verified",
-                 "order_found", "verify_failed", "locked", "offer", "action", "refusal", "goal", "signed_in")
+                 "order_found", "verify_failed", "locked", "offer", "action", "refusal", "goal", "signed_in",
+                 "passages", "knowledge")
 SUGGEST_WINDOW = 10
 
 
@@ -119,3 +123,40 @@ async def agent_stats(gw: GatewayDep, _: Agent) -> dict[str, Any]:
     return {"cache_hit_rate": round(gw.cache.hit_rate, 4), "cache_lookups": gw.cache.lookups,
             "grounding_checked": gw.phraser.checked, "grounding_rejected": gw.phraser.rejected,
             "breakers": {k: b.snapshot() for k, b in gw.deps.breakers.items()}}
+
+
+async def _kb(call: Any) -> Any:
+    """The retrieval service's answer, its 4xx passed on as ours, an outage as a 503."""
+    try:
+        return await call
+    except DependencyError as exc:
+        err = (exc.body or {}).get("error") if isinstance(exc.body, dict) else None
+        raise APIError(exc.status, (err or {}).get("code", "invalid_request"),
+                       (err or {}).get("message", "the knowledge base refused the request")) from None
+    except DependencyDown as exc:
+        raise APIError(503, "knowledge_base_unavailable", str(exc)) from None
+
+
+@router.get("/kb/documents", summary="The knowledge base's documents: source, title, language, version, passages")
+async def kb_documents(gw: GatewayDep, _: Agent) -> dict[str, Any]:
+    return await _kb(gw.deps.kb("GET"))
+
+
+@router.post("/kb/documents", status_code=201,
+             summary="Import or re-import one help document (Markdown, HTML, text or FAQ CSV); indexed at once")
+async def kb_upload(gw: GatewayDep, _: Agent, body: KbDocumentUpload) -> dict[str, Any]:
+    return await _kb(gw.deps.kb("POST", body=body.model_dump(exclude_none=True)))
+
+
+@router.delete("/kb/documents/{document_id}", summary="Remove a document and its passages")
+async def kb_delete(document_id: str, gw: GatewayDep, _: Agent) -> dict[str, Any]:
+    if len(document_id) > 64 or not document_id.isalnum():
+        raise APIError(404, "not_found", f"no document {document_id[:64]!r}")
+    return await _kb(gw.deps.kb("DELETE", f"/{document_id}"))
+
+
+@router.post("/kb/search", summary="What the bot would find in the knowledge base for a question")
+async def kb_search(gw: GatewayDep, _: Agent, body: KbQuestionIn) -> dict[str, Any]:
+    lang = body.lang or detect_lang(body.question)
+    passages = await _kb(gw.deps.kb_search(body.question, lang, body.intent, body.k))
+    return {"passages": passages, "answered": bool(passages), "lang": lang}

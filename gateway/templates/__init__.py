@@ -9,6 +9,7 @@ products, policy; `words` has the shared formatting.
 from __future__ import annotations
 
 from gateway.templates import actions, orders, policy, products, social
+from gateway.templates.words import title
 from kefu.contracts import ReplyContext
 from kefu.vocab import ORDER_INTENTS, PRODUCT_INTENTS, Intent
 
@@ -25,7 +26,11 @@ def render(ctx: ReplyContext, *, handoff: bool = False, order_missing: bool = Fa
     if intent in ORDER_INTENTS and (ctx.order or intent != Intent.RETURN_REQUEST or order_missing):
         return orders.reply(ctx, order_missing=order_missing)
     if intent in PRODUCT_INTENTS:
+        if ctx.shipping and ctx.products:
+            return policy.shipping(ctx, title(ctx.products[0], ctx.lang))
         return products.reply(ctx)
     if ctx.policy:
         return policy.reply(ctx)
+    if ctx.knowledge == "none" and intent not in (Intent.OUT_OF_SCOPE, Intent.COMPLAINT):
+        return policy.unsure(ctx.lang)
     return social.fallback(intent, ctx.lang)

@@ -117,12 +117,13 @@ class Actor:
             return
         try:
             facts.passages = await self.knowledge.search(u.standalone, u.lang, d.policy)
+            facts.kb_asked = True
         except (DependencyDown, DependencyError) as exc:
             log.warning("knowledge base unavailable: %s", exc)
             facts.degraded.append("knowledge")
             return
-        if facts.passages:
-            facts.policy = (facts.passages[0].title, facts.passages[0].text)
+        if facts.passages:  # the reply may state what the top two passages say
+            facts.policy = (facts.passages[0].title, " ".join(p.text for p in facts.passages[:2]))
 
     async def _products(self, d: Decision, pre: Prefetch, facts: TurnFacts) -> None:
         try:

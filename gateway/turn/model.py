@@ -124,7 +124,8 @@ class Decision:
     prefer_ids: list[str] = field(default_factory=list)  # referenced products first among hits
     order_id: str | None = None  # order to look up
     use_order: bool = False  # the reply may state the order's facts
-    policy: str | None = None  # the intent whose policy section the reply draws on
+    policy: str | None = None  # look the question up in the knowledge base, with this intent as a hint
+    shipping_quote: bool = False  # a product question that asks about shipping: price + the shop's rules
     propose: ActionPlan | None = None  # an action to offer (checked against the order and the rules)
     action: ActionPlan | None = None  # a confirmed action to run now
     list_orders: bool = False  # a signed-in shopper asked about "my order": list theirs
@@ -149,6 +150,7 @@ class TurnFacts:
     customer_orders: list[dict[str, Any]] = field(default_factory=list)
     policy: tuple[str, str] | None = None  # (title, text) of the best passage
     passages: list[Any] = field(default_factory=list)  # gateway.turn.tools.Passage, best first
+    kb_asked: bool = False  # the knowledge base answered the look-up (with passages or none)
     degraded: list[str] = field(default_factory=list)
 
     @property

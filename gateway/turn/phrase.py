@@ -17,6 +17,7 @@ from prometheus_client import Counter
 from gateway import grounding, templates
 from gateway.cache import ResponseCache
 from gateway.clients import Dependencies, DependencyDown
+from gateway.orders.rules import ShopRules
 from gateway.turn.model import Decision, Emit, Move, Outcome, Phrased, TurnFacts, Understanding
 from gateway.turn.understand import Versions
 from kefu.contracts import ReplyContext
@@ -29,6 +30,7 @@ GROUNDING_REJECTS = Counter("kefu_gateway_grounding_rejections_total",
                             "generated replies replaced by the grounded template", ["reason"])
 HISTORY_TURNS = 5
 FACT_PRODUCTS = 3
+PASSAGES_SHOWN = 2
 
 
 def note_for(d: Decision, f: TurnFacts) -> str | None:
@@ -40,8 +42,21 @@ def note_for(d: Decision, f: TurnFacts) -> str | None:
     return None
 
 
+def passage_view(p: Any) -> dict[str, Any]:
+    return {"id": p.id, "title": p.title, "text": p.text, "answer": p.answer or p.text, "source": p.source,
+            "score": round(float(p.score), 4)}
+
+
+def shipping_quote(d: Decision, f: TurnFacts, rules: ShopRules | None) -> dict[str, Any] | None:
+    """A product's price with the shop's standard shipping (fee, free-shipping threshold)."""
+    if not d.shipping_quote or not f.hits or rules is None or f.hits[0].get("price") is None:
+        return None
+    p = f.hits[0]
+    return {"product_id": p.get("id"), **rules.shipping_for(float(p["price"])), "currency": p.get("currency", "USD")}
+
+
 def reply_context(u: Understanding, d: Decision, f: TurnFacts, o: Outcome | None = None,
-                  factor: str = "email") -> ReplyContext:
+                  factor: str = "email", rules: ShopRules | None = None) -> ReplyContext:
     """Everything the reply may state: the grounding check compares generated replies against it.
     An order the shopper has not proved is theirs is named by id only — no other fact of it."""
     o = o or Outcome(d.move)
@@ -51,7 +66,10 @@ def reply_context(u: Understanding, d: Decision, f: TurnFacts, o: Outcome | None
         policy=f.policy[1] if f.policy else None, history=u.history[-HISTORY_TURNS:], note=note_for(d, f),
         move=o.move.value, found_order=f.found if f.found and not f.verified else None,
         verify={"factor": factor, "failed": f.verify_failed, "locked": f.locked}, offer=o.offer, action=f.action,
-        refusal=o.refusal, declined=d.declined, customer_orders=f.customer_orders if f.order is None else [])
+        refusal=o.refusal, declined=d.declined, customer_orders=f.customer_orders if f.order is None else [],
+        passages=[passage_view(p) for p in f.passages[:PASSAGES_SHOWN]],
+        knowledge="none" if f.kb_asked and not f.passages else ("answered" if f.passages else None),
+        shipping=shipping_quote(d, f, rules))
 
 
 def template(ctx: ReplyContext, f: TurnFacts) -> str:

@@ -89,8 +89,9 @@ def evidence_of(u: Understanding, d: Decision, f: TurnFacts, p: Phrased, degrade
         "products": [{k: h.get(k) for k in ("id", "title", "price", "score", "scorers")} for h in f.hits],
         "order_id": f.order["id"] if f.order else None, "order_status": f.order["status"] if f.order else None,
         "policy_section": f.policy[0] if f.policy else None, "search": f.search_meta,
-        "passages": [{"id": p.id, "title": p.title, "source": p.source, "score": round(p.score, 4)}
-                     for p in f.passages],
+        "passages": [{"id": p.id, "title": p.title, "source": p.source, "score": round(p.score, 4),
+                      "answer": p.answer} for p in f.passages],
+        "knowledge": "none" if f.kb_asked and not f.passages else ("answered" if f.passages else None),
         "degraded": sorted(set(degraded)), "source": p.source, "handoff_reason": d.handoff_reason,
         "grounding": p.verdict,
     }
@@ -223,7 +224,8 @@ class TurnPipeline:
         out = conclude(u, sit, d, facts)
         degraded += u.degraded + facts.degraded
         status = await self._hand_off(cid, d, conv.status, degraded)
-        phrased = await self.phraser.phrase(reply_context(u, d, facts, out, sit.factor), facts, u.standalone, emit)
+        ctx = reply_context(u, d, facts, out, sit.factor, self.rules)
+        phrased = await self.phraser.phrase(ctx, facts, u.standalone, emit)
         degraded += phrased.degraded
         evidence = evidence_of(u, d, facts, phrased, degraded, out, sit)
         req = RecordTurnRequest(message_id=message_id, user_text=text, reply_text=phrased.text, role="bot",
@@ -273,11 +275,12 @@ class TurnPipeline:
         d = decide(u, sit)
         facts = await self.actor.run(d, u, sit, cid)
         out = conclude(u, sit, d, facts)
-        ctx = reply_context(u, d, facts, out, sit.factor)
+        ctx = reply_context(u, d, facts, out, sit.factor, self.rules)
         phrased = await self.phraser.phrase(ctx, facts, u.standalone, use_cache=False)
         return {"text": phrased.text, "source": phrased.source, "intent": u.intent.evidence(),
                 "products": facts.products[:DRAFT_PRODUCTS], "order": facts.order if d.use_order else None,
                 "verified": facts.verified, "policy_section": facts.policy[0] if facts.policy else None,
+                "passages": [{"title": p.title, "source": p.source, "answer": p.answer} for p in facts.passages],
                 "grounding": phrased.verdict,
                 "degraded": sorted(set(u.degraded + facts.degraded + phrased.degraded))}
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from gateway import policy
 from gateway.clients import Dependencies
 from kefu.contracts import SearchRequest, SearchResponse
 
@@ -44,6 +43,7 @@ class Passage:
     source: str = ""  # the document it comes from (file, URL)
     lang: str = "en"
     score: float = 0.0  # the knowledge base's own relevance score (higher is better)
+    answer: str = ""  # its one or two sentences closest to the question (what a template quotes)
 
 
 class Knowledge(Protocol):
@@ -70,13 +70,16 @@ class ServiceCatalog:
                 for p in await self.deps.get_products(ids) if isinstance(p, dict) and p.get("id")]
 
 
-class PolicySections:
-    """The bundled policy text, one section per intent (gateway.policy): the whole section is the
-    passage, whatever the question."""
+class ServiceKnowledge:
+    """The shop's knowledge base in the retrieval service: passages that answer this question
+    (hybrid search, re-ranked, none below its no-answer threshold)."""
+
+    def __init__(self, deps: Dependencies) -> None:
+        self.deps = deps
 
     async def search(self, question: str, lang: str, intent: str | None = None, k: int = 3) -> list[Passage]:
-        sec = policy.section_for(intent, lang) if intent else None
-        if sec is None:
-            return []
-        return [Passage(id=f"policy:{lang}:{sec[0]}", title=sec[0], text=sec[1], source=f"policy/{lang}.md", lang=lang,
-                        score=1.0)]
+        found = await self.deps.kb_search(question[:QUERY_CHARS], lang, intent, k)
+        return [Passage(id=str(p["id"]), title=str(p.get("title") or ""), text=str(p.get("text") or ""),
+                        source=str(p.get("source") or ""), lang=str(p.get("lang") or lang),
+                        score=float(p.get("score") or 0.0), answer=str(p.get("answer") or ""))
+                for p in found if isinstance(p, dict) and p.get("id")]

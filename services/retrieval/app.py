@@ -17,8 +17,20 @@ from kefu.service import create_app as create_service_app
 from kefu.settings import Settings, get_settings
 
 from .catalog import get_product, list_products, product_dict, validate_batch
+from .kb import api as kb_api
 from .runtime import Runtime, remove_product, store_products
-from .schemas import DeleteResult, ProductIn, ProductList, ProductOut, SearchBody, SearchResponse, UpsertResult
+from .schemas import (
+    DeleteResult,
+    KbDocumentIn,
+    KbSearchBody,
+    KbSearchResponse,
+    ProductIn,
+    ProductList,
+    ProductOut,
+    SearchBody,
+    SearchResponse,
+    UpsertResult,
+)
 
 MAX_UPSERT = 1000
 MAX_IDS = 500
@@ -101,6 +113,28 @@ def index_status(rt: RuntimeDep) -> dict[str, Any]:
     return rt.index_report()
 
 
+@router.post("/v1/kb/search", response_model=KbSearchResponse, tags=["knowledge base"],
+             summary="The passages that answer a question, best first; none when nothing scores high enough")
+def kb_search(body: KbSearchBody, rt: RuntimeDep) -> KbSearchResponse:
+    return kb_api.search(rt.kb_or_503(), body)
+
+
+@router.get("/v1/kb/documents", tags=["knowledge base"], summary="Imported documents, versions, passage counts")
+def kb_documents(rt: RuntimeDep) -> dict[str, Any]:
+    return {"documents": kb_api.documents(rt.kb)}
+
+
+@router.post("/v1/kb/documents", status_code=201, tags=["knowledge base"],
+             summary="Import (or re-import) one document; indexed before the answer")
+def kb_upload(body: KbDocumentIn, rt: RuntimeDep) -> dict[str, Any]:
+    return kb_api.upload(rt.kb, body)
+
+
+@router.delete("/v1/kb/documents/{document_id}", tags=["knowledge base"])
+def kb_delete(document_id: str, rt: RuntimeDep) -> dict[str, Any]:
+    return kb_api.delete(rt.kb, document_id)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """The first sync runs in the background so the service answers (and /readyz explains) at once."""
@@ -114,7 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     rt = Runtime(settings)
     app = create_service_app("retrieval", title="kefu retrieval",
                              description="Product catalog (SQL), FAISS + BM25 hybrid search",
-                             checks={"index": rt.check}, lifespan=lifespan,
+                             checks={"index": rt.check, "knowledge_base": rt.check_kb}, lifespan=lifespan,
                              max_body_bytes=max(settings.max_body_bytes, 4 * 1024 * 1024))
     app.state.retrieval = rt
     app.include_router(router)

@@ -103,6 +103,10 @@ def _cmd_search(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     from kefu.cli import add_data_dir
 
+    from .kb.cli import register as register_kb
+
+    register_kb(sub)
+
     catalog = sub.add_parser("catalog", help="the product catalog in SQL")
     csub = catalog.add_subparsers(dest="catalog_cmd", required=True)
     imp = csub.add_parser("import", help="import products from CSV or JSONL (upsert by id)")

@@ -22,6 +22,7 @@ from kefu.settings import Settings
 
 from .catalog import delete_product, upsert_products
 from .engine import RetrievalEngine
+from .kb import KnowledgeBase, open_kb
 
 log = logging.getLogger("kefu.retrieval")
 
@@ -32,6 +33,8 @@ class Runtime:
         self.engine = RetrievalEngine(settings)
         self.ready = threading.Event()
         self.error: str | None = None
+        self.kb: KnowledgeBase = open_kb(settings)
+        self.kb_error: str | None = None
 
     def start(self) -> None:
         """Load and sync the index, then the model; a failure is reported by /readyz and
@@ -53,19 +56,44 @@ class Runtime:
         count, wm = await asyncio.to_thread(self.engine.signature)
         return snap is None or (count, wm) != (snap.catalog_count, snap.watermark) or not self.ready.is_set()
 
+    def sync_kb(self) -> None:
+        """The knowledge base's index in step with SQL (`kefu kb import` from another process, or
+        the API); a failure leaves the last index serving and is reported by /readyz."""
+        try:
+            if self.kb.out_of_step():
+                self.kb.sync()
+            self.kb_error = None
+        except Exception as exc:
+            log.exception("knowledge-base sync failed")
+            self.kb_error = f"{type(exc).__name__}: {exc}"
+
     async def watch(self) -> None:
-        """Start, then poll the catalog's signature and sync when it moves (until cancelled)."""
+        """Start, then poll the catalog's and the knowledge base's signatures and sync when they
+        move (until cancelled)."""
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, self.start)
+        await loop.run_in_executor(None, self.sync_kb)
         while True:
             await asyncio.sleep(self.settings.retrieval_watch_s)
             try:
                 if await self._out_of_step():
                     await loop.run_in_executor(None, self.start)
+                await loop.run_in_executor(None, self.sync_kb)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("catalog watch failed")
+
+    def kb_or_503(self) -> KnowledgeBase:
+        if self.kb.index is None:
+            raise APIError(503, "kb_not_ready", self.kb_error or "the knowledge base is still loading")
+        return self.kb
+
+    async def check_kb(self) -> Check:
+        """/readyz: the knowledge base's passages and model once indexed."""
+        if self.kb.index is None:
+            return Check(False, self.kb_error or "knowledge base loading")
+        return Check(True, detail=self.kb.last_sync)
 
     async def check(self) -> Check:
         """/readyz: the index's version, size and lag once ready; the reason until then."""

@@ -73,3 +73,47 @@ class UpsertResult(BaseModel):
 class DeleteResult(BaseModel):
     deleted: str
     index_version: str = ""
+
+
+# ---------------------------------------------------------------- knowledge base
+
+MAX_KB_DOC_CHARS = 2_000_000
+
+
+class KbSearchBody(BaseModel):
+    question: str = Field(..., description="The shopper's question (standalone form)")
+    lang: str = Field("en", pattern="^(en|zh)$")
+    intent: str | None = Field(None, max_length=64, description="the intent service's guess: a hint for the re-ranker")
+    k: int = Field(3, ge=1, le=20)
+
+    @field_validator("question")
+    @classmethod
+    def _non_empty(cls, v: str) -> str:
+        if not v or not v.strip():
+            raise ValueError("question must not be empty")
+        return v[:2000]
+
+
+class KbPassageOut(BaseModel):
+    id: str
+    document_id: str
+    source: str
+    title: str
+    text: str
+    lang: str
+    score: float
+    answer: str = Field("", description="the passage's one or two sentences closest to the question")
+    scores: dict[str, float] = {}
+
+
+class KbSearchResponse(BaseModel):
+    passages: list[KbPassageOut]
+    answered: bool
+    latency_ms: float = 0.0
+
+
+class KbDocumentIn(BaseModel):
+    name: str = Field(..., min_length=1, max_length=512, description="file name; its extension names the format "
+                                                                     "(.md, .html, .txt, .csv)")
+    content: str = Field(..., min_length=1, max_length=MAX_KB_DOC_CHARS)
+    lang: str | None = Field(None, pattern="^(en|zh)$")

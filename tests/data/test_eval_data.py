@@ -173,3 +173,14 @@ def test_every_source_is_documented(conversations: list[dict], oos_rows: list[di
     documented = SOURCES.read_text(encoding="utf-8")
     for source in {c["source"] for c in conversations} | {r["source"] for r in oos_rows}:
         assert f"`{source}`" in documented, source
+
+
+def test_kb_questions_split_by_hash_and_cover_both_languages() -> None:
+    path = Path(__file__).resolve().parents[2] / "kefu" / "data" / "eval" / "kb_questions.csv"
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    assert len(rows) >= 200
+    assert sum(r["lang"] == "zh" for r in rows) >= 80 and sum(r["lang"] == "en" for r in rows) >= 100
+    for r in rows:
+        want = "dev" if int(hashlib.sha256(r["question"].encode()).hexdigest(), 16) % 2 == 0 else "test"
+        assert r["split"] == want, r
+    assert any(not (r["answer_passage_id"] or r["answer_regex"]) for r in rows)  # unanswerable ones too

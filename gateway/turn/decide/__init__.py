@@ -2,8 +2,8 @@
 
 Two pure functions around `act`:
 - `decide` plans: which goal the message continues (`goals`), which products to read or search
-  (`products`), which order to look up and which action to offer (`orders`), which policy
-  section to draw on, and whether to hand off (`handoff`);
+  (`products`), which order to look up and which action to offer (`orders`), whether to ask
+  the knowledge base (`knowledge`), and whether to hand off (`handoff`);
 - `conclude` ends the turn once the facts are in: the move the reply makes (answer, ask, verify,
   confirm, act, hand off) and the goal and verified orders the conversation keeps.
 An agent's draft (`drafting`) never acts and offers nothing: it says what the bot would say.
@@ -11,10 +11,10 @@ An agent's draft (`drafting`) never acts and offers nothing: it says what the bo
 
 from __future__ import annotations
 
-from gateway.turn.decide import goals, handoff, orders, products
+from gateway.turn.decide import goals, handoff, knowledge, orders, products
 from gateway.turn.decide.situation import GOAL_SLOT, VERIFIED_SLOT, Situation
 from gateway.turn.model import Decision, Move, Outcome, TurnFacts, Understanding
-from kefu.vocab import ORDER_INTENTS, POLICY_INTENTS
+from kefu.vocab import ORDER_INTENTS
 
 __all__ = ["GOAL_SLOT", "VERIFIED_SLOT", "Situation", "conclude", "decide"]
 
@@ -37,8 +37,7 @@ def decide(u: Understanding, s: Situation | None = None) -> Decision:
         d.handoff_reason = handoff.reason(u)
         products.plan(u, d)
     orders.plan(u, s, d)
-    if d.intent in POLICY_INTENTS:
-        d.policy = d.intent
+    knowledge.plan(u, d)
     d.move = _move(u, d)
     return d
 

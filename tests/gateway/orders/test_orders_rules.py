@@ -52,3 +52,18 @@ def test_return_reason(text: str, reason: str) -> None:
 def test_rules_match_policy_numbers_in_chinese_too() -> None:
     zh = policy_sections("zh")
     assert any(re.search(r"30\s*天", t) for t in zh.values())
+
+
+def test_shipping_rules_say_what_the_policy_text_says() -> None:
+    rules = json.loads(BUNDLED.read_text())
+    en, zh = policy_sections("en")["shipping"], policy_sections("zh")["shipping"]
+    fee, over = rules['standard_shipping_fee'], rules['free_shipping_over']
+    assert f"costs ${fee:.2f}; it is free on orders over ${over:g}" in en
+    assert f"运费 {rules['standard_shipping_fee']:.2f} 美元；订单满 {rules['free_shipping_over']:g} 美元免运费" in zh
+
+
+def test_shipping_quote() -> None:
+    assert R.shipping_for(42.0) == {"subtotal": 42.0, "fee": 5.99, "total": 47.99, "free": False, "free_over": 50.0,
+                                    "standard_fee": 5.99}
+    assert R.shipping_for(50.0)["total"] == 55.99  # "over $50": exactly $50 still pays shipping
+    assert R.shipping_for(62.5)["free"] and R.shipping_for(62.5)["total"] == 62.5
