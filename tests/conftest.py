@@ -235,3 +235,10 @@ def stack(built_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     s = start_stack(dst, KEFU_LLM_URL="off", KEFU_RATE_LIMITS="off")
     yield s
     stop_stack(s)
+
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    from tests.pg import drop_created
+
+    drop_created()

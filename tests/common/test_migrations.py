@@ -7,7 +7,6 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from kefu import migrate
 from kefu.db import Base, make_engine
+from tests.pg import fresh_pg_database
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -56,14 +56,10 @@ def _counts(url: str, tables: list[str]) -> dict[str, int]:
 
 
 def _pg_url() -> str:
-    name = f"kefu_mig_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.execute(text(f"CREATE DATABASE {name}"))
-    except Exception as exc:
-        pytest.skip(f"PostgreSQL not available: {exc}")
-    return f"postgresql://postgres@127.0.0.1:5432/{name}"
+    url = fresh_pg_database("migrations")
+    if url is None:
+        pytest.skip("PostgreSQL not available at 127.0.0.1:5432")
+    return url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

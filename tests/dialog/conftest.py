@@ -1,5 +1,5 @@
 """Dialog fixtures: real Redis (db 5, a unique prefix per test), real SQL (SQLite tmp file, or the
-PostgreSQL database kefu_test_dialog), and the dialog service run by a real uvicorn process."""
+a throwaway PostgreSQL database per session), and the dialog service run by a real uvicorn process."""
 
 from __future__ import annotations
 
@@ -18,11 +18,10 @@ import pytest
 import redis
 
 from tests.conftest import free_port, terminate
+from tests.pg import fresh_pg_database
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("KEFU_TEST_DIALOG_REDIS", "redis://127.0.0.1:6379/5")
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_URL = "postgresql://postgres@127.0.0.1:5432/kefu_test_dialog"
 
 
 @pytest.fixture
@@ -45,18 +44,11 @@ def sqlite_url(tmp_path: Path) -> str:
 
 @pytest.fixture(scope="session")
 def pg_url() -> str:
-    """The dialog's own PostgreSQL database, created if missing (skipped if PostgreSQL is absent)."""
-    from sqlalchemy import create_engine, text
-
-    try:
-        eng = create_engine(PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
-        with eng.connect() as c:
-            if not c.execute(text("SELECT 1 FROM pg_database WHERE datname='kefu_test_dialog'")).scalar():
-                c.execute(text("CREATE DATABASE kefu_test_dialog"))
-        eng.dispose()
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432: {exc}")
-    return PG_URL
+    """The dialog's own PostgreSQL database for this session (skipped if PostgreSQL is absent)."""
+    url = fresh_pg_database("dialog")
+    if url is None:  # pragma: no cover - depends on the machine
+        pytest.skip("PostgreSQL not reachable at 127.0.0.1:5432")
+    return url
 
 
 @dataclass

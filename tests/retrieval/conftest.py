@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.pg import fresh_pg_database
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_DB = "kefu_test_retrieval"
 
 PRODUCTS = [
     {"id": "S1", "title": "Trail running shoes", "category": "Shoes", "brand": "Stride", "price": 89.0,
@@ -57,15 +57,7 @@ def shared_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _pg_url() -> str | None:
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as c:
-            if not c.execute("SELECT 1 FROM pg_database WHERE datname = %s", (PG_DB,)).fetchone():
-                c.execute(f'CREATE DATABASE "{PG_DB}"')
-    except Exception:
-        return None
-    return f"postgresql://postgres@127.0.0.1:5432/{PG_DB}"
+    return fresh_pg_database("retrieval")
 
 
 def _reset_pg(url: str) -> None:
