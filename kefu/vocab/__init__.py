@@ -17,7 +17,7 @@ from kefu.vocab.intents import (
     Intent,
     group_of,
 )
-from kefu.vocab.lang import HAN_CLASS, detect_lang, is_zh
+from kefu.vocab.lang import HAN_CLASS, conversation_lang, detect_lang, is_neutral, is_zh
 from kefu.vocab.orders import (
     CANCELLABLE,
     REFUND_EN,
@@ -34,6 +34,7 @@ from kefu.vocab.orders import (
 __all__ = [
     "CANCELLABLE", "HAN_CLASS", "STATUSES", "ORDER_CONTEXT", "ORDER_INTENTS", "POLICY_INTENTS", "PRODUCT_INTENTS",
     "REFERENCE_INTENTS", "REFUND_EN", "REFUND_ZH", "SOCIAL_INTENTS", "STATUS_EN", "STATUS_ZH",
-    "TAXONOMY_VERSION", "Intent", "OrderIds", "detect_lang", "group_of", "is_zh", "order_ids",
+    "TAXONOMY_VERSION", "Intent", "OrderIds", "conversation_lang", "detect_lang", "group_of", "is_neutral", "is_zh",
+    "order_ids",
     "refund_words", "status_words",
 ]

@@ -21,3 +21,27 @@ def is_zh(text: str | None) -> bool:
 def detect_lang(text: str | None, default: str = "en") -> str:
     """'zh' when the text holds a Han character, else `default`."""
     return "zh" if is_zh(text) else default
+
+
+# What carries no language of its own: e-mail addresses, links, tokens with a digit (order ids,
+# postcodes, phone numbers), punctuation and emoji.
+_NEUTRAL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+|https?://[!-~]+|[A-Za-z0-9#._/-]*\d[A-Za-z0-9#._/-]*"
+                      r"|[^\w]|_")
+
+
+def is_neutral(text: str | None) -> bool:
+    """True when the message holds no word of any language ("KF100001", "ann@example.com",
+    "3000", "👍"): it is then read in the language the shopper has been writing."""
+    return not _NEUTRAL.sub("", text or "").strip()
+
+
+def conversation_lang(text: str | None, earlier: list[str] | None = None, default: str = "en") -> str:
+    """The reply language for `text`: its own, unless it is neutral — then that of the latest
+    earlier shopper message that was not (a Chinese shopper who sends only an e-mail address to
+    verify an order keeps getting Chinese)."""
+    if not is_neutral(text):
+        return detect_lang(text, default)
+    for prior in reversed(earlier or []):
+        if not is_neutral(prior):
+            return detect_lang(prior, default)
+    return default

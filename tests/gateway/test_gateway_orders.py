@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from gateway.orders.importer import import_orders
 from gateway.orders.verify import sign_identity
 from kefu.db import Order, OrderAction, session_factory
-from kefu.vocab import REFUND_EN
+from kefu.vocab import REFUND_EN, is_zh
 from tests.conftest import Proc, free_port, spawn, wait_ready
 
 SECRET = "shop-secret-for-tests"
@@ -205,6 +205,18 @@ def test_unverified_shopper_learns_nothing_of_the_order(gw, orders, llm, lang: s
         assert _says_shipped(o, text), text
         ev = c.get(f"/v1/agent/conversations/{cid}", headers=gw.agent_headers).json()
         assert ev["messages"][-1]["evidence"]["verified"] is True
+
+
+def test_a_bare_email_keeps_the_chinese_of_the_conversation(gw, orders) -> None:
+    """A Chinese shopper who answers the verification question with only the address (no Han
+    character in it) still reads the order in Chinese."""
+    o = orders["zh"]
+    with gw.client() as c:
+        cid, auth = gw.new_conversation(c)
+        gw.say(c, cid, auth, f"我的订单 {o['id']} 到哪了？")
+        r = gw.say(c, cid, auth, o["email"])
+        text = r["reply"]["text"]
+        assert _says_shipped(o, text) and is_zh(text), text
 
 
 def test_ten_wrong_factors_lock_the_order_for_the_conversation(gw, orders) -> None:

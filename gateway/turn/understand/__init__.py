@@ -18,7 +18,7 @@ from gateway.fallback_intent import guess_intent, is_angry
 from gateway.turn.model import IntentGuess, Resolved, Understanding
 from gateway.turn.understand import orders
 from kefu.contracts import Turn
-from kefu.vocab import Intent, detect_lang, order_ids
+from kefu.vocab import Intent, conversation_lang, order_ids
 
 log = logging.getLogger("kefu.gateway.turn")
 
@@ -88,8 +88,9 @@ class Understander:
             on_read(resolved.standalone, oid, list(resolved.referenced))
         guess = await self._intent(text, resolved.standalone, early)
         history = list(resolved.state.turns) if resolved.state else []
+        lang = conversation_lang(text, [t.user for t in history])
         u = Understanding(
-            text=text, standalone=resolved.standalone, lang=detect_lang(text), intent=guess, slots=slots,
+            text=text, standalone=resolved.standalone, lang=lang, intent=guess, slots=slots,
             referenced=list(resolved.referenced), order_id=oid, angry=is_angry(text), history=history,
             degraded=["intent"] if guess.stage == "fallback" else [])
         return read_orders(u, self.factor, _expecting(slots, self.factor))
@@ -99,7 +100,8 @@ class Understander:
         resolve: the order id may come from any earlier shopper message)."""
         guess = await self.classify(last)
         oid = order_ids().find(last, *[t.user for t in history[::-1]])
-        u = Understanding(text=last, standalone=last, lang=detect_lang(last), intent=guess,
+        lang = conversation_lang(last, [t.user for t in history])
+        u = Understanding(text=last, standalone=last, lang=lang, intent=guess,
                           slots={"order_id": oid} if oid else {}, order_id=oid, angry=is_angry(last),
                           history=list(history), degraded=["intent"] if guess.stage == "fallback" else [])
         return read_orders(u, self.factor)
