@@ -26,13 +26,13 @@ def detect_lang(text: str | None, default: str = "en") -> str:
 # What carries no language of its own: e-mail addresses, links, tokens with a digit (order ids,
 # postcodes, phone numbers), punctuation and emoji.
 _NEUTRAL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+|https?://[!-~]+|[A-Za-z0-9#._/-]*\d[A-Za-z0-9#._/-]*"
-                      r"|[^\w]|_")
+                      r"|[\W_]")
 
 
 def is_neutral(text: str | None) -> bool:
     """True when the message holds no word of any language ("KF100001", "ann@example.com",
     "3000", "👍"): it is then read in the language the shopper has been writing."""
-    return not _NEUTRAL.sub("", text or "").strip()
+    return not _NEUTRAL.sub("", text or "")
 
 
 def conversation_lang(text: str | None, earlier: list[str] | None = None, default: str = "en") -> str:
