@@ -71,6 +71,11 @@ track transfer try update use vary view wait want wear welcome wish work write""
 IRREGULAR = set("""began bought brought came chose felt found gave got gone held kept knew left let made meant
 paid put ran read said saw seen sent sold stood took told thought went wore written""".split())
 _LABEL = re.compile(r"^[^:：]{1,40}[:：]\s*\S")
+# A function word capitalised mid-sentence is where two texts were spliced together ("I'm afraid
+# the order You can cancel…", "the order While an order is pending…").
+SPLICE = set("""you we our if after while one to the this it your there here when once a an and or but for with
+every each items orders standard express refunds returns please""".split())
+_SPLICE = re.compile(r"(?<=[a-z,])\s+([A-Z][a-z]+)\b")
 
 # Claims of an action. A generated reply never does one (actions are template-only turns), so
 # each is false unless the turn's facts already say it happened (a cancelled order "has been
@@ -179,6 +184,11 @@ def _en_sentence(sent: str, ctx_low: str) -> list[Failure]:
         return [("fragment", f"not a sentence: {sent!r}")]
     if words[-1] in DANGLING and words[-1] not in ("no", "it"):
         return [("fragment", f"sentence cut off after {words[-1]!r}: {sent!r}")]
+    if _ABBREV.search(sent[-6:]) and sent.endswith("."):
+        return [("fragment", f"sentence cut off after an abbreviation: {sent!r}")]
+    for m in _SPLICE.finditer(sent):
+        if m.group(1).lower() in SPLICE:
+            return [("malformed", f"two sentences run together at {m.group(1)!r}: {sent!r}")]
     rest = _strip_interjections(words, sent)
     if not rest:
         return []  # "Of course." / "Hi there!" — judged with the whole reply

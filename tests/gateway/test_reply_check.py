@@ -68,6 +68,11 @@ def test_loops_and_broken_brackets_fail() -> None:
     assert _codes("Hi! I can help you. I can help you.", ctx) == ["repeated"]
     assert _codes("Hi! I can help you (with orders.", ctx) == ["malformed"]
     assert _codes("hi! i can help you with an order.", ctx) == ["malformed"]
+    # what the quick-trained responder said on the dev set: two texts spliced, a cut-off quote
+    assert _codes("I'm afraid the order You can cancel an order yourself while its status is pending.", ctx) == [
+        "malformed"]
+    assert _codes("Here is our return policy: To start a return, open the order in your account, e.g.", ctx) == [
+        "fragment"]
 
 
 @pytest.mark.parametrize(("lang", "reply"), [
