@@ -97,7 +97,7 @@ def play(run: Run, conv: dict[str, Any], shop: ShopData) -> None:
             v: Verdict = judge(turn["expect"], seen) if r.status_code == 200 else Verdict(False, False, ["http"])
             run.results.append({"id": conv["id"], "turn": i, "lang": conv.get("lang", "en"), "split": conv.get("split"),
                                 "source": conv.get("source"), "user": turn["user"], "reply": body["reply"]["text"],
-                                "reply_source": body["reply"].get("source"),
+                                "reply_source": body["reply"].get("source"), "degraded": body.get("degraded") or [],
                                 "intent": (body.get("intent") or {}).get("name"), "ok": v.ok, "harmful": v.harmful,
                                 "failed": v.failed, "ms": round(ms, 1)})
 
