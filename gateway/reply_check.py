@@ -156,6 +156,7 @@ def _strip_interjections(words: list[str], text: str) -> list[str]:
     return low.split() if low else []
 
 
+_ADVERBS = set("rather better also just happily gladly now still be not never first then soon".split())
 _DET = set("a an the your our my their his her its this that these those each every".split())
 
 
@@ -189,6 +190,10 @@ def _en_sentence(sent: str, ctx_low: str) -> list[Failure]:
     for m in _SPLICE.finditer(sent):
         if m.group(1).lower() in SPLICE:
             return [("malformed", f"two sentences run together at {m.group(1)!r}: {sent!r}")]
+    for i, w in enumerate(words):
+        if w.endswith(("'d", "'ll")) and (i + 1 == len(words) or not (
+                _has_verb(words[i + 1:i + 2]) or words[i + 1] in _ADVERBS)):
+            return [("fragment", f"{w!r} without its verb: {sent!r}")]
     rest = _strip_interjections(words, sent)
     if not rest:
         return []  # "Of course." / "Hi there!" — judged with the whole reply

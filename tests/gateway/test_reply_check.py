@@ -51,7 +51,7 @@ def _codes(reply: str, ctx: ReplyContext) -> list[str]:
 
 @pytest.mark.parametrize("reply", ["Sorry, a great day.", "Of course. Our policy.", "Hi there! I can help with?",
                                    "Standard shipping takes 3–5 business days and costs $5.99; it is free on",
-                                   "Thanks!", "Your order."])
+                                   "Thanks!", "Your order.", "I'd ahead?"])
 def test_fragments_fail(reply: str) -> None:
     ctx = ReplyContext(lang="en", intent="greeting", user_text="hello")
     assert "fragment" in _codes(reply, ctx), reply
