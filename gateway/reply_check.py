@@ -215,6 +215,9 @@ def _zh_sentence(sent: str) -> list[Failure]:
         return []
     if core.endswith(ZH_DANGLING):
         return [("fragment", f"sentence cut off: {sent!r}")]
+    last = re.split(r"[，,、；;：:]", core)[-1].strip()
+    if len(re.findall(rf"[{HAN_CLASS}A-Za-z0-9]", last)) < 2:
+        return [("fragment", f"a clause of one character ends the sentence: {sent!r}")]
     if len(re.findall(rf"[{HAN_CLASS}A-Za-z0-9]", core)) < 4:
         return [("fragment", f"too short to be a sentence: {sent!r}")]
     return []

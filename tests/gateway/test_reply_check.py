@@ -57,7 +57,8 @@ def test_fragments_fail(reply: str) -> None:
     assert "fragment" in _codes(reply, ctx), reply
 
 
-@pytest.mark.parametrize("reply", ["您好！我可以帮您", "好的。我们的", "抱歉！", "您好！我可以帮您和。"])
+@pytest.mark.parametrize("reply", ["您好！我可以帮您", "好的。我们的", "抱歉！", "您好！我可以帮您和。",
+                                   "不客服务，我。"])
 def test_chinese_fragments_fail(reply: str) -> None:
     ctx = ReplyContext(lang="zh", intent="greeting", user_text="你好")
     assert "fragment" in _codes(reply, ctx), reply
