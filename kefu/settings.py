@@ -34,8 +34,9 @@ class Settings(BaseSettings):
     retrieval_url: str = Field(
         "http://127.0.0.1:8003", validation_alias=_alias("KEFU_RETRIEVAL_URL", "retrieval_url")
     )
-    # OpenAI-compatible base URL (ending in /v1 or not); "off" = grounded templates only.
-    llm_url: str = Field("http://127.0.0.1:8004/v1", validation_alias=_alias("KEFU_LLM_URL", "llm_url"))
+    # OpenAI-compatible base URL (ending in /v1 or not); "off" (the default, the best measured on
+    # the dev set: BENCHMARKS.md) = grounded templates only; `kefu up` reads "local" as its own llm service.
+    llm_url: str = Field("off", validation_alias=_alias("KEFU_LLM_URL", "llm_url"))
     llm_model: str = Field("kefu-responder", validation_alias=_alias("KEFU_LLM_MODEL", "llm_model"))
 
     # The shop's order ids as a regular expression of one id (kefu.vocab.orders explains the rules).

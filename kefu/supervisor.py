@@ -123,8 +123,12 @@ def child_env(port: int, redis_url: str, agent_key: str) -> dict[str, str]:
         "TRANSFORMERS_OFFLINE": "1",
         "TOKENIZERS_PARALLELISM": "false",
     })
-    if "KEFU_LLM_URL" not in os.environ:
+    # Grounded templates by default: on the dev set's test split the default responder's replies
+    # lost to them (BENCHMARKS.md, "Generators side by side"); `local` = this stack's llm service.
+    if os.environ.get("KEFU_LLM_URL", "off").strip().lower() == "local":
         env["KEFU_LLM_URL"] = topology.local_url("llm", port) + "/v1"
+    elif "KEFU_LLM_URL" not in os.environ:
+        env["KEFU_LLM_URL"] = "off"
     return env
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,6 +97,7 @@ def play(run: Run, conv: dict[str, Any], shop: ShopData) -> None:
             v: Verdict = judge(turn["expect"], seen) if r.status_code == 200 else Verdict(False, False, ["http"])
             run.results.append({"id": conv["id"], "turn": i, "lang": conv.get("lang", "en"), "split": conv.get("split"),
                                 "source": conv.get("source"), "user": turn["user"], "reply": body["reply"]["text"],
+                                "reply_source": body["reply"].get("source"), "degraded": body.get("degraded") or [],
                                 "intent": (body.get("intent") or {}).get("name"), "ok": v.ok, "harmful": v.harmful,
                                 "failed": v.failed, "ms": round(ms, 1)})
 
@@ -115,6 +116,10 @@ def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
     ms = sorted(r["ms"] for r in results)
     out = {**_rate(results), **{f"by_{k}": {g: _rate(rows) for g, rows in v.items()} for k, v in groups.items()}}
     out["p50_ms"] = ms[len(ms) // 2] if ms else 0.0
+    out["p90_ms"] = ms[int(len(ms) * 0.9)] if ms else 0.0
+    # Which generator's words the shopper read (llm | template | cache): a generator that is
+    # rejected on most turns is measured mostly on the templates that replaced it.
+    out["reply_sources"] = dict(sorted(Counter(str(r.get("reply_source")) for r in results).items()))
     out["failures"] = [{k: r[k] for k in ("id", "turn", "user", "reply", "intent", "failed")}
                        for r in results if not r["ok"]][:FAILURES_SHOWN]
     return out

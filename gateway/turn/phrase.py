@@ -2,7 +2,8 @@
 
 The grounded template is always built first (it states only the facts); the LLM, when
 configured, may phrase it better, but every generated reply passes the grounding check
-(`gateway.grounding`) or the template goes out instead. Streamed replies are checked word by
+(`gateway.grounding`) and the reply check (`gateway.reply_check`: whole sentences, every fact the
+decision put in, no claimed action) or the template goes out instead. Streamed replies are checked word by
 word, so a made-up fact is never shown even for a moment.
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 
 from prometheus_client import Counter
 
-from gateway import grounding, templates
+from gateway import grounding, reply_check, templates
 from gateway.cache import ResponseCache
 from gateway.clients import Dependencies, DependencyDown
 from gateway.orders.rules import ShopRules
@@ -142,7 +143,7 @@ class Phraser:
         if emit:
             return await self._stream(messages, ctx, emit)
         reply = (await self.deps.chat(messages)).strip()
-        return reply, grounding.check(reply, ctx)
+        return reply, reply_check.check(reply, ctx)
 
     async def _judged(self, reply: str, verdict: grounding.Verdict, fallback: str, key: str | None,
                       emit: Emit | None) -> Phrased:
@@ -180,7 +181,7 @@ class Phraser:
                 await emit("token", {"text": prefix[sent:]})
                 sent = len(prefix)
         reply = buf.strip()
-        verdict = grounding.check(reply, ctx)
+        verdict = reply_check.check(reply, ctx)
         if verdict.ok and len(buf) > sent:
             await emit("token", {"text": buf[sent:]})
         return reply, verdict

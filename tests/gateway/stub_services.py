@@ -40,10 +40,18 @@ def reply_for(mode: str, messages: list[dict[str, str]]) -> str:
         # what the quick-trained responder once said to "where is my order KF100001?": no false
         # fact, but no answer either
         return "I can be updated with a new address."
-    # "good": restate the first fact line verbatim-ish (grounded)
+    # "good": restate the order's key facts from the fact line (grounded and complete)
     m = re.search(r"order: id[= ](\S+)\s*\|?\s*status[= ](\S+)", system)
     if m:
-        return f"Good news: order {m.group(1)} is {m.group(2)}."
+        facts = dict(re.findall(r"\| (tracking|eta|delivered) (\S+)", system.split("order: ", 1)[1].split("\n")[0]))
+        text = f"Good news: order {m.group(1)} is {m.group(2)}."
+        if m.group(2) == "shipped" and "tracking" in facts:
+            text += f" Its tracking number is {facts['tracking']}."
+        if m.group(2) == "shipped" and "eta" in facts:
+            text += f" It should arrive on {facts['eta']}."
+        if m.group(2) == "delivered" and "delivered" in facts:
+            text += f" It was delivered on {facts['delivered']}."
+        return text
     return "Happy to help with that!"
 
 

@@ -67,12 +67,34 @@ async def test_template_when_generation_is_off() -> None:
     assert llm.calls == 0
 
 
+GOOD = "Your order KF100001 has shipped with UPS, tracking number 1Z999AA10123456784. It should arrive on 2026-12-20."
+
+
 async def test_grounded_generation_is_used() -> None:
-    p, _ = phraser("Your order KF100001 has shipped with UPS.")
+    p, _ = phraser(GOOD)
     und, d, f = order_turn()
     out = await p.phrase(reply_context(und, d, f), f, und.standalone)
-    assert (out.source, out.text) == ("llm", "Your order KF100001 has shipped with UPS.")
+    assert (out.source, out.text) == ("llm", GOOD)
     assert p.checked == 1 and p.rejected == 0
+
+
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize("reply", ["Your order KF100001 has shipped with UPS.",  # no tracking number, no date
+                                   "Sorry, a great day.", GOOD + " I have transferred you to a human agent."])
+async def test_reply_check_failures_fall_back_to_the_template(reply: str, stream: bool) -> None:
+    p, _ = phraser(reply)
+    und, d, f = order_turn()
+    events: list[tuple[str, dict]] = []
+
+    async def emit(event: str, data: dict) -> None:
+        events.append((event, data))
+
+    out = await p.phrase(reply_context(und, d, f), f, und.standalone, emit if stream else None)
+    assert out.source == "template" and out.verdict and out.verdict["ok"] is False
+    assert "1Z999AA10123456784" in out.text and p.rejected == 1
+    assert set(out.verdict["codes"]) & {"incomplete", "fragment", "claimed_action"}
+    if stream:
+        assert ("reset", {"reason": "grounding"}) in events
 
 
 @pytest.mark.parametrize("stream", [False, True])
