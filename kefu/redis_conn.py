@@ -33,6 +33,10 @@ def is_cluster(url: str) -> bool:
     return url.split("://", 1)[0].lower() in CLUSTER_SCHEMES
 
 
+def is_cluster_client(client: object) -> bool:
+    return isinstance(client, aioredis.RedisCluster | redis.RedisCluster)
+
+
 def _hosts(netloc: str) -> tuple[list[tuple[str, int]], str | None, str | None]:
     """host:port pairs of a comma-separated netloc, plus the user and password before '@'."""
     user = password = None

@@ -201,6 +201,11 @@ class DialogStore:
         """The only stream of a one-shard store (tests and tools of a single Redis)."""
         return self.streams[0]
 
+    @property
+    def legacy_stream(self) -> str:
+        """Where the one stream lived before shards (drained by the writer after an upgrade)."""
+        return self.p + "stream"
+
     def wake_prefix(self, cid: str) -> str:
         return self._tag(self.shard(cid)) + "wake:"
 

@@ -21,6 +21,7 @@ import orjson
 import redis.asyncio as aioredis
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from kefu.redis_conn import is_cluster_client
 from services.dialog.sqlstore import Event, TranscriptDB
 from services.dialog.store import GROUP, DialogStore
 
@@ -66,11 +67,14 @@ class TranscriptWriter:
 
     async def ensure_group(self) -> None:
         for stream in self.store.streams:
-            try:
-                await self.r.xgroup_create(stream, GROUP, id="0", mkstream=True)
-            except aioredis.ResponseError as exc:
-                if "BUSYGROUP" not in str(exc):
-                    raise
+            await self._ensure_group(stream)
+
+    async def _ensure_group(self, stream: str) -> None:
+        try:
+            await self.r.xgroup_create(stream, GROUP, id="0", mkstream=True)
+        except aioredis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
 
     def start(self) -> asyncio.Task:
         self._task = asyncio.create_task(self.run(), name="dialog-transcript-writer")
@@ -108,13 +112,18 @@ class TranscriptWriter:
     async def run(self) -> None:
         """One loop per shard's stream: each stream's entries stay in order, shards never wait
         on one another (on a Redis Cluster they live on different masters)."""
-        await asyncio.gather(*(self._run_stream(s) for s in self.store.streams))
+        streams = list(self.store.streams)
+        # Before shards, one stream lived at P:stream (one Redis only): drain what an upgrade
+        # left there, so no transcript waiting in it is lost.
+        if not is_cluster_client(self.r) and await self.r.exists(self.store.legacy_stream):
+            streams.append(self.store.legacy_stream)
+        await asyncio.gather(*(self._run_stream(s) for s in streams))
 
     async def _run_stream(self, stream: str) -> None:
         last_claim = 0.0
         while not self._stop.is_set():
             try:
-                await self.ensure_group()
+                await self._ensure_group(stream)
                 # our own unacknowledged entries first (same consumer name after a crash-restart)
                 await self._drain_own(stream)
                 while not self._stop.is_set():

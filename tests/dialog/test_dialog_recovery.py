@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 import redis
 
@@ -253,3 +254,29 @@ async def test_writer_process_killed_is_restarted_and_loses_nothing(server_env: 
         assert not _alive(child), "the writer outlived its service"
     finally:
         srv.stop()
+
+
+async def test_writer_drains_the_pre_shard_stream_after_an_upgrade(tmp_path: Path, prefix: str,
+                                                                   rds: redis.Redis) -> None:
+    """A transcript the previous layout left in P:stream (not yet in SQL) is still written."""
+    if is_cluster(REDIS_URL):
+        pytest.skip("the pre-shard layout never ran on a Cluster")
+    url = f"sqlite:///{tmp_path / 'legacy.db'}"
+    init_db(url)
+    db = TranscriptDB(url)
+    store = DialogStore(REDIS_URL, prefix, ttl_s=60, db=db)
+    writer = TranscriptWriter(store, db, consumer="up", block_ms=100, linger_ms=0)
+    try:
+        msgs = [{"role": "user", "text": "old q", "message_id": "o1", "slots": {}, "products": [], "evidence": {},
+                 "created_at": "2026-12-01T00:00:00Z"},
+                {"role": "bot", "text": "old a", "message_id": "o1", "slots": {}, "products": [], "evidence": {},
+                 "created_at": "2026-12-01T00:00:00Z"}]
+        rds.xadd(store.legacy_stream, {"kind": "conv", "cid": "legacy-1", "seq": "0", "status": "bot", "lang": "en",
+                                       "slots": "{}", "data": "[]"})
+        rds.xadd(store.legacy_stream, {"kind": "turn", "cid": "legacy-1", "seq": "1", "status": "bot", "lang": "en",
+                                       "slots": "{}", "data": orjson.dumps(msgs).decode()})
+        writer.start()
+        assert await _wait_sql(url, "legacy-1", 2) == 2
+    finally:
+        await writer.stop()
+        await store.close()
