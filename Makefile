@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install system-deps helm run build test test-all lint services-up loadtest bench clean
+.PHONY: install system-deps helm run build test test-all test-cluster lint services-up loadtest bench clean
 
 install: $(STAMP) helm
 
@@ -63,6 +63,11 @@ test: install services-up
 
 test-all: install services-up
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+# The dialog and gateway suites again, against a private 3-master Redis Cluster on free ports
+# (part of test-all's promise: every multi-key script and MULTI stays in one hash slot).
+test-cluster: install services-up
+	$(PY) -m tests.redis_cluster -- $(VENV)/bin/pytest -m "not slow" -q -p no:cacheprovider tests/dialog tests/gateway $(PYTEST_ARGS)
 
 # ruff (style, imports, complexity) over everything; mypy over kefu/, gateway/, services/
 # (its settings, and which folders, are in pyproject.toml).

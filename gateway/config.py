@@ -9,8 +9,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from gateway.forwarded import parse_trusted
 from kefu.settings import Settings, _alias
 
 
@@ -43,6 +44,14 @@ class GatewaySettings(Settings):
                                                                      "rate_limit_conv_per_min"))
     rate_limit_new_conv_per_min: int = Field(
         30, validation_alias=_alias("KEFU_RATE_LIMIT_NEW_CONV_PER_MIN", "rate_limit_new_conv_per_min"))
+    # Proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For names the client; empty = none.
+    trusted_proxies: str = Field("", validation_alias=_alias("KEFU_TRUSTED_PROXIES", "trusted_proxies"))
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, v: str) -> str:
+        parse_trusted(v)  # a typo fails at start, not silently per request
+        return v
 
     # Orders: where they live, how a shopper proves one is theirs, what the shop's policy allows.
     orders_source: str = Field("sql", validation_alias=_alias("KEFU_ORDERS", "orders_source"))

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 
+from gateway.forwarded import client_address, parse_trusted
 from gateway.security import bearer, token_matches
 from gateway.state import Gateway
 from kefu.errors import APIError
@@ -78,7 +79,12 @@ async def agent_conversation(cid: ConversationId, gw: GatewayDep) -> dict[str, A
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The peer, or the client a trusted proxy names in X-Forwarded-For (gateway/forwarded.py)."""
+    peer = request.client.host if request.client else "unknown"
+    trusted = request.app.state.gw.s.trusted_proxies
+    if not trusted:
+        return peer
+    return client_address(peer, request.headers.get("x-forwarded-for"), parse_trusted(trusted))
 
 
 async def limit_ip(request: Request, gw: GatewayDep) -> None:

@@ -15,6 +15,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from kefu.redis_conn import is_cluster_client
+
 log = logging.getLogger("kefu.gateway.events")
 
 AGENTS = "agents"
@@ -62,6 +64,8 @@ class EventHub:
         while True:
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
+                if is_cluster_client(self.redis):
+                    await self.redis.initialize()  # a cluster's pubsub needs the slot map first
                 await pubsub.psubscribe(self.prefix + "*")
                 self._ready.set()
                 async for msg in pubsub.listen():

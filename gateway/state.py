@@ -29,6 +29,7 @@ from gateway.turn.pipeline import TurnPipeline
 from gateway.turn.tools import ServiceCatalog, ServiceKnowledge
 from gateway.turn.understand import Understander, Versions
 from kefu.db import get_engine
+from kefu.redis_conn import async_client
 
 
 class Gateway:
@@ -37,8 +38,10 @@ class Gateway:
     def __init__(self, settings: GatewaySettings) -> None:
         s = settings
         self.s = s
-        self.redis = Redis.from_url(s.redis_url, decode_responses=True, socket_timeout=2.0,
-                                    socket_connect_timeout=1.0, health_check_interval=30)
+        # one node, a Cluster or a Sentinel primary (REDIS_URL's scheme): the gateway's pipelines
+        # are never transactions and its keys are single-key, so all three serve it unchanged
+        self.redis: Redis = async_client(s.redis_url, decode_responses=True, socket_timeout=2.0,
+                                         socket_connect_timeout=1.0, health_check_interval=30)
         self.deps = Dependencies(s)
         get_engine(s.sql_url)  # creates tables if missing
         self.store = ConversationStore(self.redis, s.redis_prefix, s.sql_url)

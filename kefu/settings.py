@@ -27,6 +27,9 @@ class Settings(BaseSettings):
         "redis://127.0.0.1:6379/0", validation_alias=_alias("REDIS_URL", "redis_url")
     )
     redis_prefix: str = Field("kefu:", validation_alias=_alias("KEFU_REDIS_PREFIX", "redis_prefix"))
+    # Hash-slot groups of the dialog's conversations and transcript streams (0 = 1 on one Redis,
+    # 16 on a Cluster). Fixed for a deployment's life: a conversation's keys are found by it.
+    redis_shards: int = Field(0, ge=0, le=1024, validation_alias=_alias("KEFU_REDIS_SHARDS", "redis_shards"))
 
     # Where the services find each other (kefu up derives these from --port).
     intent_url: str = Field("http://127.0.0.1:8001", validation_alias=_alias("KEFU_INTENT_URL", "intent_url"))

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import redis
 
 from kefu import topology
+from kefu.redis_conn import sync_client
 from kefu.settings import get_settings
 
 
@@ -31,7 +31,7 @@ def free_port() -> int:
 
 def redis_answers(url: str) -> bool:
     try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5).ping())
+        return bool(sync_client(url, socket_connect_timeout=0.5, socket_timeout=0.5).ping())
     except Exception:
         return False
 

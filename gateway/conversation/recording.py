@@ -15,6 +15,7 @@ from gateway.conversation.parking import ParkedTurns
 from gateway.events import AGENTS, EventHub
 from gateway.store import ConversationStore
 from kefu.contracts import RecordTurnRequest
+from kefu.redis_conn import is_cluster_client
 
 log = logging.getLogger("kefu.gateway.recording")
 
@@ -64,8 +65,12 @@ class Recorder:
         round trip (a lost live event never fails a turn; the transcript keeps it)."""
         try:
             pipe = self.redis.pipeline(transaction=False)
-            for ev in events:
-                pipe.publish(*self.hub.encode(AGENTS, ev))
+            if is_cluster_client(self.redis):  # a cluster pipeline refuses PUBLISH: send them beside it
+                for ev in events:
+                    await self.redis.publish(*self.hub.encode(AGENTS, ev))
+            else:
+                for ev in events:
+                    pipe.publish(*self.hub.encode(AGENTS, ev))
             self.store.queue_cache(pipe, cid, self.store.touch_fields(*touch))
             await pipe.execute()
         except Exception as exc:

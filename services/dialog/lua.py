@@ -1,6 +1,7 @@
 """Lua scripts: every read-modify-write of a conversation happens inside Redis, atomically.
 
-Keys (P = prefix + "dlg:", C = P + "c:{cid}"):
+Keys (S = prefix + "dlg:{s<n>}:" for the conversation's shard n, C = S + "c:" + cid). Every key
+of a script carries the shard's hash tag, so a script touches one slot of a Redis Cluster:
   C           hash   status, lang, topic, slots (JSON), seq, v (version), created, updated, last_text,
                      last_role, turns
   C:w         list   the window: at most `cap` compact turns (RPUSH + LTRIM, never rewritten)
@@ -8,9 +9,9 @@ Keys (P = prefix + "dlg:", C = P + "c:{cid}"):
   C:lock      string "lease|fence" with PX expiry (the holder)
   C:q         list   waiting "lease|ttl_ms" in arrival order
   C:lf        string last granted fence (seeded from the clock so it stays monotonic after a flush)
-  P:wake:{l}  list   one element pushed when lease l is granted (the waiter BLPOPs it)
-  P:stream    stream transcript events for the SQL writer (consumer group)
-  P:active    zset   cid -> last activity (dashboard listing)
+  S:wake:<l>  list   one element pushed when lease l is granted (the waiter BLPOPs it)
+  S:stream    stream transcript events for the SQL writer (consumer group)
+  S:active    zset   cid -> last activity (dashboard listing)
 """
 
 from __future__ import annotations

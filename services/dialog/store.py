@@ -9,9 +9,13 @@ rebuild of a conversation Redis has lost.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import re
 import time
 import uuid
+import zlib
+from collections import deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +24,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from kefu.errors import APIError
+from kefu.redis_conn import async_client, is_cluster
 from kefu.settings import Settings
 from services.dialog import context as ctx
 from services.dialog import lua
@@ -133,21 +138,27 @@ class LockTimeout(APIError):
 
 
 class DialogStore:
+    """Keys live in `shards` hash-slot groups: a conversation's keys carry the tag of its shard
+    (`{s3}`), and so do that shard's transcript stream and activity index, so every script and
+    transaction touches one slot and runs unchanged on a Redis Cluster. One shard on one Redis;
+    on a Cluster enough shards that the streams spread over the masters (lua.py lists the keys)."""
+
     def __init__(self, redis_url: str, prefix: str, ttl_s: int, db: TranscriptDB | None,
-                 window: int = WINDOW) -> None:
+                 window: int = WINDOW, shards: int = 0) -> None:
         self.p = f"{prefix}dlg:"
         self.ttl_s = ttl_s
         self.window_cap = window
-        self.r = aioredis.from_url(redis_url, decode_responses=True, socket_timeout=5,
-                                   socket_connect_timeout=2, max_connections=256)
+        self.shards = shards if shards > 0 else (16 if is_cluster(redis_url) else 1)
+        self.r = async_client(redis_url, decode_responses=True, socket_timeout=5,
+                              socket_connect_timeout=2, max_connections=256)
         # Blocking waits (BLPOP) each hold a connection: a separate, larger pool without a
         # socket timeout shorter than the wait.
-        self.rb = aioredis.from_url(redis_url, decode_responses=True, socket_timeout=None,
-                                    socket_connect_timeout=2, max_connections=2048)
+        self.rb = async_client(redis_url, decode_responses=True, socket_timeout=None,
+                               socket_connect_timeout=2, max_connections=2048)
         self.db = db
         self.products = ProductCache(db)
-        self.stream = self.p + "stream"
-        self.active = self.p + "active"
+        self.streams = [self._tag(i) + "stream" for i in range(self.shards)]
+        self.actives = [self._tag(i) + "active" for i in range(self.shards)]
         self._acquire = self.r.register_script(lua.ACQUIRE)
         self._release = self.r.register_script(lua.RELEASE)
         self._promote = self.r.register_script(lua.PROMOTE)
@@ -158,18 +169,45 @@ class DialogStore:
 
     @classmethod
     def from_settings(cls, settings: Settings, db: TranscriptDB | None) -> DialogStore:
-        return cls(settings.redis_url, settings.redis_prefix, settings.conversation_ttl_s, db)
+        return cls(settings.redis_url, settings.redis_prefix, settings.conversation_ttl_s, db,
+                   shards=settings.redis_shards)
 
     async def close(self) -> None:
         await self.r.aclose()
         await self.rb.aclose()
 
     # ------------------------------------------------------------------ keys
-    def k(self, cid: str, suffix: str = "") -> str:
-        return f"{self.p}c:{cid}{suffix}"
+    def _tag(self, shard: int) -> str:
+        return f"{self.p}{{s{shard}}}:"
 
-    def wake_prefix(self) -> str:
-        return self.p + "wake:"
+    def shard(self, cid: str) -> int:
+        return zlib.crc32(cid.encode()) % self.shards if self.shards > 1 else 0
+
+    def k(self, cid: str, suffix: str = "") -> str:
+        return f"{self._tag(self.shard(cid))}c:{cid}{suffix}"
+
+    def stream_of(self, cid: str) -> str:
+        return self.streams[self.shard(cid)]
+
+    def active_of(self, cid: str) -> str:
+        return self.actives[self.shard(cid)]
+
+    def dead_of(self, stream: str) -> str:
+        """The dead-letter stream beside `stream` (same slot, so parking an entry is one MULTI)."""
+        return stream[: -len("stream")] + "dead"
+
+    @property
+    def stream(self) -> str:
+        """The only stream of a one-shard store (tests and tools of a single Redis)."""
+        return self.streams[0]
+
+    @property
+    def legacy_stream(self) -> str:
+        """Where the one stream lived before shards (drained by the writer after an upgrade)."""
+        return self.p + "stream"
+
+    def wake_prefix(self, cid: str) -> str:
+        return self._tag(self.shard(cid)) + "wake:"
 
     # ------------------------------------------------------------------ load / rebuild
     async def _load_raw(self, cid: str) -> State | None:
@@ -209,7 +247,7 @@ class DialogStore:
         last = msgs[-1] if msgs else None
         now = time.time()
         await self._create(
-            keys=[self.k(cid), self.k(cid, ":w"), self.stream, self.active, self.k(cid, ":lf")],
+            keys=[self.k(cid), self.k(cid, ":w"), self.stream_of(cid), self.active_of(cid), self.k(cid, ":lf")],
             args=[cid, self.ttl_s, status, lang, orjson.dumps(slots).decode(), _infer_topic(slots) or "",
                   max_seq, now, (last or {}).get("text", "")[:TEXT_CAP], (last or {}).get("role", ""), "0",
                   len(turns), *[orjson.dumps(t).decode() for t in turns]],
@@ -239,7 +277,7 @@ class DialogStore:
             return existing, False
         now = time.time()
         created = await self._create(
-            keys=[self.k(cid), self.k(cid, ":w"), self.stream, self.active, self.k(cid, ":lf")],
+            keys=[self.k(cid), self.k(cid, ":w"), self.stream_of(cid), self.active_of(cid), self.k(cid, ":lf")],
             args=[cid, self.ttl_s, "bot", lang, "{}", "", 0, now, "", "", "1", 0],
         )
         st = await self._load_raw(cid)
@@ -248,7 +286,7 @@ class DialogStore:
 
     async def set_status(self, cid: str, status: str) -> State:
         for _ in range(3):
-            res = await self._status(keys=[self.k(cid), self.k(cid, ":w"), self.stream, self.active],
+            res = await self._status(keys=[self.k(cid), self.k(cid, ":w"), self.stream_of(cid), self.active_of(cid)],
                                      args=[cid, status, self.ttl_s, time.time()])
             if res == 1:
                 break
@@ -297,8 +335,8 @@ class DialogStore:
             msgs = turn_messages(req, slots, now_iso())
             slots_json = orjson.dumps(slots).decode()
             result = await self._record(
-                keys=[self.k(cid), self.k(cid, ":w"), self.k(cid, ":p"), self.k(cid, ":lf"), self.stream,
-                      self.active],
+                keys=[self.k(cid), self.k(cid, ":w"), self.k(cid, ":p"), self.k(cid, ":lf"),
+                      self.stream_of(cid), self.active_of(cid)],
                 args=[cid, st.version, "" if req.fence is None else int(req.fence), self.ttl_s, self.window_cap,
                       orjson.dumps(entry).decode(), slots_json, topic or "", now,
                       req.reply_text[:TEXT_CAP], req.role, orjson.dumps(msgs).decode(), len(msgs),
@@ -342,22 +380,56 @@ class DialogStore:
         rows.sort(key=lambda m: m["seq"])
         return rows
 
+    async def _newest_first(self, page: int) -> AsyncIterator[str]:
+        """Conversation ids of every shard's activity index, newest first: a k-way merge that
+        reads each index a page at a time."""
+        bufs: list[deque[tuple[str, float]]] = [deque() for _ in range(self.shards)]
+        offsets = [0] * self.shards
+        exhausted = [False] * self.shards
+        heap: list[tuple[float, int, str]] = []
+
+        async def take(i: int) -> None:
+            if not bufs[i] and not exhausted[i]:
+                rows = await self.r.zrevrange(self.actives[i], offsets[i], offsets[i] + page - 1, withscores=True)
+                offsets[i] += page
+                exhausted[i] = len(rows) < page
+                bufs[i].extend((c, float(sc)) for c, sc in rows)
+            if bufs[i]:
+                cid, score = bufs[i].popleft()
+                heapq.heappush(heap, (-score, i, cid))
+
+        for i in range(self.shards):
+            await take(i)
+        while heap:
+            _, i, cid = heapq.heappop(heap)
+            yield cid
+            await take(i)
+
     async def list_active(self, status: str | None, limit: int) -> list[dict[str, Any]]:
         now = time.time()
-        await self.r.zremrangebyscore(self.active, "-inf", now - self.ttl_s)
+        for active in self.actives:
+            await self.r.zremrangebyscore(active, "-inf", now - self.ttl_s)
         out: list[dict[str, Any]] = []
-        offset, page = 0, max(limit * 2, 50)
-        while len(out) < limit:
-            cids = await self.r.zrevrange(self.active, offset, offset + page - 1)
-            if not cids:
+        page = max(limit * 2, 50)
+        batch: list[str] = []
+        ids = self._newest_first(page)
+        done = False
+        while len(out) < limit and not done:
+            batch = []
+            async for c in ids:
+                batch.append(c)
+                if len(batch) >= page:
+                    break
+            else:
+                done = True
+            if not batch:
                 break
-            offset += page
             async with self.r.pipeline(transaction=False) as pipe:
-                for c in cids:
+                for c in batch:
                     pipe.hmget(self.k(c), "status", "last_text", "last_role", "updated", "lang", "turns")
                 rows = await pipe.execute()
             gone = []
-            for c, (st, text, role, upd, lang, turns) in zip(cids, rows, strict=True):
+            for c, (st, text, role, upd, lang, turns) in zip(batch, rows, strict=True):
                 if st is None:
                     gone.append(c)
                     continue
@@ -369,8 +441,8 @@ class DialogStore:
                             "updated_at": iso(datetime.fromtimestamp(float(upd or 0), UTC))})
                 if len(out) >= limit:
                     break
-            if gone:
-                await self.r.zrem(self.active, *gone)
+            for c in gone:
+                await self.r.zrem(self.active_of(c), c)
         return out
 
     async def memory_usage(self, cid: str) -> int:
@@ -385,7 +457,7 @@ class DialogStore:
         re-checks when the current holder's lease would have expired (a crashed holder)."""
         lease = uuid.uuid4().hex
         keys = [self.k(cid, ":lock"), self.k(cid, ":q"), self.k(cid, ":lf")]
-        wake = self.wake_prefix() + lease
+        wake = self.wake_prefix(cid) + lease
         wake_ttl = max(wait_ms + ttl_ms, 1000) + 60000
         res = await self._acquire(keys=keys, args=[lease, ttl_ms, wait_ms + ttl_ms + 60000])
         if int(res[0]) == 1:
@@ -402,7 +474,7 @@ class DialogStore:
                 got = await self.rb.blpop([wake], timeout=slice_s)
                 if got:
                     return lease, int(got[1])
-                pr = await self._promote(keys=keys, args=[self.wake_prefix(), wake_ttl])
+                pr = await self._promote(keys=keys, args=[self.wake_prefix(cid), wake_ttl])
                 holder_pttl = int(pr[1]) if int(pr[0]) == 0 else 0
             # one last non-blocking look: the grant may have landed just now
             got = await self.r.lpop(wake)
@@ -410,31 +482,34 @@ class DialogStore:
                 return lease, int(got)
         except asyncio.CancelledError:
             await asyncio.shield(self._cancel(keys=[*keys, wake],
-                                              args=[lease, ttl_ms, self.wake_prefix(), wake_ttl]))
+                                              args=[lease, ttl_ms, self.wake_prefix(cid), wake_ttl]))
             raise
-        await self._cancel(keys=[*keys, wake], args=[lease, ttl_ms, self.wake_prefix(), wake_ttl])
+        await self._cancel(keys=[*keys, wake], args=[lease, ttl_ms, self.wake_prefix(cid), wake_ttl])
         raise LockTimeout(wait_ms)
 
     async def unlock(self, cid: str, lease: str) -> bool:
         res = await self._release(keys=[self.k(cid, ":lock"), self.k(cid, ":q"), self.k(cid, ":lf")],
-                                  args=[lease, self.wake_prefix(), 120000])
+                                  args=[lease, self.wake_prefix(cid), 120000])
         return bool(res)
 
     # ------------------------------------------------------------------ health
     async def stream_stats(self) -> dict[str, Any]:
-        length = await self.r.xlen(self.stream)
-        pending = 0
+        """Backlog and pending entries summed over the shards' streams; lag of the oldest."""
+        length = pending = 0
         lag_s = 0.0
-        try:
-            groups = await self.r.xinfo_groups(self.stream)
-            for g in groups:
-                if g.get("name") == GROUP:
-                    pending = int(g.get("pending", 0))
-        except aioredis.ResponseError:
-            pass
-        if length:
-            first = await self.r.xrange(self.stream, count=1)
-            if first:
-                ms = int(first[0][0].split("-")[0])
-                lag_s = max(0.0, time.time() - ms / 1000)
+        for stream in self.streams:
+            n = await self.r.xlen(stream)
+            length += n
+            try:
+                groups = await self.r.xinfo_groups(stream)
+                for g in groups:
+                    if g.get("name") == GROUP:
+                        pending += int(g.get("pending", 0))
+            except aioredis.ResponseError:
+                pass
+            if n:
+                first = await self.r.xrange(stream, count=1)
+                if first:
+                    ms = int(first[0][0].split("-")[0])
+                    lag_s = max(lag_s, time.time() - ms / 1000)
         return {"stream_backlog": length, "writer_pending": pending, "writer_lag_s": round(lag_s, 3)}

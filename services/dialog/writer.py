@@ -21,6 +21,7 @@ import orjson
 import redis.asyncio as aioredis
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from kefu.redis_conn import is_cluster_client
 from services.dialog.sqlstore import Event, TranscriptDB
 from services.dialog.store import GROUP, DialogStore
 
@@ -61,12 +62,16 @@ class TranscriptWriter:
         self._failures: dict[str, int] = {}
         self._stop = asyncio.Event()
         self._task: asyncio.Task | None = None
-        # XREADGROUP blocks: its own connection pool so other calls never queue behind it
-        self.rb = aioredis.Redis(connection_pool=store.rb.connection_pool)
+        # XREADGROUP blocks: the store's blocking pool, so other calls never queue behind it
+        self.rb = store.rb
 
     async def ensure_group(self) -> None:
+        for stream in self.store.streams:
+            await self._ensure_group(stream)
+
+    async def _ensure_group(self, stream: str) -> None:
         try:
-            await self.r.xgroup_create(self.store.stream, GROUP, id="0", mkstream=True)
+            await self.r.xgroup_create(stream, GROUP, id="0", mkstream=True)
         except aioredis.ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
@@ -105,27 +110,37 @@ class TranscriptWriter:
                 pass
 
     async def run(self) -> None:
+        """One loop per shard's stream: each stream's entries stay in order, shards never wait
+        on one another (on a Redis Cluster they live on different masters)."""
+        streams = list(self.store.streams)
+        # Before shards, one stream lived at P:stream (one Redis only): drain what an upgrade
+        # left there, so no transcript waiting in it is lost.
+        if not is_cluster_client(self.r) and await self.r.exists(self.store.legacy_stream):
+            streams.append(self.store.legacy_stream)
+        await asyncio.gather(*(self._run_stream(s) for s in streams))
+
+    async def _run_stream(self, stream: str) -> None:
         last_claim = 0.0
         while not self._stop.is_set():
             try:
-                await self.ensure_group()
+                await self._ensure_group(stream)
                 # our own unacknowledged entries first (same consumer name after a crash-restart)
-                await self._drain_own()
+                await self._drain_own(stream)
                 while not self._stop.is_set():
                     await self._heartbeat()
                     if time.monotonic() - last_claim > max(self.claim_idle_ms / 1000, 1.0):
-                        await self.claim_stale()
+                        await self.claim_stale(stream)
                         last_claim = time.monotonic()
-                    resp = await self.rb.xreadgroup(GROUP, self.consumer, {self.store.stream: ">"},
+                    resp = await self.rb.xreadgroup(GROUP, self.consumer, {stream: ">"},
                                                     count=self.batch, block=self.block_ms)
                     entries = [e for _stream, es in resp or [] for e in es]
                     if entries and len(entries) < self.batch and self.linger_ms > 0:
                         await asyncio.sleep(self.linger_ms / 1000)
-                        more = await self.r.xreadgroup(GROUP, self.consumer, {self.store.stream: ">"},
+                        more = await self.r.xreadgroup(GROUP, self.consumer, {stream: ">"},
                                                        count=self.batch - len(entries))
                         entries += [e for _stream, es in more or [] for e in es]
                     if entries:
-                        await self.handle(entries)
+                        await self.handle(entries, stream)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # Redis or SQL down: say so, back off, keep going
@@ -147,44 +162,49 @@ class TranscriptWriter:
             pipe.expire(self.heartbeat_key, HEARTBEAT_TTL_S)
             await pipe.execute()
 
-    async def _drain_own(self) -> None:
+    async def _drain_own(self, stream: str) -> None:
         while True:
-            resp = await self.r.xreadgroup(GROUP, self.consumer, {self.store.stream: "0"}, count=self.batch)
+            resp = await self.r.xreadgroup(GROUP, self.consumer, {stream: "0"}, count=self.batch)
             entries = resp[0][1] if resp else []
             if not entries:
                 return
-            if await self.handle(entries) == 0:
+            if await self.handle(entries, stream) == 0:
                 return  # nothing could be written now; the outer loop backs off and retries
 
-    async def claim_stale(self) -> int:
-        """Take over entries another (dead) writer read but never acknowledged."""
+    async def claim_stale(self, stream: str | None = None) -> int:
+        """Take over entries another (dead) writer read but never acknowledged (in `stream`, or
+        in every shard's)."""
+        if stream is None:
+            return sum([await self.claim_stale(s) for s in self.store.streams])
         claimed = 0
         start = "0-0"
         while True:
-            res = await self.r.xautoclaim(self.store.stream, GROUP, self.consumer, self.claim_idle_ms,
+            res = await self.r.xautoclaim(stream, GROUP, self.consumer, self.claim_idle_ms,
                                           start_id=start, count=self.batch)
             nxt, entries = res[0], res[1]
             if entries:
                 claimed += len(entries)
-                await self.handle(entries)
+                await self.handle(entries, stream)
             if nxt in ("0-0", b"0-0"):
                 break
             start = nxt
         return claimed
 
-    async def handle(self, entries: list[tuple[str, dict[str, Any]]]) -> int:
-        """Write and acknowledge; returns how many entries were settled."""
+    async def handle(self, entries: list[tuple[str, dict[str, Any]]], stream: str | None = None) -> int:
+        """Write and acknowledge entries read from `stream` (default: a one-shard store's only
+        stream); returns how many entries were settled."""
+        stream = stream or self.store.stream
         events = []
         gone = [eid for eid, fields in entries if not fields]
         if gone:  # deleted after a commit whose XACK was lost: already durable
-            await self.r.xack(self.store.stream, GROUP, *gone)
+            await self.r.xack(stream, GROUP, *gone)
         for eid, fields in entries:
             if not fields:
                 continue
             try:
                 events.append(parse_entry(eid, fields))
             except Exception as exc:  # malformed entry: park it rather than block the stream
-                await self._dead_letter(eid, fields, f"parse: {exc}")
+                await self._dead_letter(eid, fields, f"parse: {exc}", stream)
         if not events:
             return len(gone)
         try:
@@ -197,21 +217,22 @@ class TranscriptWriter:
             for ev in events:  # isolate the bad entry, commit the rest
                 try:
                     await asyncio.to_thread(self.db.write_events, [ev])
-                    await self._ack([ev])
+                    await self._ack([ev], stream)
                     done += 1
                 except (OperationalError, InterfaceError):
                     raise
                 except Exception as one_exc:
-                    await self._fail(ev, one_exc)
+                    await self._fail(ev, one_exc, stream)
             return done + len(gone)
-        await self._ack(events)
+        await self._ack(events, stream)
         return len(events) + len(gone)
 
-    async def _ack(self, events: list[Event]) -> None:
+    async def _ack(self, events: list[Event], stream: str) -> None:
+        # one MULTI: the stream and these conversations' pending copies share the shard's slot
         async with self.r.pipeline(transaction=True) as pipe:
             ids = [e.entry_id for e in events]
-            pipe.xack(self.store.stream, GROUP, *ids)
-            pipe.xdel(self.store.stream, *ids)
+            pipe.xack(stream, GROUP, *ids)
+            pipe.xdel(stream, *ids)
             for ev in events:
                 if ev.kind == "turn" and ev.messages:
                     pipe.hdel(self.store.k(ev.cid, ":p"), *[str(ev.seq + i) for i in range(len(ev.messages))])
@@ -219,23 +240,23 @@ class TranscriptWriter:
         self.written += sum(len(e.messages) for e in events)
         self.last_error = None
 
-    async def _fail(self, ev: Event, exc: Exception) -> None:
+    async def _fail(self, ev: Event, exc: Exception, stream: str) -> None:
         n = self._failures.get(ev.entry_id, 0) + 1
         self._failures[ev.entry_id] = n
         log.warning("transcript entry %s failed (%d/%d): %s", ev.entry_id, n, MAX_FAILURES, exc)
         if n >= MAX_FAILURES:
-            await self._dead_letter(ev.entry_id, {"cid": ev.cid, "seq": str(ev.seq)}, str(exc))
+            await self._dead_letter(ev.entry_id, {"cid": ev.cid, "seq": str(ev.seq)}, str(exc), stream)
             self._failures.pop(ev.entry_id, None)
 
-    async def _dead_letter(self, eid: str, fields: dict[str, Any], reason: str) -> None:
+    async def _dead_letter(self, eid: str, fields: dict[str, Any], reason: str, stream: str) -> None:
         """Keep the entry (never silently dropped) in a dead-letter stream, then acknowledge it."""
-        orig = await self.r.xrange(self.store.stream, eid, eid)
+        orig = await self.r.xrange(stream, eid, eid)
         data = dict(orig[0][1]) if orig else dict(fields)
         data["error"] = reason[:500]
         data["orig_id"] = eid
         async with self.r.pipeline(transaction=True) as pipe:
-            pipe.xadd(self.store.p + "dead", data)
-            pipe.xack(self.store.stream, GROUP, eid)
-            pipe.xdel(self.store.stream, eid)
+            pipe.xadd(self.store.dead_of(stream), data)
+            pipe.xack(stream, GROUP, eid)
+            pipe.xdel(stream, eid)
             await pipe.execute()
         log.error("transcript entry %s moved to the dead-letter stream: %s", eid, reason)

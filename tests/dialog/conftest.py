@@ -17,11 +17,15 @@ import httpx
 import pytest
 import redis
 
+from kefu.redis_conn import sync_client
 from tests.conftest import free_port, terminate
 from tests.pg import fresh_pg_database
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("KEFU_TEST_DIALOG_REDIS", "redis://127.0.0.1:6379/5")
+# KEFU_TEST_REDIS_CLUSTER (set by `python -m tests.redis_cluster -- pytest …`) runs the suite
+# against a private Redis Cluster instead.
+REDIS_URL = (os.environ.get("KEFU_TEST_REDIS_CLUSTER")
+             or os.environ.get("KEFU_TEST_DIALOG_REDIS", "redis://127.0.0.1:6379/5"))
 
 
 @pytest.fixture
@@ -31,7 +35,7 @@ def prefix() -> str:
 
 @pytest.fixture
 def rds() -> Iterator[redis.Redis]:
-    r = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    r = sync_client(REDIS_URL, decode_responses=True)
     r.ping()
     yield r
     r.close()
@@ -116,7 +120,7 @@ def cleanup_prefix(r: redis.Redis, prefix: str) -> None:
 @pytest.fixture(autouse=True)
 def _clean_prefix(prefix: str) -> Iterator[None]:
     yield
-    r = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    r = sync_client(REDIS_URL, decode_responses=True)
     try:
         cleanup_prefix(r, prefix)
     finally:

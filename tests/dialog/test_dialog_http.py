@@ -8,7 +8,9 @@ import time
 
 import httpx
 
-from tests.dialog.conftest import Server
+from kefu.redis_conn import sync_client
+from services.dialog.store import DialogStore
+from tests.dialog.conftest import REDIS_URL, Server
 
 
 async def _turn(client: httpx.AsyncClient, cid: str, i: int, grants: list[tuple[int, int]]) -> None:
@@ -72,9 +74,19 @@ async def test_lock_is_fifo_without_polling_delay(server: Server) -> None:
             await client.delete(f"/v1/conversations/fifo-1/lock/{r.json()['lease_id']}")
 
         tasks = []
-        for i in range(10):
-            tasks.append(asyncio.create_task(waiter(i)))
-            await asyncio.sleep(0.05)  # arrival order 0..9
+        keys = DialogStore(REDIS_URL, server.env["KEFU_REDIS_PREFIX"], ttl_s=60, db=None)
+        queue = sync_client(REDIS_URL, decode_responses=True)
+        try:
+            for i in range(10):
+                tasks.append(asyncio.create_task(waiter(i)))
+                # arrival order 0..9: the next waiter asks only once this one is queued (a fixed
+                # sleep is not enough when a loaded box delays one request past the next)
+                deadline = time.monotonic() + 10
+                while queue.llen(keys.k("fifo-1", ":q")) < i + 1 and time.monotonic() < deadline:
+                    await asyncio.sleep(0.005)
+        finally:
+            queue.close()
+            await keys.close()
         t0 = time.monotonic()
         await client.delete(f"/v1/conversations/fifo-1/lock/{first['lease_id']}")
         await asyncio.gather(*tasks)

@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 STUBS = Path(__file__).resolve().parent / "stub_services.py"
-REDIS_DB6 = "redis://127.0.0.1:6379/6"
+# KEFU_TEST_REDIS_CLUSTER (`python -m tests.redis_cluster -- pytest …`): a private Redis Cluster
+REDIS_DB6 = os.environ.get("KEFU_TEST_REDIS_CLUSTER") or "redis://127.0.0.1:6379/6"
 
 
 def real_service_exists(name: str) -> bool:
