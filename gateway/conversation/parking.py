@@ -40,6 +40,7 @@ log = logging.getLogger("kefu.gateway.parking")
 
 MARK_TTL_S = 7 * 24 * 3600
 REPLAY_EVERY_S = 1.0
+REPLAY_PARALLEL = 8
 
 SPOOLED = Gauge("kefu_gateway_spooled_turns", "answered turns waiting in the SQL spool for dialog")
 SPOOL_EVENTS = Counter("kefu_gateway_spool_events_total", "turns spooled, replayed to dialog or refused",
@@ -64,6 +65,7 @@ class ParkedTurns:
         self._since: float | None = None
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._progress = False  # the last round handed something over (go again at once)
         self.locks: LocalLocks | None = None
 
     def key(self, cid: str) -> str:
@@ -185,6 +187,8 @@ class ParkedTurns:
                 raise
             except Exception as exc:
                 log.warning("spool replay round failed: %s", exc)
+            if self._progress:
+                continue
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), REPLAY_EVERY_S)
@@ -193,9 +197,12 @@ class ParkedTurns:
 
     async def replay_once(self) -> int:
         """One pass over the spool; returns the turns still spooled."""
+        before, self._progress = self._count, False
         n, cids = await asyncio.to_thread(self._sql_overview)
         self._count = n
-        self._cids = set(cids)
+        # only ever added here: a turn spooled while this query ran must not be forgotten (a
+        # conversation leaves the set in `flush`, under its lock, once its rows are handed over)
+        self._cids |= set(cids)
         SPOOLED.set(n)
         if not cids:
             if self._since is not None:
@@ -209,9 +216,18 @@ class ParkedTurns:
             for cid in cids:
                 pipe.set(self.key(cid), "1", ex=MARK_TTL_S)
             await pipe.execute()
-        for cid in cids:
-            if not await self._replay_conversation(cid):
-                break  # dialog is down: try again next round
+        # Conversations are independent (order is per conversation): several at once, so a long
+        # outage's backlog drains in seconds; the first one dialog cannot take ends the round.
+        gate = asyncio.Semaphore(REPLAY_PARALLEL)
+        down = asyncio.Event()
+
+        async def one(cid: str) -> None:
+            async with gate:
+                if not down.is_set() and not await self._replay_conversation(cid):
+                    down.set()
+
+        await asyncio.gather(*(one(c) for c in cids))
+        self._progress = self._count < max(before, n)
         return self._count
 
     async def _replay_conversation(self, cid: str) -> bool:
