@@ -80,12 +80,13 @@ class ParkedTurns:
         return self._count
 
     # ----------------------------------------------------------------- SQL (threads)
-    def _sql_park(self, cid: str, req: RecordTurnRequest) -> None:
+    def _sql_park(self, cid: str, req: RecordTurnRequest) -> bool:
+        """True if the turn is new to the spool (a retried park inserts nothing)."""
         ins = pg_insert if self._dialect == "postgresql" else sqlite_insert
         stmt = ins(SpooledTurn).values(conversation_id=cid, message_id=req.message_id, role=req.role,
                                        payload=req.model_dump(mode="json", exclude={"fence"}))
         with self.Session.begin() as s:
-            s.execute(stmt.on_conflict_do_nothing())
+            return bool(s.execute(stmt.on_conflict_do_nothing()).rowcount)
 
     def _sql_rows(self, cid: str) -> list[tuple[int, dict[str, Any]]]:
         with self.Session() as s:
@@ -110,16 +111,17 @@ class ParkedTurns:
         """Dialog could not take the turn: keep it in SQL and hand it over when dialog is back."""
         req = req.model_copy(update={"evidence": {**req.evidence, "at": req.evidence.get("at") or time.time()}})
         try:
-            await asyncio.to_thread(self._sql_park, cid, req)
+            new = await asyncio.to_thread(self._sql_park, cid, req)
         except Exception as exc:
             SPOOL_EVENTS.labels("lost").inc()
             log.error("turn %s lost: dialog and the SQL spool both failed (%s)", req.message_id, exc)
             return
-        SPOOL_EVENTS.labels("spooled").inc()
         if not self._cids and self._since is None:
             self._since = time.monotonic()
         self._cids.add(cid)
-        self._count += 1
+        if new:
+            SPOOL_EVENTS.labels("spooled").inc()
+            self._count += 1
         SPOOLED.set(self._count)
         with contextlib.suppress(Exception):
             await self.redis.set(self.key(cid), "1", ex=MARK_TTL_S)

@@ -150,15 +150,19 @@ async def _run_load(stack: Stack, fault, recover, before_s: float = 3.0, fault_s
     stop = asyncio.Event()
     async with httpx.AsyncClient(base_url=stack.url, timeout=30) as client:
         tasks = [asyncio.create_task(_shopper(client, load, i, stop)) for i in range(SHOPPERS)]
-        await asyncio.sleep(before_s)
-        await asyncio.to_thread(fault)
-        await asyncio.sleep(fault_s / 2)
-        await _shown_midway(client, load)
-        await asyncio.sleep(fault_s / 2)
-        await asyncio.to_thread(recover)
-        await asyncio.sleep(after_s)
-        stop.set()
-        await asyncio.gather(*tasks)
+        try:
+            await asyncio.sleep(before_s)
+            await asyncio.to_thread(fault)
+            try:
+                await asyncio.sleep(fault_s / 2)
+                await _shown_midway(client, load)
+                await asyncio.sleep(fault_s / 2)
+            finally:
+                await asyncio.to_thread(recover)
+            await asyncio.sleep(after_s)
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks)
     return load
 
 
