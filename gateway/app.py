@@ -53,7 +53,16 @@ def _checks(app: FastAPI, settings: GatewaySettings) -> dict[str, object]:
         detail["llm_enabled"] = settings.llm_enabled
         return Check(True, detail={"dependencies": detail})
 
-    return {"redis": check_redis, "sql": check_sql, "dependencies": check_deps}
+    async def check_spool() -> Check:
+        """Answered turns waiting in the SQL spool for dialog: ready (the gateway answers), but
+        degraded until the replayer has handed them over."""
+        g = gw()
+        if g is None:
+            return Check(False, "starting")
+        detail = g.parked.status()
+        return Check(True, detail={**detail, "degraded": bool(detail["spooled_turns"])})
+
+    return {"redis": check_redis, "sql": check_sql, "dependencies": check_deps, "spool": check_spool}
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:

@@ -49,7 +49,7 @@ class Gateway:
         self.cache = ResponseCache(self.redis, s.redis_prefix, s.cache_ttl_s)
         self.orders = make_source(s)
         self.categories = CategoryIndex(self.deps)
-        self.parked = ParkedTurns(self.redis, s.redis_prefix, self.deps)
+        self.parked = ParkedTurns(self.redis, s.redis_prefix, self.deps, s.sql_url)
         self.transcripts = Transcripts(self.deps, s.sql_url)
         self.agents = AgentAuth(s.sql_url, s.agent_key)
         self.limiter = RateLimiter(self.redis, s.redis_prefix, s.rate_limits_enabled)
@@ -57,7 +57,7 @@ class Gateway:
 
     def _build_turns(self, s: GatewaySettings) -> None:
         versions = Versions()
-        locks = LocalLocks()
+        locks = self.locks = LocalLocks()
         recorder = Recorder(self.deps, self.redis, self.store, self.hub, self.parked)
         self.phraser = Phraser(s.llm_enabled, s.llm_model, self.deps, self.cache, versions)
         attempts = Attempts(self.redis, s.redis_prefix, s.verify_max_failures, s.verify_max_per_order_hour)
@@ -72,8 +72,11 @@ class Gateway:
     async def start(self) -> None:
         with contextlib.suppress(Exception):
             await self.hub.start()
+        self.parked.start(self.locks)  # turns spooled before a restart are replayed at once
+
 
     async def stop(self) -> None:
+        await self.parked.stop()
         await self.hub.stop()
         await self.deps.aclose()
         with contextlib.suppress(Exception):

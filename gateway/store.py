@@ -78,8 +78,11 @@ class ConversationStore:
             await asyncio.to_thread(self._sql_create, cid, token_hash, lang, customer)
         except IntegrityError:
             pass  # the dialog service may have created the row first; token is set in Redis below
-        await self._cache(cid, {"th": token_hash, "status": "bot", "lang": lang, "created": now,
-                                "updated": now, "customer": customer or ""})
+        try:
+            await self._cache(cid, {"th": token_hash, "status": "bot", "lang": lang, "created": now,
+                                    "updated": now, "customer": customer or ""})
+        except Exception:
+            pass  # Redis down: SQL holds the record, `get` reads it from there (and caches it later)
 
     async def _cache(self, cid: str, fields: dict[str, Any]) -> None:
         pipe = self.redis.pipeline(transaction=False)

@@ -139,6 +139,22 @@ class MessageRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class SpooledTurn(Base):
+    """A turn the gateway answered but could not hand to dialog (dialog or Redis down), kept
+    durably until the gateway's replayer has handed it over, oldest first (`id` orders them)."""
+
+    __tablename__ = "turn_spool"
+    __table_args__ = (Index("ix_turn_spool_turn", "conversation_id", "message_id", "role", unique=True),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                    autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(String(64), index=True)
+    message_id: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(8))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the RecordTurnRequest
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class AgentKey(Base):
     __tablename__ = "agent_keys"
 

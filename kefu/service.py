@@ -143,7 +143,9 @@ def create_app(
             body = error_body("not_ready", "; ".join(reasons))
             body.update({"service": service, "checks": results})
             return JSONResponse(body, status_code=503)
-        return JSONResponse({"status": "ready", "service": service, "checks": results})
+        degraded = any(r.get("degraded") is True for r in results.values())
+        return JSONResponse({"status": "degraded" if degraded else "ready", "service": service,
+                             "checks": results})
 
     @app.get("/metrics", tags=["ops"], summary="Prometheus metrics")
     async def metrics():

@@ -40,8 +40,9 @@ class Recorder:
     async def record(self, cid: str, req: RecordTurnRequest, degraded: list[str],
                      products: list[dict[str, Any]] | None = None, lease: Lease | None = None) -> None:
         """Record the turn; with a held lease, the same call releases the conversation lock.
-        Dialog unavailable (or refusing) → the turn is parked and `dialog` named in `degraded`."""
-        if "dialog" in degraded:
+        Dialog unavailable (or refusing) → the turn is spooled and `dialog` named in `degraded`;
+        behind turns still spooled for the conversation it is spooled too (never overtakes them)."""
+        if "dialog" in degraded or self.parked.has(cid):
             await self.parked.park(cid, req)
             return
         details = [{"id": p["id"], "title": p.get("title") or "", "title_zh": p.get("title_zh") or "",

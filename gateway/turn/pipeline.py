@@ -139,7 +139,7 @@ class TurnPipeline:
         try:
             resolved = await self._lock_resolve(cid, text, lease, degraded)
             if lease.id is not None and conv.parked:
-                resolved = await self._flush_parked(cid, text, lease, resolved)
+                resolved = await self._flush_parked(cid, text, lease, resolved, degraded)
             if conv.status == "human":
                 return await self._silent(cid, text, resolved, lease, degraded)
             return await self._turn(cid, text, conv, resolved, early, pre, lease, degraded, emit)
@@ -167,11 +167,11 @@ class TurnPipeline:
             (st, customer), parked = await pipe.execute()
         except Exception:
             rec = await self.store.get(cid) or {}
-            return ConvInfo(rec.get("status", "bot"), False, rec.get("customer") or None)
+            return ConvInfo(rec.get("status", "bot"), self.parked.has(cid), rec.get("customer") or None)
         if not st:
             rec = await self.store.get(cid) or {}
             st, customer = rec.get("status", "bot"), rec.get("customer")
-        return ConvInfo(str(st), bool(parked), customer or None)
+        return ConvInfo(str(st), bool(parked) or self.parked.has(cid), customer or None)
 
     async def _lock_resolve(self, cid: str, text: str, lease: Lease, degraded: list[str]) -> Resolved:
         """Lock and resolve in one dialog call; without dialog the turn runs on the text alone."""
@@ -184,13 +184,19 @@ class TurnPipeline:
         lease.id, lease.fence = lk.lease_id, lk.fence
         return Resolved.of(r, text)
 
-    async def _flush_parked(self, cid: str, text: str, lease: Lease, resolved: Resolved) -> Resolved:
-        """Turns parked while dialog was down go first, then resolve again to see them."""
+    async def _flush_parked(self, cid: str, text: str, lease: Lease, resolved: Resolved,
+                            degraded: list[str]) -> Resolved:
+        """Turns spooled while dialog was down go first, then resolve again to see them; if they
+        cannot go yet, this turn is spooled behind them (`dialog` degraded), keeping the order."""
         try:
             await self.parked.flush(cid, lease.fence)
-            return Resolved.of(await self.deps.resolve(cid, text), text)
         except Exception as exc:
-            log.warning("parked turns of %s not flushed yet: %s", cid, exc)
+            log.warning("spooled turns of %s not flushed yet: %s", cid, exc)
+            degraded.append("dialog")
+            return resolved
+        try:
+            return Resolved.of(await self.deps.resolve(cid, text), text)
+        except (DependencyDown, DependencyError):
             return resolved
 
     async def _silent(self, cid: str, text: str, resolved: Resolved, lease: Lease, degraded: list[str]) -> TurnResult:
