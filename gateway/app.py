@@ -11,7 +11,6 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import text as sql_text
 
 from gateway.config import GatewaySettings, get_gateway_settings
@@ -19,7 +18,7 @@ from gateway.routers import agents, shop, shopper, static
 from gateway.security import cors_origins
 from gateway.state import Gateway
 from kefu.db import get_engine
-from kefu.service import Check
+from kefu.service import Check, JsonCORSMiddleware
 from kefu.service import create_app as create_service_app
 
 # The gateway's own answers to malformed bodies (the other services answer 422 invalid_request).
@@ -86,7 +85,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     app.state.readiness_checks.update(_checks(app, settings))
     app.add_middleware(
-        CORSMiddleware, allow_origins=cors_origins(settings.cors_origins), allow_credentials=False,
+        JsonCORSMiddleware, allow_origins=cors_origins(settings.cors_origins), allow_credentials=False,
         allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
         expose_headers=["X-Request-ID", "Retry-After"], max_age=600,
     )

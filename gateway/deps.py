@@ -92,5 +92,15 @@ async def limit_ip(request: Request, gw: GatewayDep) -> None:
     await gw.limiter.hit("ip", client_ip(request), gw.s.rate_limit_ip_per_min)
 
 
+# Reads are cheaper than turns but not free (each catalog page is a retrieval call): a client may
+# read this many times its per-address message budget per minute, then gets 429 like a writer.
+READS_PER_WRITE = 4
+
+
+async def limit_reads(request: Request, gw: GatewayDep) -> None:
+    """GETs per address and minute (the catalog, transcripts, conversation status)."""
+    await gw.limiter.hit("read", client_ip(request), gw.s.rate_limit_ip_per_min * READS_PER_WRITE)
+
+
 async def limit_new_conversations(request: Request, gw: GatewayDep) -> None:
     await gw.limiter.hit("newconv", client_ip(request), gw.s.rate_limit_new_conv_per_min)

@@ -166,3 +166,5 @@ class ReplyContext(BaseModel):
     passages: list[dict[str, Any]] = []
     knowledge: str | None = None
     shipping: dict[str, Any] | None = Field(None, description="a product's price with the shop's shipping rules")
+    search_unavailable: bool = Field(False, description="the catalog search failed (retrieval down or its "
+                                                        "breaker open): say so, never that nothing matched")

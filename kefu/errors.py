@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("kefu.errors")
@@ -31,6 +32,28 @@ _STATUS_CODES = {
     503: "unavailable",
     504: "timeout",
 }
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """Every non-2xx answer of every kefu service (OpenAPI documents it on each route)."""
+
+    error: ErrorDetail
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route or app: these statuses answer with the error model."""
+    return {s: {"model": ErrorOut, "description": _STATUS_CODES.get(s, "error").replace("_", " ")}
+            for s in statuses}
+
+
+# What any route of any service may answer besides its own codes: the body limit, bad JSON,
+# validation, rate limits and the catch-all 500/503 (documented once, on the app).
+COMMON_ERRORS = error_responses(400, 413, 422, 429, 500, 503)
 
 
 class APIError(Exception):
@@ -103,6 +126,8 @@ def install_error_handlers(app: FastAPI, validation_codes: dict[str, tuple[int, 
         message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
             code, message = "bad_encoding", "request body is not valid UTF-8"
+        elif exc.status_code == 400 and isinstance(exc.__cause__, RecursionError):
+            code, message = "invalid_json", "request body is nested too deeply"
         return error_response(exc.status_code, code, message, getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
@@ -113,6 +138,11 @@ def install_error_handlers(app: FastAPI, validation_codes: dict[str, tuple[int, 
     @app.exception_handler(UnicodeDecodeError)
     async def _unicode_error(_: Request, exc: UnicodeDecodeError) -> JSONResponse:
         return error_response(400, "bad_encoding", "request body is not valid UTF-8")
+
+    @app.exception_handler(RecursionError)
+    async def _recursion_error(_: Request, exc: RecursionError) -> JSONResponse:
+        """A body nested thousands deep that got past the JSON parser (e.g. into a validator)."""
+        return error_response(400, "invalid_json", "request body is nested too deeply")
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:

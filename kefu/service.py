@@ -3,6 +3,7 @@ request ids, request metrics and a body-size limit, so each app.py only adds its
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -10,12 +11,17 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kefu.errors import error_body, install_error_handlers
-from kefu.logging import REQUEST_ID_HEADER, new_request_id, request_id_var
+from kefu.errors import COMMON_ERRORS, error_body, install_error_handlers
+from kefu.logging import REQUEST_ID_HEADER, accept_request_id, request_id_var
 from kefu.metrics import LATENCY, REQUESTS, metrics_response
+
+log = logging.getLogger("kefu.service")
 
 
 @dataclass
@@ -43,7 +49,7 @@ class KefuMiddleware:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        rid = headers.get(REQUEST_ID_HEADER.lower().encode(), b"").decode("latin-1")[:64] or new_request_id()
+        rid = accept_request_id(headers.get(REQUEST_ID_HEADER.lower().encode(), b"").decode("latin-1"))
         token = request_id_var.set(rid)
         start = time.perf_counter()
         status_holder = {"status": 500}
@@ -56,16 +62,17 @@ class KefuMiddleware:
             return
 
         received = 0
-        too_large = False
 
         async def limited_receive() -> Message:
-            nonlocal received, too_large
+            """Counts what actually arrives, so a chunked body (no Content-Length) is bounded too:
+            past the limit the read fails with a 413 (an HTTPException, which FastAPI's body
+            parsing passes on as is) instead of a disconnect the route would see as a 500."""
+            nonlocal received
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
-                    too_large = True
-                    return {"type": "http.disconnect"}
+                    raise StarletteHTTPException(413, f"request body exceeds {self.max_body_bytes} bytes")
             return message
 
         async def send_with_id(message: Message) -> None:
@@ -85,8 +92,6 @@ class KefuMiddleware:
             REQUESTS.labels(self.service, method, path, str(status_holder["status"])).inc()
             LATENCY.labels(self.service, method, path).observe(elapsed)
             request_id_var.reset(token)
-        if too_large:
-            pass  # the app already answered or the client got a disconnect; nothing more to send
 
     async def _reject_413(self, send: Send, rid: str) -> None:
         body = orjson.dumps(
@@ -104,6 +109,19 @@ class KefuMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
+class JsonCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS middleware, its preflight refusals in the error model (they were plain
+    text "Disallowed CORS method", the one non-JSON error body a browser could get)."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        resp = super().preflight_response(request_headers)
+        if resp.status_code < 400:
+            return resp
+        headers = {k: v for k, v in resp.headers.items() if k.lower() not in ("content-type", "content-length")}
+        return JSONResponse(error_body("cors_rejected", bytes(resp.body).decode("utf-8", "replace")),
+                            status_code=resp.status_code, headers=headers)
+
+
 def create_app(
     service: str,
     *,
@@ -118,7 +136,7 @@ def create_app(
     # strict_content_type=False: a JSON body is read as JSON whatever Content-Type the client sent
     # (curl -d sends form encoding), as every kefu service did before it used body models.
     app = FastAPI(title=title, version=version, description=description, lifespan=lifespan,
-                  strict_content_type=False)
+                  strict_content_type=False, responses=COMMON_ERRORS)
     install_error_handlers(app, validation_codes)
     app.state.readiness_checks = dict(checks or {})
     app.state.service_name = service
@@ -135,7 +153,8 @@ def create_app(
             try:
                 res = await check()
             except Exception as exc:  # a check must never turn readiness into a 500
-                res = Check(False, f"{type(exc).__name__}: {exc}")
+                log.warning("readiness check %s failed: %s: %s", name, type(exc).__name__, exc)
+                res = Check(False, f"{type(exc).__name__}")  # the text (hosts, paths) stays in the log
             results[name] = {"ok": res.ok, **({"reason": res.reason} if res.reason else {}), **res.detail}
             if not res.ok:
                 reasons.append(f"{name}: {res.reason or 'not ready'}")

@@ -4,6 +4,7 @@ an agent key."""
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -21,6 +22,7 @@ from kefu.contracts import Turn
 from kefu.errors import APIError
 from kefu.vocab import detect_lang
 
+log = logging.getLogger("kefu.gateway")
 router = APIRouter(prefix="/v1/agent", tags=["agents"])
 AgentConversation = Annotated[dict[str, Any], Depends(agent_conversation)]
 EVIDENCE_KEYS = ("slots", "products", "degraded", "source", "order_id", "order_status", "policy_section",
@@ -83,7 +85,9 @@ async def agent_release(cid: ConversationId, gw: GatewayDep, agent: Agent, _: Ag
              summary="Send an agent message; it reaches the shopper's /events stream live")
 async def agent_send(cid: ConversationId, gw: GatewayDep, agent: Agent, _: AgentConversation,
                      body: AgentMessageIn) -> dict[str, Any]:
-    return await gw.desk.send(cid, body.text[: gw.s.max_text_chars], agent)
+    if len(body.text) > gw.s.max_text_chars:  # the shopper's limit too; never cut an agent's words silently
+        raise APIError(422, "text_too_long", f"text is longer than {gw.s.max_text_chars} characters")
+    return await gw.desk.send(cid, body.text, agent)
 
 
 def _history(msgs: list[dict[str, Any]]) -> list[Turn]:
@@ -134,7 +138,9 @@ async def _kb(call: Any) -> Any:
         raise APIError(exc.status, (err or {}).get("code", "invalid_request"),
                        (err or {}).get("message", "the knowledge base refused the request")) from None
     except DependencyDown as exc:
-        raise APIError(503, "knowledge_base_unavailable", str(exc)) from None
+        log.warning("knowledge base unavailable: %s", exc)  # the reason is for the log, not the client
+        raise APIError(503, "knowledge_base_unavailable", "the knowledge base is briefly unavailable",
+                       headers={"Retry-After": "5"}) from None
 
 
 @router.get("/kb/documents", summary="The knowledge base's documents: source, title, language, version, passages")

@@ -5,21 +5,25 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from gateway.clients import DependencyDown, DependencyError
-from gateway.deps import GatewayDep
+from gateway.deps import GatewayDep, limit_reads
 from gateway.shop import page_products
 from kefu.errors import APIError
 
 log = logging.getLogger("kefu.gateway")
-router = APIRouter(prefix="/v1/shop", tags=["shop"])
+router = APIRouter(prefix="/v1/shop", tags=["shop"], dependencies=[Depends(limit_reads)])
+MAX_OFFSET = 1_000_000  # the retrieval service's bound too: a bad page is our 422, never its 500
 PRODUCT_FIELDS = ("id", "title", "description", "price", "currency", "category", "brand", "stock", "url",
                   "image_url", "attributes")
 
 
 def _unavailable(exc: DependencyDown) -> APIError:
-    return APIError(503, "unavailable", f"catalog unavailable ({exc.reason})", headers={"Retry-After": "5"})
+    """The reason (a connect error's text, a host:port) goes to the log, never to the client."""
+    log.warning("catalog unavailable: %s", exc)
+    return APIError(503, "unavailable", "the catalog is briefly unavailable; try again shortly",
+                    headers={"Retry-After": "5"})
 
 
 @router.get("/config", summary="Shop name and language for the widget")
@@ -28,7 +32,8 @@ async def shop_config(gw: GatewayDep) -> dict[str, Any]:
 
 
 @router.get("/products", summary="Catalog page for the demo shop (from retrieval)")
-async def shop_products(gw: GatewayDep, limit: int = Query(24, ge=1, le=100), offset: int = Query(0, ge=0),
+async def shop_products(gw: GatewayDep, limit: int = Query(24, ge=1, le=100),
+                        offset: int = Query(0, ge=0, le=MAX_OFFSET),
                         category: str | None = Query(None, max_length=128)) -> dict[str, Any]:
     params: dict[str, Any] = {"limit": limit, "offset": offset}
     if category:

@@ -21,6 +21,7 @@ from gateway.deps import (
     OwnedConversationOrQuery,
     limit_ip,
     limit_new_conversations,
+    limit_reads,
 )
 from gateway.events import AGENTS, EventHub
 from gateway.orders.verify import identity_ok
@@ -62,7 +63,7 @@ async def create_conversation(gw: GatewayDep, body: CreateConversationRequest | 
     return {"conversation_id": cid, "token": token, "status": "bot"}
 
 
-@router.get("/{cid}", summary="Status of one's own conversation")
+@router.get("/{cid}", dependencies=[Depends(limit_reads)], summary="Status of one's own conversation")
 async def get_conversation(cid: ConversationId, rec: OwnedConversation) -> dict[str, Any]:
     return public_record(cid, rec)
 
@@ -95,7 +96,8 @@ async def request_handoff(cid: ConversationId, gw: GatewayDep, rec: OwnedConvers
     return {"conversation_id": cid, "status": status}
 
 
-@router.get("/{cid}/messages", response_model=Transcript, summary="The conversation's transcript, in order")
+@router.get("/{cid}/messages", response_model=Transcript, dependencies=[Depends(limit_reads)],
+            summary="The conversation's transcript, in order")
 async def get_messages(cid: ConversationId, gw: GatewayDep, rec: OwnedConversationOrQuery) -> dict[str, Any]:
     msgs, degraded = await gw.transcripts.fetch(cid, await gw.parked.pending(cid))
     msgs = [m for m in msgs if m["role"] == "user" or m["text"]]
@@ -106,7 +108,8 @@ async def get_messages(cid: ConversationId, gw: GatewayDep, rec: OwnedConversati
     return {"conversation_id": cid, "status": rec.get("status", "bot"), "messages": public, "degraded": degraded}
 
 
-@router.get("/{cid}/events", summary="SSE: agent messages and status changes, live (token via header or ?token=)")
+@router.get("/{cid}/events", dependencies=[Depends(limit_reads)],
+            summary="SSE: agent messages and status changes, live (token via header or ?token=)")
 async def conversation_events(cid: ConversationId, request: Request, gw: GatewayDep,
                               rec: OwnedConversationOrQuery) -> StreamingResponse:
     topic = EventHub.conv_topic(cid)

@@ -15,9 +15,11 @@ router = APIRouter(include_in_schema=False)
 
 
 def static_file(name: str, media_type: str | None = None) -> FileResponse:
+    if "\x00" in name or len(name) > 256:  # Path.resolve() raises on a NUL: a 404, not a 500
+        raise APIError(404, "not_found", "no such static file")
     path = (STATIC_DIR / name).resolve()
     if not path.is_relative_to(STATIC_DIR) or not path.is_file():
-        raise APIError(404, "not_found", f"static file {name!r} is not there")
+        raise APIError(404, "not_found", "no such static file")
     return FileResponse(path, media_type=media_type)
 
 

@@ -32,6 +32,9 @@ def stock(p: dict, lang: str) -> str:
 
 def reply(ctx: ReplyContext) -> str:
     lang = ctx.lang
+    if not ctx.products and ctx.search_unavailable:  # an outage is not an empty result
+        return say(lang, "Sorry, product search is briefly unavailable. Please try again in a moment.",
+                   "抱歉，商品搜索暂时不可用，请稍后再试。")
     if not ctx.products:
         return say(lang, "Sorry, I couldn't find matching products. Could you describe it differently?",
                    "抱歉，没有找到符合条件的商品，换个说法试试？")

@@ -70,7 +70,8 @@ def reply_context(u: Understanding, d: Decision, f: TurnFacts, o: Outcome | None
         refusal=o.refusal, declined=d.declined, customer_orders=f.customer_orders if f.order is None else [],
         passages=[passage_view(p) for p in f.passages[:PASSAGES_SHOWN]],
         knowledge="none" if f.kb_asked and not f.passages else ("answered" if f.passages else None),
-        shipping=shipping_quote(d, f, rules))
+        shipping=shipping_quote(d, f, rules),
+        search_unavailable=not f.hits and "retrieval" in f.degraded)
 
 
 def template(ctx: ReplyContext, f: TurnFacts) -> str:
@@ -81,7 +82,8 @@ def template_only(ctx: ReplyContext) -> bool:
     """Turns about verification or an order action are worded by the templates alone: their exact
     words are the commitment (and an unverified order never reaches the generator)."""
     return (ctx.move in (Move.HANDOFF, Move.VERIFY, Move.CONFIRM, Move.ACT) or ctx.action is not None
-            or bool(ctx.refusal) or ctx.declined or bool(ctx.verify.get("locked")) or ctx.found_order is not None)
+            or bool(ctx.refusal) or ctx.declined or bool(ctx.verify.get("locked")) or ctx.found_order is not None
+            or ctx.search_unavailable)
 
 
 async def emit_text(emit: Emit | None, text: str) -> None:

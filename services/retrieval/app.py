@@ -9,14 +9,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Body, Depends, FastAPI, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from kefu.errors import APIError
 from kefu.service import create_app as create_service_app
 from kefu.settings import Settings, get_settings
 
-from .catalog import get_product, list_products, product_dict, validate_batch
+from .catalog import MAX_OFFSET, MAX_PAGE, get_product, list_products, product_dict, validate_batch
 from .kb import api as kb_api
 from .runtime import Runtime, remove_product, store_products
 from .schemas import (
@@ -42,6 +42,8 @@ async def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+# Path ids are bounded and printable: a NUL is a driver error on PostgreSQL (a 500), not a lookup.
+ItemId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f]+$")]
 router = APIRouter()
 
 
@@ -68,7 +70,7 @@ def upsert(rt: RuntimeDep, payload: ProductIn | list[ProductIn] = Body(...)) -> 
 
 
 @router.delete("/v1/products/{product_id}", response_model=DeleteResult, tags=["catalog"])
-def delete(product_id: str, rt: RuntimeDep) -> DeleteResult:
+def delete(product_id: ItemId, rt: RuntimeDep) -> DeleteResult:
     version = remove_product(rt.engine_or_503(), product_id)
     if version is None:
         raise APIError(404, "not_found", f"no product with id {product_id!r}")
@@ -76,7 +78,7 @@ def delete(product_id: str, rt: RuntimeDep) -> DeleteResult:
 
 
 @router.get("/v1/products/{product_id}", response_model=ProductOut, tags=["catalog"])
-def get_one(product_id: str, rt: RuntimeDep) -> dict[str, Any]:
+def get_one(product_id: ItemId, rt: RuntimeDep) -> dict[str, Any]:
     with Session(rt.engine.engine) as s:
         p = get_product(s, product_id)
         if p is None:
@@ -97,7 +99,7 @@ def _wanted(ids: str | None) -> list[str] | None:
 
 
 @router.get("/v1/products", response_model=ProductList, tags=["catalog"])
-def list_all(rt: RuntimeDep, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+def list_all(rt: RuntimeDep, limit: int = Query(50, ge=1, le=MAX_PAGE), offset: int = Query(0, ge=0, le=MAX_OFFSET),
              category: str | None = Query(None, max_length=128),
              ids: str | None = Query(None, max_length=4096, description="comma-separated product ids; "
                                      "returns just those, in this order (unknown ids left out)")
@@ -131,7 +133,7 @@ def kb_upload(body: KbDocumentIn, rt: RuntimeDep) -> dict[str, Any]:
 
 
 @router.delete("/v1/kb/documents/{document_id}", tags=["knowledge base"])
-def kb_delete(document_id: str, rt: RuntimeDep) -> dict[str, Any]:
+def kb_delete(document_id: ItemId, rt: RuntimeDep) -> dict[str, Any]:
     return kb_api.delete(rt.kb, document_id)
 
 

@@ -26,6 +26,10 @@ from kefu.db import Product, get_engine, utcnow
 
 FIELDS = ("id", "title", "description", "category", "price", "currency", "stock", "url",
           "image_url", "brand", "attributes")
+# Paging bounds: SQL drivers raise OverflowError past 64 bits, so an unbounded offset from a client
+# was a 500 (and, through the gateway, a tripped breaker). No catalog page lies beyond these.
+MAX_PAGE = 500
+MAX_OFFSET = 1_000_000
 MAX_LEN = {"id": 64, "title": 512, "category": 128, "brand": 128, "currency": 8, "url": 1024,
            "image_url": 1024}
 
@@ -187,6 +191,8 @@ def list_products(session: Session, *, limit: int = 50, offset: int = 0,
                   category: str | None = None, ids: list[str] | None = None) -> tuple[list[Product], int]:
     """A page of the catalog; with `ids`, just those products in the order asked (unknown ids are
     left out), so a follow-up about three shown products is one request, not three."""
+    if not (1 <= limit <= MAX_PAGE and 0 <= offset <= MAX_OFFSET):
+        raise ValueError(f"limit must be 1..{MAX_PAGE} and offset 0..{MAX_OFFSET}")
     if ids is not None:
         found = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(ids)))}
         items = [found[i] for i in dict.fromkeys(ids) if i in found]
