@@ -14,11 +14,12 @@ from fastapi import FastAPI
 from sqlalchemy import text as sql_text
 
 from gateway.config import GatewaySettings, get_gateway_settings
+from gateway.cors import SplitCORS
 from gateway.routers import agents, shop, shopper, static
 from gateway.security import cors_origins
 from gateway.state import Gateway
 from kefu.db import get_engine
-from kefu.service import Check, JsonCORSMiddleware
+from kefu.service import Check
 from kefu.service import create_app as create_service_app
 
 # The gateway's own answers to malformed bodies (the other services answer 422 invalid_request).
@@ -84,11 +85,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         lifespan=lifespan, max_body_bytes=settings.max_body_bytes, validation_codes=VALIDATION_CODES,
     )
     app.state.readiness_checks.update(_checks(app, settings))
-    app.add_middleware(
-        JsonCORSMiddleware, allow_origins=cors_origins(settings.cors_origins), allow_credentials=False,
-        allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
-        expose_headers=["X-Request-ID", "Retry-After"], max_age=600,
-    )
+    app.add_middleware(SplitCORS, shop_origins=cors_origins(settings.cors_origins),
+                       agent_origins=cors_origins(settings.agent_cors_origins))
     for r in (shopper.router, agents.router, shop.router, static.router):
         app.include_router(r)
     return app

@@ -18,8 +18,10 @@ import httpx
 from prometheus_client import Counter, Histogram
 
 from gateway.config import GatewaySettings
+from kefu import service_auth
 from kefu.breaker import CircuitBreaker
 from kefu.contracts import (
+    MAX_LOCK_WAIT_MS,
     ClassifyResponse,
     LockResponse,
     RecordTurnRequest,
@@ -81,12 +83,12 @@ def llm_base(url: str) -> str:
     return url if url.endswith("/v1") else url + "/v1"
 
 
-def _service_client(url: str, timeout_s: float) -> Any:
+def _service_client(url: str, timeout_s: float, headers: dict[str, str]) -> Any:
     """The lean keep-alive client for plain-HTTP services (a third of the gateway's CPU per turn
     was httpx); httpx for anything else. Time budgets come from the caller's wait_for either way."""
     if url.startswith("http://"):
-        return LeanClient(url)
-    return make_async_client(url, timeout_s=timeout_s, retries=0)
+        return LeanClient(url, headers=headers)
+    return make_async_client(url, timeout_s=timeout_s, retries=0, headers=headers)
 
 
 class Dependencies:
@@ -95,14 +97,15 @@ class Dependencies:
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
         t = settings.http_timeout_s
+        auth = service_auth.headers(service_auth.internal_token(settings))
         self.http: dict[str, Any] = {
-            "intent": _service_client(settings.intent_url, t),
-            "dialog": _service_client(settings.dialog_url, max(t, settings.budget_lock_s + 1)),
-            "retrieval": _service_client(settings.retrieval_url, t),
+            "intent": _service_client(settings.intent_url, t, auth),
+            "dialog": _service_client(settings.dialog_url, max(t, settings.budget_lock_s + 1), auth),
+            "retrieval": _service_client(settings.retrieval_url, t, auth),
         }
-        if settings.llm_enabled:
+        if settings.llm_enabled:  # kefu's llm, or vLLM/SGLang inside the deployment
             self.http["llm"] = make_async_client(
-                llm_base(settings.llm_url), timeout_s=settings.budget_llm_total_s + 5, retries=0)
+                llm_base(settings.llm_url), timeout_s=settings.budget_llm_total_s + 5, retries=0, headers=auth)
         self.breakers = {
             dep: CircuitBreaker(dep, settings.breaker_failures, settings.breaker_cooldown_s)
             for dep in ("intent", "dialog", "retrieval", "llm")
@@ -199,10 +202,14 @@ class Dependencies:
                                 self.settings.budget_retrieval_s)
 
     # ------------------------------------------------------------------ dialog
+    def _lock_wait_ms(self) -> int:
+        """The lock budget, within what dialog accepts (a larger KEFU_BUDGET_LOCK_S would get 422)."""
+        return min(int(self.settings.budget_lock_s * 1000), MAX_LOCK_WAIT_MS)
+
     async def lock(self, cid: str) -> LockResponse:
         wait = self.settings.budget_lock_s
         data = await self._call("dialog", "POST", f"/v1/conversations/{cid}/lock", wait + 0.5,
-                                json_body={"wait_ms": int(wait * 1000), "ttl_ms": 30000},
+                                json_body={"wait_ms": self._lock_wait_ms(), "ttl_ms": 30000},
                                 trip_on_timeout=False)
         return LockResponse.model_validate(data)
 
@@ -226,7 +233,7 @@ class Dependencies:
         data = await self._call("dialog", "POST", f"/v1/conversations/{cid}/resolve",
                                 wait + self.settings.budget_resolve_s,
                                 json_body={"text": text, "create_lang": lang,
-                                           "lock": {"wait_ms": int(wait * 1000), "ttl_ms": 30000}},
+                                           "lock": {"wait_ms": self._lock_wait_ms(), "ttl_ms": 30000}},
                                 trip_on_timeout=False)
         if not isinstance(data, dict) or data.get("lease_id") is None:
             lease = await self.lock(cid)

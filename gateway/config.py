@@ -53,6 +53,15 @@ class GatewaySettings(Settings):
         parse_trusted(v)  # a typo fails at start, not silently per request
         return v
 
+    # Agent keys: wrong keys per client address and minute before it is locked out (0 = never),
+    # and for how long (seconds); independent of KEFU_RATE_LIMITS (security.AgentLockout).
+    agent_key_max_failures: int = Field(10, ge=0, validation_alias=_alias("KEFU_AGENT_KEY_MAX_FAILURES",
+                                                                          "agent_key_max_failures"))
+    agent_lockout_s: int = Field(300, ge=1, validation_alias=_alias("KEFU_AGENT_LOCKOUT_S", "agent_lockout_s"))
+    # Origins allowed to call the agent API cross-origin (comma-separated); empty = only the
+    # dashboard the gateway serves itself (same origin). The shopper API keeps KEFU_CORS_ORIGINS.
+    agent_cors_origins: str = Field("", validation_alias=_alias("KEFU_AGENT_CORS_ORIGINS", "agent_cors_origins"))
+
     # Orders: where they live, how a shopper proves one is theirs, what the shop's policy allows.
     orders_source: str = Field("sql", validation_alias=_alias("KEFU_ORDERS", "orders_source"))
     orders_url: str = Field("", validation_alias=_alias("KEFU_ORDERS_URL", "orders_url"))

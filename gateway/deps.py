@@ -57,13 +57,13 @@ OwnedConversationOrQuery = Annotated[dict[str, Any], Depends(owned_conversation_
 
 
 async def agent_name(request: Request, gw: GatewayDep) -> str:
-    return await gw.agents.check(bearer(request.headers.get("authorization")))
+    return await gw.agents.check(bearer(request.headers.get("authorization")), client_ip(request))
 
 
 async def agent_name_or_query(request: Request, gw: GatewayDep) -> str:
     """As `agent_name`, also taking ?key= (the dashboard's EventSource)."""
     key = bearer(request.headers.get("authorization")) or request.query_params.get("key")
-    return await gw.agents.check(key)
+    return await gw.agents.check(key, client_ip(request))
 
 
 Agent = Annotated[str, Depends(agent_name)]

@@ -19,7 +19,7 @@ from gateway.events import EventHub
 from gateway.orders import make_source
 from gateway.orders.rules import load_rules
 from gateway.orders.verify import Attempts
-from gateway.security import AgentAuth, RateLimiter
+from gateway.security import AgentAuth, AgentLockout, RateLimiter
 from gateway.shop import CategoryIndex
 from gateway.store import ConversationStore
 from gateway.transcripts import Transcripts
@@ -51,7 +51,8 @@ class Gateway:
         self.categories = CategoryIndex(self.deps)
         self.parked = ParkedTurns(self.redis, s.redis_prefix, self.deps, s.sql_url)
         self.transcripts = Transcripts(self.deps, s.sql_url)
-        self.agents = AgentAuth(s.sql_url, s.agent_key)
+        self.agents = AgentAuth(s.sql_url, s.agent_key, AgentLockout(
+            self.redis, s.redis_prefix, s.agent_key_max_failures, s.agent_lockout_s))
         self.limiter = RateLimiter(self.redis, s.redis_prefix, s.rate_limits_enabled)
         self._build_turns(s)
 

@@ -48,13 +48,31 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_internal_token(args: argparse.Namespace) -> int:
+    from kefu.service_auth import ensure_token_file, token_path
+    from kefu.settings import get_settings
+
+    data_dir = get_settings().data_dir
+    ensure_token_file(data_dir)
+    print(token_path(data_dir).resolve())  # the path, never the token
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from kefu import service_auth
     from kefu.logging import configure_logging
     from kefu.settings import get_settings
 
-    configure_logging(args.service, get_settings().log_level)
+    settings = get_settings()
+    configure_logging(args.service, settings.log_level)
+    if (args.service != "gateway" and not service_auth.is_loopback(args.host)
+            and not service_auth.internal_token(settings)):
+        print(f"error: refusing to serve {args.service} on {args.host} without an internal token: set "
+              "KEFU_INTERNAL_TOKEN (the same value for every service) or run `kefu internal-token` "
+              "in a data dir the services share", file=sys.stderr)
+        return 2
     svc = topology.service(args.service)
     port = args.port if args.port is not None else svc.port()
     uvicorn.run(svc.app, factory=True, host=args.host, port=port, log_config=None,
@@ -87,8 +105,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_dir(serve)
     serve.add_argument("service", choices=sorted(topology.START_ORDER))
     serve.add_argument("--port", type=int, default=None)
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="bind address (internal services need KEFU_INTERNAL_TOKEN off loopback)")
     serve.set_defaults(func=_cmd_serve)
+
+    token = sub.add_parser("internal-token",
+                           help="create the data dir's internal service token if missing; print its path")
+    add_data_dir(token)
+    token.set_defaults(func=_cmd_internal_token)
 
     for mod_name in (*CORE_CLIS, *(svc.cli_module for svc in topology.SERVICES)):  # each adds its commands
         try:

@@ -137,6 +137,13 @@ class LockResponse(BaseModel):
     fence: int
 
 
+# Bounds of dialog's conversation lock: a caller may queue at most MAX_LOCK_WAIT_MS (the gateway's
+# whole lock budget; longer waits held a request and a Redis wake key per caller for up to ten
+# minutes) and hold a lease at most MAX_LOCK_TTL_MS (a crashed holder frees it by then).
+MAX_LOCK_WAIT_MS = 5000
+MAX_LOCK_TTL_MS = 60000
+
+
 # ---------------------------------------------------------------- generation (:8004)
 
 

@@ -29,8 +29,11 @@ def make_async_client(
     connect_timeout_s: float = 1.0,
     retries: int = 2,
     max_connections: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> httpx.AsyncClient:
-    """Retries cover connection failures only (idempotency of POSTs is the caller's concern)."""
+    """Retries cover connection failures only (idempotency of POSTs is the caller's concern).
+    `headers` go on every request: `kefu.service_auth.headers(token)` for kefu's own services,
+    never for an outside upstream (it must not learn the internal token)."""
     transport = httpx.AsyncHTTPTransport(
         retries=retries,
         limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
@@ -39,13 +42,16 @@ def make_async_client(
         base_url=base_url,
         timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s),
         transport=transport,
+        headers=headers,
         event_hooks={"request": [_forward_request_id]},
     )
 
 
-def make_client(base_url: str = "", timeout_s: float = 5.0, retries: int = 2) -> httpx.Client:
+def make_client(base_url: str = "", timeout_s: float = 5.0, retries: int = 2,
+                headers: dict[str, str] | None = None) -> httpx.Client:
     return httpx.Client(
         base_url=base_url,
+        headers=headers,
         timeout=httpx.Timeout(timeout_s, connect=1.0),
         transport=httpx.HTTPTransport(retries=retries),
         event_hooks={"request": [_forward_request_id_sync]},

@@ -74,7 +74,7 @@ class _Conn:
 class LeanClient:
     """One pool per base URL; safe for any number of concurrent requests (one connection each)."""
 
-    def __init__(self, base_url: str, max_idle: int = 64) -> None:
+    def __init__(self, base_url: str, max_idle: int = 64, headers: dict[str, str] | None = None) -> None:
         u = urlsplit(base_url)
         if u.scheme != "http" or not u.hostname:
             raise ValueError(f"lean client needs an http:// URL, got {base_url!r}")
@@ -83,6 +83,8 @@ class LeanClient:
         self.prefix = u.path.rstrip("/")
         self.host_header = f"{self.host}:{self.port}".encode()
         self.max_idle = max_idle
+        # Sent on every request (the internal token): encoded once, not per call.
+        self.extra_head = [f"{k}: {v}".encode("latin-1") for k, v in (headers or {}).items()]
         self._idle: deque[_Conn] = deque()
         self._closed = False
 
@@ -114,7 +116,7 @@ class LeanClient:
             target += "?" + urlencode({k: v for k, v in params.items() if v is not None})
         body = b"" if json is None else orjson.dumps(json)
         head = [f"{method} {target} HTTP/1.1".encode(), b"Host: " + self.host_header,
-                b"Accept: application/json", b"Content-Length: " + str(len(body)).encode()]
+                b"Accept: application/json", b"Content-Length: " + str(len(body)).encode(), *self.extra_head]
         if json is not None:
             head.append(b"Content-Type: application/json")
         rid = current_request_id()

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     order_id_example: str = Field("KF100001", validation_alias=_alias("KEFU_ORDER_ID_EXAMPLE", "order_id_example"))
 
     agent_key: str | None = Field(None, validation_alias=_alias("KEFU_AGENT_KEY", "agent_key"))
+    # Shared secret of the internal calls (kefu.service_auth); empty: the data dir's file, else none.
+    internal_token: str = Field("", validation_alias=_alias("KEFU_INTERNAL_TOKEN", "internal_token"))
     rate_limits: str = Field("on", validation_alias=_alias("KEFU_RATE_LIMITS", "rate_limits"))
     cors_origins: str = Field("*", validation_alias=_alias("KEFU_CORS_ORIGINS", "cors_origins"))
     max_body_bytes: int = Field(64 * 1024, validation_alias=_alias("KEFU_MAX_BODY_BYTES", "max_body_bytes"))

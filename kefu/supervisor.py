@@ -20,6 +20,7 @@ import httpx
 
 from kefu import topology
 from kefu.redis_conn import sync_client
+from kefu.service_auth import ensure_token_file
 from kefu.settings import get_settings
 
 
@@ -106,7 +107,7 @@ class Child:
                 self.proc.wait(2)
 
 
-def child_env(port: int, redis_url: str, agent_key: str) -> dict[str, str]:
+def child_env(port: int, redis_url: str, agent_key: str, internal_token: str) -> dict[str, str]:
     """Every child gets the same environment: one data dir, one Redis, and where its peers
     listen when the gateway is at `port` (the LLM's only if the caller did not point elsewhere)."""
     settings = get_settings()
@@ -115,6 +116,7 @@ def child_env(port: int, redis_url: str, agent_key: str) -> dict[str, str]:
         "KEFU_DATA_DIR": str(settings.data_dir.resolve()),
         "REDIS_URL": redis_url,
         "KEFU_AGENT_KEY": agent_key,
+        "KEFU_INTERNAL_TOKEN": internal_token,
         "KEFU_INTENT_URL": topology.local_url("intent", port),
         "KEFU_DIALOG_URL": topology.local_url("dialog", port),
         "KEFU_RETRIEVAL_URL": topology.local_url("retrieval", port),
@@ -166,10 +168,16 @@ def ensure_redis(redis_url: str, data_dir: Path) -> tuple[subprocess.Popen | Non
     return spawn_redis(data_dir)
 
 
-def announce(port: int, agent_key: str) -> None:
+def announce(port: int, agent_key: str, generated_key: bool) -> None:
+    """The operator's KEFU_AGENT_KEY is never printed (logs get copied around); a key kefu up
+    made up for this run is, once, since there is no other way to learn it."""
     print(f"[kefu up] demo shop:        http://127.0.0.1:{port}/", flush=True)
     print(f"[kefu up] agent dashboard:  http://127.0.0.1:{port}/agent", flush=True)
-    print(f"[kefu up] development agent key: {agent_key}", flush=True)
+    if generated_key:
+        print(f"[kefu up] development agent key (generated for this run; set KEFU_AGENT_KEY or "
+              f"`kefu agent create-key` for a lasting one): {agent_key}", flush=True)
+    else:
+        print("[kefu up] agent key: KEFU_AGENT_KEY as configured (not shown)", flush=True)
     print("[kefu up] Ctrl-C stops everything", flush=True)
 
 
@@ -213,8 +221,11 @@ def run_up(port: int = topology.BASE_PORT, build: bool = True, quick: bool = Fal
         migrate.upgrade(make_engine(settings.sql_url))  # `kefu db upgrade` before any service starts
 
     redis_proc, redis_url = ensure_redis(settings.redis_url, data_dir)
+    generated_key = not settings.agent_key
     agent_key = settings.agent_key or ("dev-" + secrets.token_urlsafe(18))
-    env = child_env(port, redis_url, agent_key)
+    # The services' shared secret: the configured one, else the data dir's (made once, 0600).
+    internal_token = settings.internal_token.strip() or ensure_token_file(data_dir)
+    env = child_env(port, redis_url, agent_key, internal_token)
     children = [Child(svc.name, svc.port(port), env, log_path=logs / f"{svc.name}.log")
                 for svc in topology.SERVICES]
     stop = StopFlag()
@@ -223,7 +234,7 @@ def run_up(port: int = topology.BASE_PORT, build: bool = True, quick: bool = Fal
     for c in children:
         c.start()
     wait_healthy(children)
-    announce(port, agent_key)
+    announce(port, agent_key, generated_key)
     try:
         supervise(children, stop)
     finally:

@@ -123,6 +123,7 @@ class Stack:
     proc: subprocess.Popen
     agent_key: str
     log_path: Path
+    internal_token: str = ""
 
     @property
     def url(self) -> str:
@@ -130,6 +131,11 @@ class Stack:
 
     def service_url(self, name: str) -> str:
         return topology.local_url(name, self.port)
+
+    @property
+    def internal_headers(self) -> dict[str, str]:
+        """What a caller needs on the internal services' routes (kefu.service_auth)."""
+        return {"X-Kefu-Internal-Token": self.internal_token}
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-6000:]
@@ -139,13 +145,14 @@ def start_stack(data_dir: Path, *, wait_ready: tuple[str, ...] = ("gateway", "in
                 timeout_s: float = 240.0, **env_extra: str) -> Stack:
     port = free_port_block()
     agent_key = "test-agent-" + uuid.uuid4().hex[:8]
+    internal_token = "test-internal-" + uuid.uuid4().hex
     env = kefu_env(data_dir, KEFU_AGENT_KEY=agent_key, KEFU_REDIS_PREFIX=f"kefu-t-{uuid.uuid4().hex[:8]}:",
-                   **env_extra)
+                   KEFU_INTERNAL_TOKEN=internal_token, **env_extra)
     log_path = data_dir / "up.log"
     log = open(log_path, "ab")
     proc = subprocess.Popen([sys.executable, "-m", "kefu.cli", "up", "--no-build", "--port", str(port)],
                             env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    stack = Stack(port, data_dir, proc, agent_key, log_path)
+    stack = Stack(port, data_dir, proc, agent_key, log_path, env["KEFU_INTERNAL_TOKEN"])
     deadline = time.monotonic() + timeout_s
     pending = set(wait_ready)
     while pending and time.monotonic() < deadline:

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from kefu.errors import APIError, error_response
 from kefu.service import Check, ReadinessCheck
 from kefu.service import create_app as kefu_app
+from kefu.service_auth import INTERNAL, INTERNAL_RESPONSES, protect
 from kefu.settings import Settings, get_settings
 from services.dialog.deps import Cid, LeaseId, StoreDep
 from services.dialog.runtime import DialogRuntime, no_writer
@@ -166,5 +167,6 @@ def create_app(settings: Settings | None = None, *, run_writer: bool = True,
     )
     app.state.readiness_checks.update(_checks(app))
     app.add_exception_handler(redis_exc.RedisError, _redis_down)
-    app.include_router(router)
+    protect(app, settings)
+    app.include_router(router, dependencies=INTERNAL, responses=INTERNAL_RESPONSES)
     return app

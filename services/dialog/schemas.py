@@ -7,6 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from kefu.contracts import (
+    MAX_LOCK_TTL_MS,
+    MAX_LOCK_WAIT_MS,
     ConversationStatus,
     DialogState,
     LockResponse,
@@ -32,8 +34,10 @@ class CreateConversation(BaseModel):
 
 
 class LockRequest(BaseModel):
-    ttl_ms: int = Field(10000, ge=100, le=600000, description="lease length; a crashed holder frees it then")
-    wait_ms: int = Field(30000, ge=0, le=600000, description="how long to queue before 409 lock_timeout")
+    ttl_ms: int = Field(10000, ge=100, le=MAX_LOCK_TTL_MS,
+                        description="lease length; a crashed holder frees it then")
+    wait_ms: int = Field(MAX_LOCK_WAIT_MS, ge=0, le=MAX_LOCK_WAIT_MS,
+                         description="how long to queue before 409 lock_timeout (longer: 422)")
 
 
 class StatusRequest(BaseModel):

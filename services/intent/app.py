@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from kefu.errors import APIError
 from kefu.service import Check
 from kefu.service import create_app as create_service_app
+from kefu.service_auth import INTERNAL, INTERNAL_RESPONSES, protect
 from kefu.settings import Settings, get_settings
 from services.intent.deps import IntentDep
 from services.intent.schemas import (
@@ -78,5 +79,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                              checks={"model": model_check}, lifespan=lifespan,
                              max_body_bytes=max(settings.max_body_bytes, 2 * 1024 * 1024))
     app.state.intent = svc
-    app.include_router(router)
+    protect(app, settings)
+    app.include_router(router, dependencies=INTERNAL, responses=INTERNAL_RESPONSES)
     return app

@@ -68,6 +68,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
+    from kefu import service_auth
     from kefu.settings import get_settings
     from services.intent import registry
     from services.intent.data import DataError, load
@@ -84,7 +85,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     reranker = args.reranker or settings.intent_reranker
-    llm = (LLMReranker(settings.llm_url, settings.llm_model, settings.http_timeout_s)
+    llm = (LLMReranker(settings.llm_url, settings.llm_model, settings.http_timeout_s,
+                       headers=service_auth.headers(service_auth.internal_token(settings)))
            if reranker == "llm" and settings.llm_enabled else None)
     model = IntentModel(folder, settings.models_dir, reranker=reranker, llm=llm)
     report_dir = Path(args.report_dir) if args.report_dir else folder / "reports"

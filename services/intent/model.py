@@ -58,7 +58,8 @@ class LLMReranker:
     so a dead generation service does not add its timeout to every message.
     """
 
-    def __init__(self, base_url: str, model: str, timeout_s: float = 5.0, cooldown_s: float = 30.0) -> None:
+    def __init__(self, base_url: str, model: str, timeout_s: float = 5.0, cooldown_s: float = 30.0,
+                 headers: dict[str, str] | None = None) -> None:
         import httpx
 
         base = base_url.rstrip("/")
@@ -66,7 +67,8 @@ class LLMReranker:
         self.model = model
         self.cooldown_s = cooldown_s
         self._down_until = 0.0
-        self._client = httpx.Client(timeout=httpx.Timeout(timeout_s, connect=min(1.0, timeout_s)))
+        self._client = httpx.Client(timeout=httpx.Timeout(timeout_s, connect=min(1.0, timeout_s)),
+                                    headers=headers)  # the internal token (kefu.service_auth)
 
     def choose(self, text: str, candidates: list[str]) -> str | None:
         if time.monotonic() < self._down_until:

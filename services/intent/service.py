@@ -14,6 +14,7 @@ from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
 
+from kefu import service_auth
 from kefu.errors import APIError
 from kefu.service import Check
 from kefu.settings import Settings
@@ -65,7 +66,8 @@ class IntentService:
         s = self.settings
         if s.intent_reranker == "llm" and s.llm_enabled:
             # The gateway gives the whole intent call 0.8 s; a slower LLM answer is useless to it.
-            return LLMReranker(s.llm_url, s.llm_model, timeout_s=min(s.http_timeout_s, 0.6))
+            return LLMReranker(s.llm_url, s.llm_model, timeout_s=min(s.http_timeout_s, 0.6),
+                               headers=service_auth.headers(service_auth.internal_token(s)))
         return None
 
     def _load(self, folder: Path) -> IntentModel:

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from kefu.errors import APIError
 from kefu.service import create_app as kefu_app
+from kefu.service_auth import INTERNAL, INTERNAL_RESPONSES, protect
 from kefu.settings import Settings, get_settings
 from services.llm.config import LLMSettings, get_llm_settings
 from services.llm.protocol import ChatCompletionRequest, CompletionRequest
@@ -78,5 +79,6 @@ def create_app(settings: Settings | None = None, llm_settings: LLMSettings | Non
                    description="OpenAI-compatible chat/completions over kefu's MoE engine (or an upstream).",
                    checks={"model": rt.check}, lifespan=lifespan)
     app.state.runtime = rt
-    app.include_router(router)
+    protect(app, settings)
+    app.include_router(router, dependencies=INTERNAL, responses=INTERNAL_RESPONSES)
     return app

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from kefu.errors import APIError
 from kefu.service import create_app as create_service_app
+from kefu.service_auth import INTERNAL, INTERNAL_RESPONSES, protect
 from kefu.settings import Settings, get_settings
 
 from .catalog import MAX_OFFSET, MAX_PAGE, get_product, list_products, product_dict, validate_batch
@@ -153,5 +154,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                              checks={"index": rt.check, "knowledge_base": rt.check_kb}, lifespan=lifespan,
                              max_body_bytes=max(settings.max_body_bytes, 4 * 1024 * 1024))
     app.state.retrieval = rt
-    app.include_router(router)
+    protect(app, settings)
+    app.include_router(router, dependencies=INTERNAL, responses=INTERNAL_RESPONSES)
     return app

@@ -11,8 +11,10 @@ from tests.dialog.conftest import Server
 
 
 async def _fused_turn(client: httpx.AsyncClient, cid: str, i: int, fences: list[tuple[int, int]]) -> None:
-    r = await client.post(f"/v1/conversations/{cid}/resolve",
-                          json={"text": f"message {i}", "lock": {"ttl_ms": 10000, "wait_ms": 60000}})
+    body = {"text": f"message {i}", "lock": {"ttl_ms": 10000, "wait_ms": 5000}}
+    r = await client.post(f"/v1/conversations/{cid}/resolve", json=body)
+    while r.status_code == 409 and r.json()["error"]["code"] == "lock_timeout":  # wait_ms is capped at 5 s
+        r = await client.post(f"/v1/conversations/{cid}/resolve", json=body)
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["lease_id"] and body["fence"] is not None

@@ -14,7 +14,10 @@ from tests.dialog.conftest import REDIS_URL, Server
 
 
 async def _turn(client: httpx.AsyncClient, cid: str, i: int, grants: list[tuple[int, int]]) -> None:
-    r = await client.post(f"/v1/conversations/{cid}/lock", json={"ttl_ms": 10000, "wait_ms": 60000})
+    # wait_ms is capped at 5 s: a caller queued behind many turns on a busy box queues again
+    r = await client.post(f"/v1/conversations/{cid}/lock", json={"ttl_ms": 10000, "wait_ms": 5000})
+    while r.status_code == 409 and r.json()["error"]["code"] == "lock_timeout":
+        r = await client.post(f"/v1/conversations/{cid}/lock", json={"ttl_ms": 10000, "wait_ms": 5000})
     assert r.status_code == 200, r.text
     lease = r.json()
     grants.append((lease["fence"], i))
@@ -69,7 +72,7 @@ async def test_lock_is_fifo_without_polling_delay(server: Server) -> None:
         order: list[int] = []
 
         async def waiter(i: int) -> None:
-            r = await client.post("/v1/conversations/fifo-1/lock", json={"wait_ms": 20000})
+            r = await client.post("/v1/conversations/fifo-1/lock", json={"wait_ms": 5000})
             order.append(i)
             await client.delete(f"/v1/conversations/fifo-1/lock/{r.json()['lease_id']}")
 
@@ -100,7 +103,7 @@ async def test_crashed_holder_expires_and_stale_fence_is_rejected(server: Server
         await client.post("/v1/conversations", json={"conversation_id": "crash-1"})
         dead = (await client.post("/v1/conversations/crash-1/lock", json={"ttl_ms": 400})).json()
         t0 = time.monotonic()
-        r = await client.post("/v1/conversations/crash-1/lock", json={"ttl_ms": 5000, "wait_ms": 10000})
+        r = await client.post("/v1/conversations/crash-1/lock", json={"ttl_ms": 5000, "wait_ms": 5000})
         waited = time.monotonic() - t0
         assert r.status_code == 200
         live = r.json()

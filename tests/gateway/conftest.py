@@ -60,10 +60,15 @@ class Backend:
     logs: Path
     prefix: str
     services: dict[str, Proc]
+    internal_token: str
 
     def env(self) -> dict[str, str]:
         return {"KEFU_INTENT_URL": self.services["intent"].url, "KEFU_DIALOG_URL": self.services["dialog"].url,
-                "KEFU_RETRIEVAL_URL": self.services["retrieval"].url}
+                "KEFU_RETRIEVAL_URL": self.services["retrieval"].url, "KEFU_INTERNAL_TOKEN": self.internal_token}
+
+    @property
+    def internal_headers(self) -> dict[str, str]:
+        return {"X-Kefu-Internal-Token": self.internal_token}
 
 
 @dataclass
@@ -111,16 +116,22 @@ def backend(built_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     logs = base / "logs"
     logs.mkdir()
     prefix = f"gwt-{uuid.uuid4().hex[:8]}:"
-    extra = {"KEFU_REDIS_PREFIX": prefix}
+    # The services require an internal token, as under `kefu up`: every gateway test then also
+    # proves the gateway sends it on each call.
+    token = "gwt-internal-" + uuid.uuid4().hex
+    extra = {"KEFU_REDIS_PREFIX": prefix, "KEFU_INTERNAL_TOKEN": token}
+    auth = {"X-Kefu-Internal-Token": token}
     services: dict[str, Proc] = {}
     try:
         for name in ("intent", "dialog", "retrieval"):
             services[name] = start_service(name, data, logs, extra)
         # First calls load models lazily; warm them so turn budgets measure steady state.
         for _ in range(2):
-            httpx.post(services["retrieval"].url + "/v1/search", json={"query": "running shoes", "k": 5}, timeout=60)
-            httpx.post(services["intent"].url + "/v1/classify", json={"text": "where is my order"}, timeout=60)
-        yield Backend(data, logs, prefix, services)
+            httpx.post(services["retrieval"].url + "/v1/search", json={"query": "running shoes", "k": 5},
+                       headers=auth, timeout=60)
+            httpx.post(services["intent"].url + "/v1/classify", json={"text": "where is my order"},
+                       headers=auth, timeout=60)
+        yield Backend(data, logs, prefix, services, token)
     finally:
         for p in services.values():
             p.stop()

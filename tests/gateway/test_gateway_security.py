@@ -113,3 +113,33 @@ def test_cors_allow_list(gateway_factory) -> None:
         assert ok.status_code == 200 and ok.headers["access-control-allow-origin"] == "https://shop.example"
         bad = c.options("/v1/conversations", headers={"Origin": "https://evil.example", **pre})
         assert bad.headers.get("access-control-allow-origin") != "https://evil.example"
+
+
+def test_agent_api_cors_is_the_dashboards_origin_only(gateway_factory) -> None:
+    """The shopper API keeps the shops' allow-list (`*` by default: the widget lives on the shop's
+    site); the agent API answers no other origin unless KEFU_AGENT_CORS_ORIGINS names it."""
+    pre = {"Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization"}
+    evil = {"Origin": "https://evil.example", **pre}
+    default = gateway_factory()
+    with default.client() as c:
+        shop = c.options("/v1/conversations", headers={**evil, "Access-Control-Request-Method": "POST"})
+        assert shop.status_code == 200 and shop.headers["access-control-allow-origin"] == "*"
+        widget = c.options("/v1/shop/products", headers=evil)
+        assert widget.status_code == 200 and widget.headers["access-control-allow-origin"] == "*"
+        for path in ("/v1/agent/conversations", "/v1/agent/stream"):
+            agent = c.options(path, headers=evil)
+            assert agent.status_code == 403 and agent.json()["error"]["code"] == "cors_forbidden"
+            assert "access-control-allow-origin" not in agent.headers
+        # a cross-origin simple request gets no CORS header either (its page cannot read the answer)
+        r = c.get("/v1/agent/conversations", headers={"Origin": "https://evil.example", **default.agent_headers})
+        assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
+        # the dashboard's own (same-origin) calls work as before
+        assert c.get("/v1/agent/conversations", headers=default.agent_headers).status_code == 200
+    dash = gateway_factory(KEFU_AGENT_CORS_ORIGINS="https://dash.example")
+    with dash.client() as c:
+        ok = c.options("/v1/agent/conversations", headers={"Origin": "https://dash.example", **pre})
+        assert ok.status_code == 200 and ok.headers["access-control-allow-origin"] == "https://dash.example"
+        bad = c.options("/v1/agent/conversations", headers=evil)
+        assert bad.headers.get("access-control-allow-origin") != "https://evil.example"
+        r = c.get("/v1/agent/conversations", headers={"Origin": "https://dash.example", **dash.agent_headers})
+        assert r.headers["access-control-allow-origin"] == "https://dash.example"

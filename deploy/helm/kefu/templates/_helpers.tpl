@@ -128,8 +128,26 @@ off
 {{- end -}}
 
 {{/* Secret data (plain; the Secret template encodes it). */}}
+{{/* KEFU_INTERNAL_TOKEN when secrets.KEFU_INTERNAL_TOKEN is empty: the one the release's Secret
+already holds (an upgrade keeps it), else 48 random characters. Memoised in .Values so the Secret,
+the build Job's copy and the checksum of one render all carry the same value. */}}
+{{- define "kefu.internalToken" -}}
+{{- if not (hasKey .Values "__internalToken") -}}
+{{- $token := "" -}}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace (include "kefu.secretName" .) -}}
+{{- if and $existing $existing.data (hasKey $existing.data "KEFU_INTERNAL_TOKEN") -}}
+{{- $token = index $existing.data "KEFU_INTERNAL_TOKEN" | b64dec -}}
+{{- else -}}
+{{- $token = randAlphaNum 48 -}}
+{{- end -}}
+{{- $_ := set .Values "__internalToken" $token -}}
+{{- end -}}
+{{- .Values.__internalToken -}}
+{{- end -}}
+
 {{- define "kefu.secretData" -}}
 {{- $d := dict -}}
+{{- $_ := set $d "KEFU_INTERNAL_TOKEN" (include "kefu.internalToken" .) -}}
 {{- with (include "kefu.redisUrl" .) }}{{ $_ := set $d "REDIS_URL" . }}{{ end -}}
 {{- with (include "kefu.databaseUrl" .) }}{{ $_ := set $d "DATABASE_URL" . }}{{ end -}}
 {{- if and (eq .Values.artifacts.source "url") .Values.artifacts.url -}}
