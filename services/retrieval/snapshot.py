@@ -55,7 +55,8 @@ def doc_from(p: dict[str, Any], vid: int, h: str, tokens: list[str]) -> Doc:
 def facets(attrs: Any) -> dict[str, Any]:
     """The attribute facets of a product (colour, material, gender, sizes), normalised for filters."""
     a = attrs if isinstance(attrs, dict) else {}
-    sizes = a.get("sizes") if isinstance(a.get("sizes"), list) else ([a["size"]] if a.get("size") else [])
+    raw = a.get("sizes")
+    sizes: list[Any] = raw if isinstance(raw, list) else ([a["size"]] if a.get("size") else [])
     return {"color": _low(a.get("color") or a.get("colour")), "material": _low(a.get("material")),
             "gender": _low(a.get("gender")), "sizes": tuple(x for x in (_low(v) for v in sizes) if x)}
 
