@@ -173,3 +173,4 @@ class ReplyContext(BaseModel):
     passages: list[dict[str, Any]] = []
     knowledge: str | None = None
     shipping: dict[str, Any] | None = Field(None, description="a product's price with the shop's shipping rules")
+    shopping: dict[str, Any] | None = Field(None, description="a shopping turn: kind, active search, asks, relaxations")
