@@ -44,6 +44,13 @@ class SearchFilters(BaseModel):
     category: str | None = None
     brand: str | None = None
     in_stock: bool | None = None
+    # attribute facets of the catalog (`attributes.color`, `.sizes`, `.material`, `.gender`): what a
+    # conversational search refines by ("in black", "in XL", "not leather", "for women")
+    color: str | None = Field(None, max_length=64)
+    size: str | None = Field(None, max_length=32)
+    material: str | None = Field(None, max_length=64, description="a word of the product's material")
+    material_not: str | None = Field(None, max_length=64, description="a material word the product must not have")
+    gender: str | None = Field(None, max_length=16)
 
 
 class SearchRequest(BaseModel):
@@ -175,3 +182,4 @@ class ReplyContext(BaseModel):
     shipping: dict[str, Any] | None = Field(None, description="a product's price with the shop's shipping rules")
     search_unavailable: bool = Field(False, description="the catalog search failed (retrieval down or its "
                                                         "breaker open): say so, never that nothing matched")
+    shopping: dict[str, Any] | None = Field(None, description="a shopping turn: kind, active search, asks, relaxations")

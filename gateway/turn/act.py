@@ -17,6 +17,7 @@ from gateway.orders.source import OrderRecord, OrderSource
 from gateway.orders.verify import Attempts, factor_matches
 from gateway.turn.decide.situation import Situation
 from gateway.turn.model import Decision, TurnFacts, Understanding
+from gateway.turn.shop import shop
 from gateway.turn.tools import Catalog, Knowledge
 from gateway.turn.understand import Versions
 from kefu.contracts import SearchResponse
@@ -126,6 +127,13 @@ class Actor:
             facts.policy = (facts.passages[0].title, " ".join(p.text for p in facts.passages[:2]))
 
     async def _products(self, d: Decision, pre: Prefetch, facts: TurnFacts) -> None:
+        if d.shop is not None:
+            try:
+                await shop(self.catalog, d.shop, facts)
+            except (DependencyDown, DependencyError) as exc:
+                log.warning("retrieval unavailable: %s", exc)
+                facts.degraded.append("retrieval")
+            return
         try:
             if d.product_ids:
                 facts.hits = await self.catalog.products(d.product_ids)

@@ -61,6 +61,7 @@ class Understanding:
     answer: str | None = None  # "yes" / "no" when the message answers a question
     address: str | None = None  # a new shipping address stated
     reason: str = "other"  # why an item goes back: faulty | damaged | wrong_item | other
+    shop: Any = None  # understand.shopping.ShopTurn: a search, refinement, product question or comparison
 
 
 class Move(StrEnum):
@@ -131,6 +132,7 @@ class Decision:
     list_orders: bool = False  # a signed-in shopper asked about "my order": list theirs
     goal: Goal | None = None  # the goal this turn serves (continued or new)
     declined: bool = False  # the shopper said no to the pending action
+    shop: Any = None  # the shopping turn to serve (understand.shopping.ShopTurn)
 
 
 @dataclass
@@ -151,6 +153,8 @@ class TurnFacts:
     policy: tuple[str, str] | None = None  # (title, text) of the best passage
     passages: list[Any] = field(default_factory=list)  # gateway.turn.tools.Passage, best first
     kb_asked: bool = False  # the knowledge base answered the look-up (with passages or none)
+    # a shopping turn: its kind, the active search it leaves, the relaxations a no-match offers
+    shopping: dict[str, Any] = field(default_factory=dict)
     degraded: list[str] = field(default_factory=list)
 
     @property

@@ -70,7 +70,7 @@ def reply_context(u: Understanding, d: Decision, f: TurnFacts, o: Outcome | None
         refusal=o.refusal, declined=d.declined, customer_orders=f.customer_orders if f.order is None else [],
         passages=[passage_view(p) for p in f.passages[:PASSAGES_SHOWN]],
         knowledge="none" if f.kb_asked and not f.passages else ("answered" if f.passages else None),
-        shipping=shipping_quote(d, f, rules),
+        shipping=shipping_quote(d, f, rules), shopping=f.shopping or None,
         search_unavailable=not f.hits and "retrieval" in f.degraded)
 
 
@@ -83,7 +83,8 @@ def template_only(ctx: ReplyContext) -> bool:
     words are the commitment (and an unverified order never reaches the generator)."""
     return (ctx.move in (Move.HANDOFF, Move.VERIFY, Move.CONFIRM, Move.ACT) or ctx.action is not None
             or bool(ctx.refusal) or ctx.declined or bool(ctx.verify.get("locked")) or ctx.found_order is not None
-            or ctx.search_unavailable)
+            or ctx.search_unavailable
+            or bool(ctx.shopping and (ctx.shopping.get("kind") in ("attribute", "compare") or not ctx.products)))
 
 
 async def emit_text(emit: Emit | None, text: str) -> None:

@@ -39,6 +39,7 @@ from gateway.turn.model import (
 )
 from gateway.turn.phrase import Phraser, emit_text, reply_context
 from gateway.turn.understand import Understander
+from gateway.turn.understand.shopping import SEARCH_SLOT
 from kefu.contracts import RecordTurnRequest, Turn
 from kefu.vocab import detect_lang, order_ids
 
@@ -67,12 +68,15 @@ def public_slots(slots: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in slots.items() if not k.startswith("_")}
 
 
-def state_slots(u: Understanding, s: Situation, o: Outcome) -> dict[str, Any]:
-    """The slots recorded with the turn: the shopper's, plus the goal it leaves (None clears it)
-    and every order verified so far."""
+def state_slots(u: Understanding, s: Situation, o: Outcome, f: TurnFacts | None = None) -> dict[str, Any]:
+    """The slots recorded with the turn: the shopper's, plus the goal it leaves (None clears it),
+    every order verified so far and the active product search (kept until a new one replaces it)."""
     verified = sorted(set(s.verified) | set(o.verified))
-    return {**public_slots(u.slots), GOAL_SLOT: o.goal.to_dict() if o.goal else None,
-            VERIFIED_SLOT: verified or None}
+    out = {**public_slots(u.slots), GOAL_SLOT: o.goal.to_dict() if o.goal else None,
+           VERIFIED_SLOT: verified or None}
+    if f is not None and f.shopping.get("search") is not None:
+        out[SEARCH_SLOT] = f.shopping["search"]
+    return out
 
 
 def evidence_of(u: Understanding, d: Decision, f: TurnFacts, p: Phrased, degraded: list[str],
@@ -93,7 +97,7 @@ def evidence_of(u: Understanding, d: Decision, f: TurnFacts, p: Phrased, degrade
                       "answer": p.answer} for p in f.passages],
         "knowledge": "none" if f.kb_asked and not f.passages else ("answered" if f.passages else None),
         "degraded": sorted(set(degraded)), "source": p.source, "handoff_reason": d.handoff_reason,
-        "grounding": p.verdict,
+        "grounding": p.verdict, "shopping": f.shopping or None,
     }
 
 
@@ -236,7 +240,7 @@ class TurnPipeline:
         evidence = evidence_of(u, d, facts, phrased, degraded, out, sit)
         req = RecordTurnRequest(message_id=message_id, user_text=text, reply_text=phrased.text, role="bot",
                                 intent=d.intent, confidence=u.intent.confidence, stage=u.intent.stage,
-                                slots=state_slots(u, sit, out),
+                                slots=state_slots(u, sit, out, facts),
                                 products=[h["id"] for h in facts.hits[:RECORDED_PRODUCTS]], evidence=evidence,
                                 latency_ms=round((time.perf_counter() - t0) * 1000, 2), fence=lease.fence)
         await self.recorder.record(cid, req, degraded, facts.products, lease=lease)

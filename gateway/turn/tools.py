@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from gateway.clients import Dependencies
-from kefu.contracts import SearchRequest, SearchResponse
+from kefu.contracts import SearchFilters, SearchRequest, SearchResponse
 
 SEARCH_K = 5
 QUERY_CHARS = 500
@@ -17,6 +17,8 @@ class Catalog(Protocol):
     async def search(self, query: str) -> SearchResponse: ...
 
     async def products(self, ids: list[str]) -> list[dict[str, Any]]: ...
+
+    async def search_with(self, query: str, filters: SearchFilters, k: int) -> SearchResponse: ...
 
 
 class CancelOutcome(Protocol):
@@ -61,6 +63,10 @@ class ServiceCatalog:
 
     async def search(self, query: str) -> SearchResponse:
         return await self.deps.search(SearchRequest(query=query[:QUERY_CHARS], k=SEARCH_K))
+
+    async def search_with(self, query: str, filters: SearchFilters, k: int) -> SearchResponse:
+        """A search under the conversation's constraints (they win over what the words say)."""
+        return await self.deps.search(SearchRequest(query=query[:QUERY_CHARS], k=k, filters=filters))
 
     async def products(self, ids: list[str]) -> list[dict[str, Any]]:
         """Products the shopper referred to, in one request (an unknown id is skipped)."""

@@ -6,6 +6,7 @@ pass over Python objects; an API write folds only its own products into them (`d
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -34,13 +35,30 @@ class Doc:
     category: str
     brand: str
     category_zh: str = ""
+    color: str = ""  # lower case, as `attributes` has them: the facets a search refines by
+    material: str = ""
+    gender: str = ""
+    sizes: tuple[str, ...] = ()
+
+
+def _low(v: Any) -> str:
+    return str(v).strip().lower() if isinstance(v, str | int | float) else ""
 
 
 def doc_from(p: dict[str, Any], vid: int, h: str, tokens: list[str]) -> Doc:
     """A catalog row (as `catalog.product_rows` reads it) as the engine keeps it."""
     return Doc(pid=p["id"], vid=vid, hash=h, tokens=tokens, price=p.get("price"), stock=int(p.get("stock") or 0),
                category=p.get("category") or "", brand=p.get("brand") or "",
-               category_zh=str((p.get("attributes") or {}).get("category_zh") or ""))
+               category_zh=str((p.get("attributes") or {}).get("category_zh") or ""), **facets(p.get("attributes")))
+
+
+def facets(attrs: Any) -> dict[str, Any]:
+    """The attribute facets of a product (colour, material, gender, sizes), normalised for filters."""
+    a = attrs if isinstance(attrs, dict) else {}
+    raw = a.get("sizes")
+    sizes: list[Any] = raw if isinstance(raw, list) else ([a["size"]] if a.get("size") else [])
+    return {"color": _low(a.get("color") or a.get("colour")), "material": _low(a.get("material")),
+            "gender": _low(a.get("gender")), "sizes": tuple(x for x in (_low(v) for v in sizes) if x)}
 
 
 def _names(d: Doc) -> tuple[list[str], list[tuple[str, str]]]:
@@ -50,6 +68,9 @@ def _names(d: Doc) -> tuple[list[str], list[tuple[str, str]]]:
     if d.category_zh and parts:
         cats.append((d.category_zh, parts[0]))
     return parts, cats
+
+
+FACETS = ("color", "material", "gender", "size")
 
 
 @dataclass
@@ -73,6 +94,13 @@ class Snapshot:
     cat_vid: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (vid, code) pairs: a
     cat_code: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # product may have several
     brand: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    # attribute facets: one code per vid (-1: none) for colour, material, gender; sizes as pairs
+    color: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    material: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    gender: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    size_vid: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    size_code: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    facet_codes: dict[str, dict[str, int]] = field(default_factory=lambda: {k: {} for k in FACETS})
     cat_codes: dict[str, int] = field(default_factory=dict)
     brand_codes: dict[str, int] = field(default_factory=dict)
     cat_family: dict[str, list[int]] = field(default_factory=dict)
@@ -102,6 +130,18 @@ class Snapshot:
                         docs=docs, next_vid=next_vid, watermark=self.watermark,
                         catalog_count=self.catalog_count, built_at=time.time(), lexical=lexical)
 
+    def _code(self, facet: str, value: str) -> int:
+        codes = self.facet_codes[facet]
+        return codes.setdefault(value, len(codes)) if value else -1
+
+    def _set_facets(self, d: Doc, size_vid: list[int], size_code: list[int]) -> None:
+        self.color[d.vid] = self._code("color", d.color)
+        self.material[d.vid] = self._code("material", d.material)
+        self.gender[d.vid] = self._code("gender", d.gender)
+        for sz in d.sizes:
+            size_vid.append(d.vid)
+            size_code.append(self._code("size", sz))
+
     def _set(self, d: Doc, pair_vid: list[int], pair_code: list[int]) -> None:
         self.vid_pid[d.vid] = d.pid
         self.alive[d.vid] = True
@@ -119,6 +159,7 @@ class Snapshot:
     def _clear(self, d: Doc) -> None:
         self.vid_pid[d.vid] = None
         self.alive[d.vid], self.price[d.vid], self.stock[d.vid], self.brand[d.vid] = False, np.nan, 0, -1
+        self.color[d.vid] = self.material[d.vid] = self.gender[d.vid] = -1
         self.cat_names_n.subtract(_names(d)[1])
         if d.brand:
             self.brand_names_n[d.brand] -= 1
@@ -147,13 +188,19 @@ class Snapshot:
         self.price = np.full(n, np.nan)
         self.stock = np.zeros(n, np.int64)
         self.brand = np.full(n, -1, np.int32)
+        self.color, self.material, self.gender = (np.full(n, -1, np.int32) for _ in range(3))
         self.cat_names_n, self.brand_names_n = Counter(), Counter()
         pair_vid: list[int] = []
         pair_code: list[int] = []
+        size_vid: list[int] = []
+        size_code: list[int] = []
         for d in self.docs.values():
             self._set(d, pair_vid, pair_code)
+            self._set_facets(d, size_vid, size_code)
         self.cat_vid = np.array(pair_vid, dtype=np.int64)
         self.cat_code = np.array(pair_code, dtype=np.int32)
+        self.size_vid = np.array(size_vid, dtype=np.int64)
+        self.size_code = np.array(size_code, dtype=np.int32)
         self._vocabulary()
         if self.lexical is None:  # a fresh snapshot; an in-place change brings its updated index
             self.lexical = LexicalIndex.build(sorted((d.vid, d.tokens) for d in self.docs.values()))
@@ -167,6 +214,8 @@ class Snapshot:
 
         self.alive, self.price = ext(prev.alive, False), ext(prev.price, np.nan)
         self.stock, self.brand = ext(prev.stock, 0), ext(prev.brand, -1)
+        self.color, self.material, self.gender = ext(prev.color, -1), ext(prev.material, -1), ext(prev.gender, -1)
+        self.facet_codes = {k: dict(v) for k, v in prev.facet_codes.items()}
         self.vid_pid = prev.vid_pid + [None] * max(grow, 0)
         self.cat_codes, self.brand_codes = dict(prev.cat_codes), dict(prev.brand_codes)
         self.cat_names_n, self.brand_names_n = Counter(prev.cat_names_n), Counter(prev.brand_names_n)
@@ -178,13 +227,20 @@ class Snapshot:
         names_before = self._names_in_use()
         for d in gone:
             self._clear(d)
-        keep = ~np.isin(prev.cat_vid, np.fromiter((d.vid for d in gone), np.int64, len(gone)))
+        gone_vids = np.fromiter((d.vid for d in gone), np.int64, len(gone))
+        keep = ~np.isin(prev.cat_vid, gone_vids)
+        keep_size = ~np.isin(prev.size_vid, gone_vids)
         pair_vid: list[int] = []
         pair_code: list[int] = []
+        size_vid: list[int] = []
+        size_code: list[int] = []
         for d in new:
             self._set(d, pair_vid, pair_code)
+            self._set_facets(d, size_vid, size_code)
         self.cat_vid = np.concatenate([prev.cat_vid[keep], np.array(pair_vid, dtype=np.int64)])
         self.cat_code = np.concatenate([prev.cat_code[keep], np.array(pair_code, dtype=np.int32)])
+        self.size_vid = np.concatenate([prev.size_vid[keep_size], np.array(size_vid, dtype=np.int64)])
+        self.size_code = np.concatenate([prev.size_code[keep_size], np.array(size_code, dtype=np.int32)])
         if self._names_in_use() == names_before:
             self.vocab, self.cat_family = prev.vocab, prev.cat_family
         else:
@@ -210,4 +266,30 @@ class Snapshot:
             m &= in_cat
         if f.brand:
             m &= self.brand == self.brand_codes.get(f.brand.lower(), -2)
+        return self._facet_mask(m, f)
+
+    def _codes(self, facet: str, word: str, *, part: bool = False) -> list[int]:
+        """Codes of a facet's values equal to `word` (or, with `part`, containing it as a word:
+        "leather" is in "full-grain leather", "grey" is "gray")."""
+        w = word.strip().lower()
+        alt = {"grey": "gray", "gray": "grey", "colour": "color"}.get(w, w)
+        codes = self.facet_codes.get(facet, {})
+        if not part:
+            return [c for v, c in codes.items() if v in (w, alt)]
+        pat = re.compile(rf"\b(?:{re.escape(w)}|{re.escape(alt)})\b")
+        return [c for v, c in codes.items() if pat.search(v)]
+
+    def _facet_mask(self, m: np.ndarray, f: SearchFilters) -> np.ndarray:
+        if f.color:
+            m &= np.isin(self.color, self._codes("color", f.color, part=True))
+        if f.material:
+            m &= np.isin(self.material, self._codes("material", f.material, part=True))
+        if f.material_not:
+            m &= ~np.isin(self.material, self._codes("material", f.material_not, part=True))
+        if f.gender:
+            m &= np.isin(self.gender, self._codes("gender", f.gender) + self._codes("gender", "unisex"))
+        if f.size:
+            has = np.zeros(len(m), bool)
+            has[self.size_vid[np.isin(self.size_code, self._codes("size", f.size))]] = True
+            m &= has
         return m

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from gateway.clients import Dependencies, DependencyDown, DependencyError
 from gateway.fallback_intent import guess_intent, is_angry
 from gateway.turn.model import IntentGuess, Resolved, Understanding
-from gateway.turn.understand import orders
+from gateway.turn.understand import orders, shopping
 from kefu.contracts import Turn
 from kefu.vocab import Intent, conversation_lang, order_ids
 
@@ -93,6 +93,7 @@ class Understander:
             text=text, standalone=resolved.standalone, lang=lang, intent=guess, slots=slots,
             referenced=list(resolved.referenced), order_id=oid, angry=is_angry(text), history=history,
             degraded=["intent"] if guess.stage == "fallback" else [])
+        u.shop = shopping.read(text, guess.name, slots, history, u.referenced)
         return read_orders(u, self.factor, _expecting(slots, self.factor))
 
     async def from_transcript(self, last: str, history: list[Turn]) -> Understanding:
