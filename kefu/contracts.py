@@ -166,3 +166,7 @@ class ReplyContext(BaseModel):
     passages: list[dict[str, Any]] = []
     knowledge: str | None = None
     shipping: dict[str, Any] | None = Field(None, description="a product's price with the shop's shipping rules")
+    # The shopper's goal across turns (gateway.turn.decide.goals) and how they feel.
+    goal: dict[str, Any] | None = Field(None, description="the goal left pending after this turn")
+    dropped: str | None = Field(None, description="the intent of a goal the shopper dropped this turn")
+    mood: str = Field("neutral", description="frustrated | urgent | praise | neutral")

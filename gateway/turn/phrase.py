@@ -69,7 +69,12 @@ def reply_context(u: Understanding, d: Decision, f: TurnFacts, o: Outcome | None
         refusal=o.refusal, declined=d.declined, customer_orders=f.customer_orders if f.order is None else [],
         passages=[passage_view(p) for p in f.passages[:PASSAGES_SHOWN]],
         knowledge="none" if f.kb_asked and not f.passages else ("answered" if f.passages else None),
-        shipping=shipping_quote(d, f, rules))
+        shipping=shipping_quote(d, f, rules), goal=o.goal.to_dict() if o.goal else None, dropped=d.dropped,
+        mood=mood(u))
+
+
+def mood(u: Understanding) -> str:
+    return "frustrated" if u.angry else ("urgent" if u.urgent else ("praise" if u.praise else "neutral"))
 
 
 def template(ctx: ReplyContext, f: TurnFacts) -> str:
@@ -80,6 +85,7 @@ def template_only(ctx: ReplyContext) -> bool:
     """Turns about verification or an order action are worded by the templates alone: their exact
     words are the commitment (and an unverified order never reaches the generator)."""
     return (ctx.move in (Move.HANDOFF, Move.VERIFY, Move.CONFIRM, Move.ACT) or ctx.action is not None
+            or bool(ctx.dropped) or (ctx.goal or {}).get("intent") == "human_agent"
             or bool(ctx.refusal) or ctx.declined or bool(ctx.verify.get("locked")) or ctx.found_order is not None)
 
 
