@@ -183,3 +183,7 @@ class ReplyContext(BaseModel):
     search_unavailable: bool = Field(False, description="the catalog search failed (retrieval down or its "
                                                         "breaker open): say so, never that nothing matched")
     shopping: dict[str, Any] | None = Field(None, description="a shopping turn: kind, active search, asks, relaxations")
+    # The shopper's goal across turns (gateway.turn.decide.goals) and how they feel.
+    goal: dict[str, Any] | None = Field(None, description="the goal left pending after this turn")
+    dropped: str | None = Field(None, description="the intent of a goal the shopper dropped this turn")
+    mood: str = Field("neutral", description="frustrated | urgent | praise | neutral")

@@ -11,16 +11,40 @@ from __future__ import annotations
 from gateway.templates import actions, orders, policy, products, social
 from gateway.templates.words import title
 from kefu.contracts import ReplyContext
-from kefu.vocab import ORDER_INTENTS, PRODUCT_INTENTS, Intent
+from kefu.vocab import ORDER_CONTEXT, ORDER_INTENTS, PRODUCT_INTENTS, Intent
+
+PROBLEM_REASONS = ("faulty", "damaged", "wrong_item")
+
+
+def _goal_reason(ctx: ReplyContext) -> str | None:
+    """Why the item of a pending return goes back, when it is a problem with the item."""
+    g = ctx.goal or {}
+    reason = (g.get("params") or {}).get("reason")
+    return str(reason) if g.get("intent") == Intent.RETURN_REQUEST and reason in PROBLEM_REASONS else None
 
 
 def render(ctx: ReplyContext, *, handoff: bool = False, order_missing: bool = False) -> str:
-    """The grounded reply for this turn, from facts only."""
+    """The grounded reply for this turn, from facts only; a frustrated shopper hears an apology
+    first (and, when no fact answers, the next step and a person on offer)."""
+    if ctx.dropped:
+        return social.dropped(ctx.dropped, ctx.lang)
+    if handoff or ctx.intent == Intent.HUMAN_AGENT:
+        return social.handoff(ctx.lang, sorry=ctx.mood == "frustrated")
+    if (ctx.goal or {}).get("intent") == Intent.HUMAN_AGENT:
+        return social.sorry_offer(ctx.intent in ORDER_CONTEXT or bool(ctx.found_order), ctx.lang)
+    text = _render(ctx, order_missing)
+    if ctx.mood == "frustrated" and not text.startswith(("I'm sorry", "I'm really sorry", "Sorry", "很抱歉", "非常抱歉",
+                                                          "抱歉")):
+        return social.sorry(ctx.lang) + text
+    return text
+
+
+def _render(ctx: ReplyContext, order_missing: bool) -> str:
     intent = ctx.intent
-    if handoff or intent == Intent.HUMAN_AGENT:
-        return social.handoff(ctx.lang)
     if (text := actions.reply(ctx)) is not None:
         return text
+    if ctx.move == "ask" and not ctx.order and (reason := _goal_reason(ctx)):
+        return orders.ask_return(reason, ctx.lang)
     if (text := social.small_talk(intent, ctx.lang)) is not None:
         return text
     if intent in ORDER_INTENTS and (ctx.order or intent != Intent.RETURN_REQUEST or order_missing):

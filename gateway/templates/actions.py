@@ -45,12 +45,19 @@ def verify(ctx: ReplyContext) -> str:
 def _return_terms(o: dict[str, Any], offer: dict[str, Any], lang: str) -> str:
     fee = float(offer.get("fee") or 0.0)
     cur = o.get("currency", "USD")
-    when = say(lang, f"Order {o['id']} was delivered on {o.get('delivered_at')}, so it can be returned until "
-                     f"{offer.get('deadline')}.", f"订单 {o['id']} 已于 {o.get('delivered_at')} 签收，"
-                                                  f"可在 {offer.get('deadline')} 前退货。")
+    days = offer.get("window_days")
+    inside_en = f" — inside our {days}-day return window" if days else ""
+    inside_zh = f"，在 {days} 天退货期内" if days else ""
+    when = say(lang, f"Order {o['id']} was delivered on {o.get('delivered_at')}{inside_en}, so it can be returned "
+                     f"until {offer.get('deadline')}.", f"订单 {o['id']} 已于 {o.get('delivered_at')} 签收{inside_zh}，"
+                                                        f"可在 {offer.get('deadline')} 前退货。")
     if fee == 0:
-        cost = say(lang, " Because the item is faulty, damaged or not what you ordered, return shipping is free.",
-                   "由于商品有质量问题、破损或发错，退货运费由我们承担。")
+        why_en = {"faulty": "the item is faulty", "damaged": "the item arrived damaged",
+                  "wrong_item": "it is not what you ordered"}.get(str(offer.get("reason")),
+                                                                 "the item is faulty, damaged or not what you ordered")
+        why_zh = {"faulty": "商品有质量问题", "damaged": "商品到货破损", "wrong_item": "商品发错"}.get(
+            str(offer.get("reason")), "商品有质量问题、破损或发错")
+        cost = say(lang, f" Because {why_en}, return shipping is free.", f"由于{why_zh}，退货运费由我们承担。")
     else:
         cost = say(lang, f" A return shipping fee of {money(fee, cur)} is deducted from the refund.",
                    f"退货运费 {money(fee, cur)} 将从退款中扣除。")

@@ -65,6 +65,16 @@ def ask_id(lang: str) -> str:
                f"请提供您的订单号（例如 {ex}），我来帮您查询。")
 
 
+def ask_return(reason: str, lang: str) -> str:
+    """A faulty, damaged or wrong item: the return goal starts by finding the order."""
+    ex = get_settings().order_id_example
+    what_en = {"damaged": "it arrived damaged", "wrong_item": "you got the wrong item"}.get(reason, "it's faulty")
+    what_zh = {"damaged": "商品到货破损", "wrong_item": "收到的商品不对"}.get(reason, "商品出现质量问题")
+    return say(lang, f"I'm sorry {what_en}. I can help you return it: please tell me the order number (it looks "
+                     f"like {ex}) and I'll check the return window and the next step.",
+               f"很抱歉{what_zh}。我可以帮您办理退货：请提供订单号（例如 {ex}），我来查看退货期限和下一步。")
+
+
 def not_found(oid: str, lang: str) -> str:
     ex = get_settings().order_id_example
     return say(lang, f"I couldn't find order {oid}. Please check the order number (it looks like {ex}).",

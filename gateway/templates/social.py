@@ -9,9 +9,42 @@ CAN_DO_EN = "I can help you track orders, find products, and answer questions ab
 CAN_DO_ZH = "我可以帮您查询订单、寻找商品，或解答配送、退货和付款问题。"
 
 
-def handoff(lang: str) -> str:
+GOAL_EN = {"return_request": "the return", "cancel_order": "the cancellation", "change_address": "the address change",
+           "change_order": "the order change", "order_status": "the order look-up", "refund_status": "the refund check",
+           "human_agent": "that"}
+GOAL_ZH = {"return_request": "退货", "cancel_order": "取消订单", "change_address": "修改地址",
+           "change_order": "修改订单", "order_status": "查询订单", "refund_status": "查询退款", "human_agent": "转接"}
+
+
+def handoff(lang: str, sorry: bool = False) -> str:
+    if sorry:  # a frustrated shopper: the apology, what happens next, and what helps the person
+        return say(lang, "I'm really sorry about this — it's not the experience we want you to have. I'm passing "
+                         "this conversation to a person on our team now; they will reply right here. If it's about "
+                         "an order, add the order number so they can start straight away.",
+                   "非常抱歉给您带来这样的体验。我现在就为您转接人工客服，客服会在这里回复您；如果和订单有关，"
+                   "请附上订单号，方便客服马上处理。")
     return say(lang, "I'm connecting you with a human agent now — please stay here, they will reply in this chat.",
                "好的，我正在为您转接人工客服，请稍候，客服会在这里回复您。")
+
+
+def dropped(intent: str, lang: str) -> str:
+    """"never mind": the pending goal is dropped, nothing was changed."""
+    return say(lang, f"OK, I've stopped {GOAL_EN.get(intent, 'that')} — nothing was changed. Anything else I can "
+                     "help with?", f"好的，{GOAL_ZH.get(intent, '这件事')}先不办了，没有做任何更改。还有什么可以帮您？")
+
+
+def sorry_offer(order_related: bool, lang: str) -> str:
+    """A frustrated shopper: an apology, the concrete next step, and a person on offer — no policy quote."""
+    step_en = ("Send me the order number and I'll check what happened right away." if order_related
+               else CAN_DO_EN)
+    step_zh = "请发给我订单号，我马上帮您查看。" if order_related else CAN_DO_ZH
+    return say(lang, f"I'm really sorry about this. {step_en} Or, if you'd rather talk to a person from our team, "
+                     "reply yes and I'll connect you.",
+               f"非常抱歉给您带来不好的体验。{step_zh}如果您希望由人工客服处理，回复“是”我马上为您转接。")
+
+
+def sorry(lang: str) -> str:
+    return say(lang, "I'm sorry about the trouble. ", "给您添麻烦了，非常抱歉。")
 
 
 def small_talk(intent: str, lang: str) -> str | None:

@@ -20,12 +20,15 @@ class IntentGuess:
     confidence: float = 0.0
     stage: str = "fasttext"  # fasttext | rerank | oos | fallback
     candidates: list[dict[str, Any]] = field(default_factory=list)
+    rule: str | None = None  # why understanding overrode the model's label (understand.goals)
+    model_intent: str | None = None  # the model's label before that override
 
     def public(self) -> dict[str, Any]:
         return {"name": self.name, "confidence": self.confidence, "stage": self.stage}
 
     def evidence(self) -> dict[str, Any]:
-        return {**self.public(), "candidates": self.candidates}
+        extra = {"rule": self.rule, "model_intent": self.model_intent} if self.rule else {}
+        return {**self.public(), "candidates": self.candidates, **extra}
 
 
 @dataclass
@@ -54,7 +57,10 @@ class Understanding:
     slots: dict[str, Any] = field(default_factory=dict)
     referenced: list[str] = field(default_factory=list)  # product ids the message points at
     order_id: str | None = None
-    angry: bool = False
+    angry: bool = False  # frustrated (understand.sentiment)
+    urgent: bool = False
+    praise: bool = False
+    drop_goal: bool = False  # "never mind" / "算了": the pending goal is dropped
     history: list[Turn] = field(default_factory=list)  # the dialog window, oldest first
     degraded: list[str] = field(default_factory=list)
     factors: dict[str, str] = field(default_factory=dict)  # verification factors stated (email, phone…)
@@ -133,6 +139,7 @@ class Decision:
     goal: Goal | None = None  # the goal this turn serves (continued or new)
     declined: bool = False  # the shopper said no to the pending action
     shop: Any = None  # the shopping turn to serve (understand.shopping.ShopTurn)
+    dropped: str | None = None  # the intent of a pending goal this message dropped ("never mind")
 
 
 @dataclass

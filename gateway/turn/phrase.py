@@ -71,7 +71,12 @@ def reply_context(u: Understanding, d: Decision, f: TurnFacts, o: Outcome | None
         passages=[passage_view(p) for p in f.passages[:PASSAGES_SHOWN]],
         knowledge="none" if f.kb_asked and not f.passages else ("answered" if f.passages else None),
         shipping=shipping_quote(d, f, rules), shopping=f.shopping or None,
-        search_unavailable=not f.hits and "retrieval" in f.degraded)
+        search_unavailable=not f.hits and "retrieval" in f.degraded,
+        goal=o.goal.to_dict() if o.goal else None, dropped=d.dropped, mood=mood(u))
+
+
+def mood(u: Understanding) -> str:
+    return "frustrated" if u.angry else ("urgent" if u.urgent else ("praise" if u.praise else "neutral"))
 
 
 def template(ctx: ReplyContext, f: TurnFacts) -> str:
@@ -82,6 +87,7 @@ def template_only(ctx: ReplyContext) -> bool:
     """Turns about verification or an order action are worded by the templates alone: their exact
     words are the commitment (and an unverified order never reaches the generator)."""
     return (ctx.move in (Move.HANDOFF, Move.VERIFY, Move.CONFIRM, Move.ACT) or ctx.action is not None
+            or bool(ctx.dropped) or (ctx.goal or {}).get("intent") == "human_agent"
             or bool(ctx.refusal) or ctx.declined or bool(ctx.verify.get("locked")) or ctx.found_order is not None
             or ctx.search_unavailable
             or bool(ctx.shopping and (ctx.shopping.get("kind") in ("attribute", "compare") or not ctx.products)))

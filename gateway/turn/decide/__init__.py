@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from gateway.turn.decide import goals, handoff, knowledge, orders, products
 from gateway.turn.decide.situation import GOAL_SLOT, VERIFIED_SLOT, Situation
-from gateway.turn.model import Decision, Move, Outcome, TurnFacts, Understanding
-from kefu.vocab import ORDER_INTENTS
+from gateway.turn.model import Decision, Goal, Move, Outcome, TurnFacts, Understanding
+from kefu.vocab import ORDER_INTENTS, Intent
 
 __all__ = ["GOAL_SLOT", "VERIFIED_SLOT", "Situation", "conclude", "decide"]
 
@@ -33,6 +33,8 @@ def decide(u: Understanding, s: Situation | None = None) -> Decision:
     s = s or Situation()
     d = Decision(move=Move.ANSWER, intent=u.intent.name)
     goals.follow(u, s, d)
+    if d.dropped:
+        return d  # "never mind": nothing to look up, the reply says the goal is dropped
     if d.goal is None and not d.declined:
         d.handoff_reason = handoff.reason(u)
         products.plan(u, d)
@@ -45,9 +47,13 @@ def decide(u: Understanding, s: Situation | None = None) -> Decision:
 def conclude(u: Understanding, s: Situation, d: Decision, f: TurnFacts) -> Outcome:
     if d.move == Move.HANDOFF:
         return Outcome(Move.HANDOFF)
-    out = orders.conclude(u, s, d, f)
-    if out is None:
-        return Outcome(d.move)
+    out = orders.conclude(u, s, d, f) or Outcome(d.move)
     if d.move == Move.ACT and out.move == Move.ANSWER:
         out.move = Move.ACT
+    if out.goal is None:
+        out.goal = goals.kept(u, s, d)  # a side question leaves the pending goal in place
+    if out.goal is None and u.angry and not s.drafting and out.move in (Move.ANSWER, Move.ASK) \
+            and f.order is None and not f.hits:
+        # a frustrated shopper is offered a person (a "yes" next turn hands over)
+        out.goal = Goal(Intent.HUMAN_AGENT, "confirm", d.order_id)
     return out

@@ -1,12 +1,19 @@
 """Goals across turns: a message that answers what the bot asked continues the goal it waits on
-(the order number, the proving factor, a new address, the yes to an action); anything else drops
-the goal ("no" and changing the subject drop a pending action)."""
+(the order number, the proving factor, a new address, the yes to an action); "never mind" / "算了"
+drops it; a new request switches to that request. A side question (a policy question, thanks)
+leaves a goal that waits on an order number, a factor or an address pending for the next turn;
+a pending action, though, needs its yes right away ("no" and changing the subject drop it)."""
 
 from __future__ import annotations
 
 from gateway.turn.decide.situation import Situation
 from gateway.turn.model import Decision, Goal, Understanding
-from kefu.vocab import ORDER_INTENTS
+from gateway.turn.understand.goals import bare_order_reply
+from kefu.vocab import ORDER_INTENTS, PRODUCT_INTENTS, Intent
+
+# Intents of a message that asks something else without starting a new goal.
+_SIDE = frozenset({Intent.GREETING, Intent.THANKS, Intent.SHIPPING_INFO, Intent.REFUND_STATUS,
+                   Intent.PAYMENT_ISSUE, Intent.COUPON, Intent.ACCOUNT_HELP, Intent.RETURN_REQUEST})
 
 
 def _continues(u: Understanding, g: Goal) -> bool:
@@ -17,7 +24,9 @@ def _continues(u: Understanding, g: Goal) -> bool:
     if g.step == "address":
         return u.address is not None
     if g.step == "order_id":
-        return bool(u.order_id) and u.intent.name not in ORDER_INTENTS
+        if not u.order_id:  # "I just want to return it": the same goal, still without its order
+            return u.intent.name == g.intent
+        return u.intent.name not in ORDER_INTENTS or u.intent.name == g.intent or bare_order_reply(u.text, u.order_id)
     return False
 
 
@@ -26,6 +35,9 @@ def follow(u: Understanding, s: Situation, d: Decision) -> None:
     intent, order and parameters (and a confirmed action to run)."""
     g = s.goal
     if g is None:
+        return
+    if u.drop_goal:
+        d.dropped = g.intent
         return
     if g.step == "confirm" and u.answer == "no":
         d.declined, d.intent, d.order_id = True, g.intent, g.order_id
@@ -37,3 +49,17 @@ def follow(u: Understanding, s: Situation, d: Decision) -> None:
     d.order_id = u.order_id or g.order_id
     if g.step == "confirm" and g.action is not None:
         d.action = g.action
+    if g.intent == Intent.HUMAN_AGENT:  # "yes" to the offer of a person
+        d.handoff_reason = "asked_for_human"
+
+
+def kept(u: Understanding, s: Situation, d: Decision) -> Goal | None:
+    """The pending goal a side question leaves in place (None: dropped, switched or done)."""
+    g = s.goal
+    if g is None or d.goal is not None or d.dropped or d.declined or g.step == "confirm" or s.drafting:
+        return None
+    if u.order_id or u.intent.name in PRODUCT_INTENTS or d.handoff_reason:
+        return None
+    if u.intent.name in ORDER_INTENTS and u.intent.name != g.intent:
+        return None  # a new order request switches the goal
+    return g if u.intent.name in _SIDE or u.intent.name == g.intent else None

@@ -62,6 +62,7 @@ def _offer(s: Situation, plan_: ActionPlan, order: dict[str, Any]) -> tuple[bool
     deadline = r.return_deadline(order)
     reason = str(plan_.params.get("reason") or "other")
     return ok, why, {"deadline": deadline.isoformat() if deadline else None, "reason": reason,
+                     "window_days": r.return_window_days,
                      "fee": r.return_fee_for(reason), "variant": plan_.params.get("variant") or {},
                      "items": order.get("items") or []}
 

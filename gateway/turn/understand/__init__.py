@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gateway.clients import Dependencies, DependencyDown, DependencyError
-from gateway.fallback_intent import guess_intent, is_angry
+from gateway.fallback_intent import guess_intent
 from gateway.turn.model import IntentGuess, Resolved, Understanding
-from gateway.turn.understand import orders, shopping
+from gateway.turn.understand import goals, orders, sentiment, shopping
 from kefu.contracts import Turn
 from kefu.vocab import Intent, conversation_lang, order_ids
 
@@ -45,14 +45,18 @@ def _expecting(slots: dict[str, object], factor: str) -> str | None:
 
 
 def read_orders(u: Understanding, factor: str, expecting: str | None = None) -> Understanding:
-    """Fill what the message says for an order conversation (factors, yes/no, address, reason)."""
+    """Fill what the message says for an order conversation (factors, yes/no, address, reason),
+    how the shopper feels, and what it means for their goal (which may correct the intent)."""
+    feel = sentiment.read(u.text)
+    u.angry, u.urgent, u.praise = feel.frustrated, feel.urgent, feel.praise
+    u.drop_goal = goals.drops_goal(u.text)
     u.factors = orders.factors_in(u.text, expecting=expecting)
     if factor not in u.factors and isinstance(u.slots.get(factor), str):
         u.factors[factor] = str(u.slots[factor])  # stated earlier in the window (dialog's slots)
     u.answer = orders.yes_or_no(u.text)
     u.address = orders.new_address(u.text)
     u.reason = orders.return_reason(u.text)
-    return u
+    return goals.reread(u)
 
 
 class Understander:
@@ -91,10 +95,12 @@ class Understander:
         lang = conversation_lang(text, [t.user for t in history])
         u = Understanding(
             text=text, standalone=resolved.standalone, lang=lang, intent=guess, slots=slots,
-            referenced=list(resolved.referenced), order_id=oid, angry=is_angry(text), history=history,
+            referenced=list(resolved.referenced), order_id=oid, history=history,
             degraded=["intent"] if guess.stage == "fallback" else [])
-        u.shop = shopping.read(text, guess.name, slots, history, u.referenced)
-        return read_orders(u, self.factor, _expecting(slots, self.factor))
+        u = read_orders(u, self.factor, _expecting(slots, self.factor))
+        # After the goal re-read: a broken jacket is a return goal, not a jacket search.
+        u.shop = shopping.read(text, u.intent.name, slots, history, u.referenced)
+        return u
 
     async def from_transcript(self, last: str, history: list[Turn]) -> Understanding:
         """An agent's draft: the last shopper message, read against the transcript (no dialog
@@ -103,7 +109,7 @@ class Understander:
         oid = order_ids().find(last, *[t.user for t in history[::-1]])
         lang = conversation_lang(last, [t.user for t in history])
         u = Understanding(text=last, standalone=last, lang=lang, intent=guess,
-                          slots={"order_id": oid} if oid else {}, order_id=oid, angry=is_angry(last),
+                          slots={"order_id": oid} if oid else {}, order_id=oid,
                           history=list(history), degraded=["intent"] if guess.stage == "fallback" else [])
         return read_orders(u, self.factor)
 
