@@ -19,11 +19,11 @@ from gateway.schemas import AgentMessageIn, KbDocumentUpload, KbQuestionIn, Stat
 from gateway.state import Gateway
 from gateway.store import public_record
 from kefu.contracts import Turn
-from kefu.errors import APIError
+from kefu.errors import APIError, error_responses
 from kefu.vocab import detect_lang
 
 log = logging.getLogger("kefu.gateway")
-router = APIRouter(prefix="/v1/agent", tags=["agents"])
+router = APIRouter(prefix="/v1/agent", tags=["agents"], responses=error_responses(401, 403, 404))
 AgentConversation = Annotated[dict[str, Any], Depends(agent_conversation)]
 EVIDENCE_KEYS = ("slots", "products", "degraded", "source", "order_id", "order_status", "policy_section",
                  "handoff_reason", "grounding", "standalone", "suppressed", "move", "outcome", "verified",

@@ -10,10 +10,11 @@ from fastapi import APIRouter, Depends, Query
 from gateway.clients import DependencyDown, DependencyError
 from gateway.deps import GatewayDep, limit_reads
 from gateway.shop import page_products
-from kefu.errors import APIError
+from kefu.errors import APIError, error_responses
 
 log = logging.getLogger("kefu.gateway")
-router = APIRouter(prefix="/v1/shop", tags=["shop"], dependencies=[Depends(limit_reads)])
+router = APIRouter(prefix="/v1/shop", tags=["shop"], dependencies=[Depends(limit_reads)],
+                   responses=error_responses(404))
 MAX_OFFSET = 1_000_000  # the retrieval service's bound too: a bad page is our 422, never its 500
 PRODUCT_FIELDS = ("id", "title", "description", "price", "currency", "category", "brand", "stock", "url",
                   "image_url", "attributes")

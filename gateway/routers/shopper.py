@@ -36,9 +36,10 @@ from gateway.schemas import (
 )
 from gateway.security import hash_token, new_token
 from gateway.store import public_record
-from kefu.errors import APIError
+from kefu.errors import APIError, error_responses
 
-router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
+router = APIRouter(prefix="/v1/conversations", tags=["conversations"],
+                   responses=error_responses(401, 403, 404))  # the conversation token (deps.conversation)
 HANDOFF_REASON_CHARS = 64
 
 

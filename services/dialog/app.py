@@ -15,7 +15,7 @@ import redis.exceptions as redis_exc
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 
-from kefu.errors import APIError, error_response
+from kefu.errors import APIError, error_response, error_responses
 from kefu.service import Check, ReadinessCheck
 from kefu.service import create_app as kefu_app
 from kefu.service_auth import INTERNAL, INTERNAL_RESPONSES, protect
@@ -40,7 +40,7 @@ from services.dialog.turns import record_turn, resolve_turn
 MAX_RESOLVE_CHARS = 4000
 StatusFilter = Annotated[str | None, Query(pattern="^(bot|pending_human|human)$")]
 
-router = APIRouter(prefix="/v1/conversations")
+router = APIRouter(prefix="/v1/conversations", responses=error_responses(404))
 
 
 @router.post("", status_code=201, response_model=DialogStateOut, tags=["dialog"],

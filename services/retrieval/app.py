@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, FastAPI, Path, Query, Request
 from sqlalchemy.orm import Session
 
-from kefu.errors import APIError
+from kefu.errors import APIError, error_responses
 from kefu.service import create_app as create_service_app
 from kefu.service_auth import INTERNAL, INTERNAL_RESPONSES, protect
 from kefu.settings import Settings, get_settings
@@ -46,6 +46,7 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 # Path ids are bounded and printable: a NUL is a driver error on PostgreSQL (a 500), not a lookup.
 ItemId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f]+$")]
 router = APIRouter()
+NOT_FOUND = error_responses(404)  # routes naming one product or document
 
 
 @router.post("/v1/search", response_model=SearchResponse, tags=["search"])
@@ -70,7 +71,7 @@ def upsert(rt: RuntimeDep, payload: ProductIn | list[ProductIn] = Body(...)) -> 
     return UpsertResult(added=added, updated=updated, unchanged=unchanged, index_version=version)
 
 
-@router.delete("/v1/products/{product_id}", response_model=DeleteResult, tags=["catalog"])
+@router.delete("/v1/products/{product_id}", response_model=DeleteResult, tags=["catalog"], responses=NOT_FOUND)
 def delete(product_id: ItemId, rt: RuntimeDep) -> DeleteResult:
     version = remove_product(rt.engine_or_503(), product_id)
     if version is None:
@@ -78,7 +79,7 @@ def delete(product_id: ItemId, rt: RuntimeDep) -> DeleteResult:
     return DeleteResult(deleted=product_id, index_version=version)
 
 
-@router.get("/v1/products/{product_id}", response_model=ProductOut, tags=["catalog"])
+@router.get("/v1/products/{product_id}", response_model=ProductOut, tags=["catalog"], responses=NOT_FOUND)
 def get_one(product_id: ItemId, rt: RuntimeDep) -> dict[str, Any]:
     with Session(rt.engine.engine) as s:
         p = get_product(s, product_id)
@@ -133,7 +134,7 @@ def kb_upload(body: KbDocumentIn, rt: RuntimeDep) -> dict[str, Any]:
     return kb_api.upload(rt.kb, body)
 
 
-@router.delete("/v1/kb/documents/{document_id}", tags=["knowledge base"])
+@router.delete("/v1/kb/documents/{document_id}", tags=["knowledge base"], responses=NOT_FOUND)
 def kb_delete(document_id: ItemId, rt: RuntimeDep) -> dict[str, Any]:
     return kb_api.delete(rt.kb, document_id)
 
