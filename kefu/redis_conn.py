@@ -73,13 +73,19 @@ def async_client(url: str, **kw: Any) -> Any:
         return aioredis.RedisCluster(startup_nodes=[AsyncClusterNode(h, p) for h, p in hosts],
                                      username=user, password=password, ssl=scheme.startswith("rediss"), **kw)
     if scheme in SENTINEL_SCHEMES:
-        _, hosts, user, password, path = _split(url)
-        name, _, db = path.partition("/")
-        sentinel = AsyncSentinel(hosts, socket_timeout=kw.get("socket_timeout") or 1.0)
-        kw.pop("health_check_interval", None)
-        return sentinel.master_for(name or "mymaster", username=user, password=password,
-                                   db=int(db or 0), ssl=scheme.startswith("rediss"), **kw)
+        return _sentinel_primary(AsyncSentinel, url, scheme, kw)
     return aioredis.from_url(url, **kw)
+
+
+def _sentinel_primary(sentinel_cls: Any, url: str, scheme: str, kw: dict[str, Any]) -> Any:
+    """The primary a Sentinel group names (`redis+sentinel://h:p,h:p/name/db`), sync or async
+    by the Sentinel class given: the client follows a failover without a restart."""
+    _, hosts, user, password, path = _split(url)
+    name, _, db = path.partition("/")
+    sentinel = sentinel_cls(hosts, socket_timeout=kw.get("socket_timeout") or 1.0)
+    kw.pop("health_check_interval", None)
+    return sentinel.master_for(name or "mymaster", username=user, password=password,
+                               db=int(db or 0), ssl=scheme.startswith("rediss"), **kw)
 
 
 def sync_client(url: str, **kw: Any) -> Any:
@@ -92,10 +98,5 @@ def sync_client(url: str, **kw: Any) -> Any:
         return redis.RedisCluster(startup_nodes=[ClusterNode(h, p) for h, p in hosts],
                                   username=user, password=password, ssl=scheme.startswith("rediss"), **kw)
     if scheme in SENTINEL_SCHEMES:
-        _, hosts, user, password, path = _split(url)
-        name, _, db = path.partition("/")
-        sentinel = Sentinel(hosts, socket_timeout=kw.get("socket_timeout") or 1.0)
-        kw.pop("health_check_interval", None)
-        return sentinel.master_for(name or "mymaster", username=user, password=password,
-                                   db=int(db or 0), ssl=scheme.startswith("rediss"), **kw)
+        return _sentinel_primary(Sentinel, url, scheme, kw)
     return redis.Redis.from_url(url, **kw)

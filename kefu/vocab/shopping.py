@@ -213,13 +213,19 @@ _MATERIAL_ZH_RE = re.compile("(" + _alts(tuple(_MATERIAL_ZH_OF)) + ")")
 _TYPE_RES = [(cat, re.compile(r"(?<![A-Za-z])(?:" + _alts(ws) + r")(?![A-Za-z])", re.I)) for cat, ws in TYPES.items()]
 
 
-def colour_of(text: str) -> str | None:
-    m = _COLOUR_EN_RE.search(text)
+def _named(text: str, en: re.Pattern[str], en_of: dict[str, str], zh: re.Pattern[str],
+           zh_of: dict[str, str]) -> str | None:
+    """The catalog's (English) value a message names, by its English or its Chinese word."""
+    m = en.search(text)
     if m:
         w = m.group(1).lower()
-        return _COLOUR_EN.get(w, w)
-    z = _COLOUR_ZH_RE.search(text)
-    return _COLOUR_ZH_OF[z.group(1)] if z else None
+        return en_of.get(w, w)
+    z = zh.search(text)
+    return zh_of[z.group(1)] if z else None
+
+
+def colour_of(text: str) -> str | None:
+    return _named(text, _COLOUR_EN_RE, _COLOUR_EN, _COLOUR_ZH_RE, _COLOUR_ZH_OF)
 
 
 def colour_name(colour: str, lang: str) -> str:
@@ -227,12 +233,7 @@ def colour_name(colour: str, lang: str) -> str:
 
 
 def material_of(text: str) -> str | None:
-    m = _MATERIAL_EN_RE.search(text)
-    if m:
-        w = m.group(1).lower()
-        return _MATERIAL_EN.get(w, w)
-    z = _MATERIAL_ZH_RE.search(text)
-    return _MATERIAL_ZH_OF[z.group(1)] if z else None
+    return _named(text, _MATERIAL_EN_RE, _MATERIAL_EN, _MATERIAL_ZH_RE, _MATERIAL_ZH_OF)
 
 
 def size_of(text: str) -> str | None:
