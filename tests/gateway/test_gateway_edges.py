@@ -35,7 +35,7 @@ def test_huge_paging_is_422_and_leaves_the_breaker_closed(gateway, backend) -> N
     # and retrieval itself answers 422, never its OverflowError 500
     retrieval = backend.services["retrieval"].url
     for q in (f"offset={HUGE}", f"limit={HUGE}", "offset=-1"):
-        _err(httpx.get(f"{retrieval}/v1/products?{q}", timeout=30), 422)
+        _err(httpx.get(f"{retrieval}/v1/products?{q}", headers=backend.internal_headers, timeout=30), 422)
 
 
 def test_deep_json_on_shopper_posts_is_400(gateway) -> None:
