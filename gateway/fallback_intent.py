@@ -33,13 +33,3 @@ def guess_intent(text: str) -> str:
         if rx.search(low):
             return name
     return "out_of_scope"
-
-
-_ANGRY = re.compile(
-    r"\b(angry|furious|terrible|awful|worst|ridiculous|unacceptable|useless|scam|hate|disgusting|"
-    r"outrageous|horrible|pathetic|never again|wtf|fed up|sick of)\b|!!|太差|垃圾|气死|骗子|投诉|差劲|恶心|愤怒|无语",
-    re.IGNORECASE)
-
-
-def is_angry(text: str) -> bool:
-    return bool(_ANGRY.search(text))

@@ -21,6 +21,7 @@ from gateway.clients import Dependencies, DependencyDown
 from gateway.orders.rules import ShopRules
 from gateway.turn.model import Decision, Emit, Move, Outcome, Phrased, TurnFacts, Understanding
 from gateway.turn.understand import Versions
+from gateway.turn.understand.sentiment import Sentiment
 from kefu.contracts import ReplyContext
 from kefu.logging import mask_pii
 from kefu.prompting import build_messages
@@ -76,7 +77,7 @@ def reply_context(u: Understanding, d: Decision, f: TurnFacts, o: Outcome | None
 
 
 def mood(u: Understanding) -> str:
-    return "frustrated" if u.angry else ("urgent" if u.urgent else ("praise" if u.praise else "neutral"))
+    return Sentiment(frustrated=u.angry, urgent=u.urgent, praise=u.praise).label
 
 
 def template(ctx: ReplyContext, f: TurnFacts) -> str:

@@ -18,7 +18,6 @@ from gateway.turn.model import IntentGuess, Understanding
 from kefu.vocab import PRODUCT_INTENTS, Intent
 
 PROBLEM_REASONS = frozenset({"faulty", "damaged", "wrong_item"})
-# Intents a problem with a bought item is misread as: the item's name makes it look like a search.
 # Labels a broken/damaged/wrong item cannot mean: the model reached for the nearest topic ("我新买的
 # 夹克拉链坏了" read as payment_issue at 0.69). Order actions, complaints and handoff stay as read.
 _PROBLEM_MISREADS = PRODUCT_INTENTS | {Intent.OUT_OF_SCOPE, Intent.SHIPPING_INFO, Intent.ORDER_STATUS,
