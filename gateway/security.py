@@ -66,6 +66,15 @@ def create_agent_key(sql_url: str, name: str) -> str:
     return key
 
 
+async def count_in_window(redis: Redis, key: str, window_s: int) -> int:
+    """One more hit on a fixed window's counter (INCR + EXPIRE in one round trip); the count so far."""
+    pipe = redis.pipeline(transaction=False)
+    pipe.incr(key)
+    pipe.expire(key, window_s + 5)
+    count, _ = await pipe.execute()
+    return int(count)
+
+
 class AgentLockout:
     """Wrong agent keys per client address: `max_failures` in a one-minute window lock the address
     out for `lockout_s` (429 + Retry-After), counted in Redis so every gateway replica agrees.
@@ -111,12 +120,8 @@ class AgentLockout:
             return
         window = int(time.time() // self.window_s)
         try:
-            key = f"{self.prefix}fail:{client}:{window}"
-            pipe = self.redis.pipeline(transaction=False)
-            pipe.incr(key)
-            pipe.expire(key, self.window_s + 5)
-            count, _ = await pipe.execute()
-            if int(count) >= self.max_failures:
+            count = await count_in_window(self.redis, f"{self.prefix}fail:{client}:{window}", self.window_s)
+            if count >= self.max_failures:
                 await self.redis.set(f"{self.prefix}lock:{client}", "1", ex=self.lockout_s)
             return
         except Exception:
@@ -192,15 +197,11 @@ class RateLimiter:
             return
         now = time.time()
         window = int(now // window_s)
-        key = f"{self.prefix}{scope}:{ident}:{window}"
         try:
-            pipe = self.redis.pipeline(transaction=False)
-            pipe.incr(key)
-            pipe.expire(key, window_s + 5)
-            count, _ = await pipe.execute()
+            count = await count_in_window(self.redis, f"{self.prefix}{scope}:{ident}:{window}", window_s)
         except Exception:
             return
-        if int(count) > limit:
+        if count > limit:
             retry = max(1, int((window + 1) * window_s - now) + 1)
             raise APIError(429, "rate_limited", f"too many requests ({scope}); retry in {retry}s",
                            headers={"Retry-After": str(retry)})

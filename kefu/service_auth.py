@@ -25,7 +25,7 @@ from typing import Any
 
 from fastapi import Depends, Request
 
-from kefu.errors import APIError
+from kefu.errors import APIError, error_responses
 from kefu.settings import Settings
 
 HEADER = "X-Kefu-Internal-Token"
@@ -105,8 +105,7 @@ async def require_internal_token(request: Request) -> None:
 # `app.include_router(router, dependencies=INTERNAL, responses=INTERNAL_RESPONSES)`: every route of
 # the router, none of the ops routes.
 INTERNAL: list[Any] = [Depends(require_internal_token)]
-INTERNAL_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"description": f"unauthorized: {HEADER} missing or wrong"}}
+INTERNAL_RESPONSES = error_responses(401)  # the error model, as every other documented status
 
 
 def protect(app: Any, settings: Settings) -> None:
