@@ -20,6 +20,8 @@ from pathlib import Path
 
 import httpx
 
+from kefu import topology
+
 READY_TIMEOUT_S = 300
 SHARED = ("models", "index")
 
@@ -55,18 +57,27 @@ def _copy_data(src: Path, dst: Path) -> None:
             shutil.copy2(item, dst / item.name)
 
 
-def _wait(url: str, proc: subprocess.Popen, log: Path) -> None:
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(url + "/readyz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _wait(port: int, proc: subprocess.Popen, log: Path) -> None:
+    """Every service ready, not only the gateway: its /readyz passes while intent is still loading
+    its models, and the first turns of a run would be judged on the keyword fallback (seen: 144 of
+    242 test turns with `intent` degraded)."""
+    pending = list(topology.START_ORDER)
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"the evaluation stack exited; see {log}")
-        try:
-            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
+        pending = [name for name in pending if not _ready(topology.local_url(name, port))]
+        if not pending:
+            return
         time.sleep(1)
-    raise RuntimeError(f"the evaluation stack was not ready in {READY_TIMEOUT_S}s; see {log}")
+    raise RuntimeError(f"the evaluation stack was not ready in {READY_TIMEOUT_S}s ({', '.join(pending)}); see {log}")
 
 
 @contextmanager
@@ -87,7 +98,7 @@ def private_stack(data_dir: Path, llm_url: str | None = None) -> Iterator[Stack]
                                 env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         url = f"http://127.0.0.1:{port}"
-        _wait(url, proc, log)
+        _wait(port, proc, log)
         yield Stack(url, f"sqlite:///{data / 'kefu.db'}", secret)
     finally:
         proc.send_signal(signal.SIGTERM)
