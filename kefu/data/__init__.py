@@ -40,7 +40,36 @@ def data_dir() -> Path:
 
 
 def intents_path() -> Path:
+    """The project's own phrasings (generated from `_intent_templates*.py`)."""
     return _HERE / "intents.csv"
+
+
+def public_intents_path() -> Path:
+    """Public, licensed customer-support utterances mapped to the taxonomy (ODbL; see SOURCES.md)."""
+    return _HERE / "intents_public.csv"
+
+
+def write_default_training(dest: Path) -> tuple[Path, dict[str, int]]:
+    """The default model's training set: our phrasings plus the public rows, one CSV
+    (`text,label,lang,source`), so real shoppers' wording is learnt and not only ours. Returns
+    the file and the row count per source."""
+    rows: list[dict[str, str]] = []
+    for path, default_source in ((intents_path(), "kefu"), (public_intents_path(), "public")):
+        if not path.is_file():
+            continue
+        with path.open(encoding="utf-8", newline="") as fh:
+            for r in csv.DictReader(fh):
+                rows.append({"text": r["text"], "label": r["label"], "lang": r.get("lang") or "",
+                             "source": r.get("source") or default_source})
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with dest.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=["text", "label", "lang", "source"])
+        w.writeheader()
+        w.writerows(rows)
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["source"]] = counts.get(r["source"], 0) + 1
+    return dest, counts
 
 
 def catalog_path() -> Path:

@@ -23,12 +23,20 @@ from typing import Any
 
 from kefu.data import _catalog_spec as cs
 from kefu.data import _intent_templates as it
+from kefu.data import _intent_templates_fine as fine
 from kefu.data._policy_text import POLICY_EN, POLICY_ZH
+from kefu.data.public_intents import eval_texts, normalise
 from kefu.vocab.orders import DEFAULT_PATTERN, OrderIds
 
 SEED = 20261001
 EN_PER_INTENT = 100
 ZH_PER_INTENT = 80
+# The finer taxonomy-v2 labels have fewer hand-written cores each: a smaller quota keeps their rows
+# varied instead of near-copies of a few phrasings.
+FINE_EN_PER_INTENT = 60
+FINE_ZH_PER_INTENT = 50
+# Answers and chit-chat stay bare: no "hi, " lead-in or " asap" tail.
+BARE_INTENTS = frozenset(it.CHAT_INTENTS | {"affirm", "deny", "inform", "chit_chat", "praise", "abusive_language"})
 N_ORDERS = 260
 _DEMO_ORDER_PREFIX = OrderIds(DEFAULT_PATTERN).prefix  # not the setting: the files must not depend on it
 
@@ -108,7 +116,7 @@ def _typo(text: str, rng: random.Random) -> str:
 def _affix(text: str, intent: str, rng: random.Random, prefixes: list[str], p_prefix: float,
            suffixes: list[str], p_suffix: float, end_marks: str) -> str:
     """A shopper's lead-in ("hi, ") or tail (" asap") around a request; chit-chat stays bare."""
-    if intent not in it.CHAT_INTENTS:
+    if intent not in BARE_INTENTS:
         if rng.random() < p_prefix:
             text = rng.choice(prefixes) + text
         if rng.random() < p_suffix:
@@ -146,9 +154,14 @@ def build_intents(rng: random.Random) -> list[dict[str, str]]:
     slots = _slot_values(rng)
     rows: list[dict[str, str]] = []
     seen: set[str] = set()
+    # A phrasing that happens to equal an evaluation text ("包邮吗", "no") is not generated: the
+    # model must never have trained on a message it is judged on.
+    forbidden = eval_texts()
     for lang, table, quota, casual in (
         ("en", it.EN, EN_PER_INTENT, _casualize_en),
+        ("en", fine.EN_FINE, FINE_EN_PER_INTENT, _casualize_en),
         ("zh", it.ZH, ZH_PER_INTENT, _casualize_zh),
+        ("zh", fine.ZH_FINE, FINE_ZH_PER_INTENT, _casualize_zh),
     ):
         for intent, cores in table.items():
             pool = list(cores)
@@ -160,7 +173,7 @@ def build_intents(rng: random.Random) -> list[dict[str, str]]:
                 text = casual(_fill(core, slots, rng), intent, rng).strip()
                 text = re.sub(r"\s+", " ", text)
                 key = text.lower()
-                if key in seen:
+                if key in seen or normalise(text) in forbidden:
                     misses += 1
                     if misses > 5000:
                         raise RuntimeError(f"not enough variety for {intent}/{lang}: {made}")

@@ -7,15 +7,19 @@ refund wording. Every service imports these; no other copy of them may exist (is
 """
 
 from kefu.vocab.intents import (
+    HELP_QUESTIONS,
     ORDER_CONTEXT,
     ORDER_INTENTS,
     POLICY_INTENTS,
+    PROBLEM_LABELS,
     PRODUCT_INTENTS,
     REFERENCE_INTENTS,
+    SERVES,
     SOCIAL_INTENTS,
     TAXONOMY_VERSION,
     Intent,
     group_of,
+    serves,
 )
 from kefu.vocab.lang import HAN_CLASS, conversation_lang, detect_lang, is_neutral, is_zh
 from kefu.vocab.orders import (
@@ -32,9 +36,10 @@ from kefu.vocab.orders import (
 )
 
 __all__ = [
-    "CANCELLABLE", "HAN_CLASS", "STATUSES", "ORDER_CONTEXT", "ORDER_INTENTS", "POLICY_INTENTS", "PRODUCT_INTENTS",
+    "CANCELLABLE", "HAN_CLASS", "HELP_QUESTIONS", "PROBLEM_LABELS", "SERVES", "STATUSES",
+    "ORDER_CONTEXT", "ORDER_INTENTS", "POLICY_INTENTS", "PRODUCT_INTENTS",
     "REFERENCE_INTENTS", "REFUND_EN", "REFUND_ZH", "SOCIAL_INTENTS", "STATUS_EN", "STATUS_ZH",
     "TAXONOMY_VERSION", "Intent", "OrderIds", "conversation_lang", "detect_lang", "group_of", "is_neutral", "is_zh",
-    "order_ids",
+    "order_ids", "serves",
     "refund_words", "status_words",
 ]

@@ -9,7 +9,7 @@ from services.intent.train import TrainConfig, train
 
 def build(settings: Settings, *, quick: bool = False, force: bool = False) -> None:
     """Idempotent: does nothing when a current model exists, unless `force`."""
-    from kefu.data import intents_path
+    from kefu.data import write_default_training
 
     root = registry.intent_root(settings.models_dir)
     current = registry.current_dir(root)
@@ -17,11 +17,13 @@ def build(settings: Settings, *, quick: bool = False, force: bool = False) -> No
         print(f"[intent] model {current.name} present; skipping (use --force to retrain)", flush=True)
         return
     out = root / registry.new_version_name()
-    print(f"[intent] training the default model from {intents_path()} into {out}", flush=True)
+    data, counts = write_default_training(root / "default-training.csv")
+    sources = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    print(f"[intent] training the default model from {data} ({sources}) into {out}", flush=True)
     # The bundled set is small (~4k rows): full search costs about a minute; quick trims the
     # fastText search and keeps the re-ranking heads fitted on the training split.
     cfg = TrainConfig(seed=0, quick=quick, refit=not quick)
-    meta = train(intents_path(), out, settings.models_dir, "text", "label", cfg)
+    meta = train(data, out, settings.models_dir, "text", "label", cfg)
     registry.set_current(root, out)
     val = meta["metrics"]["validation"]
     print(f"[intent] model {out.name}: val accuracy {val['cascade_accuracy']:.3f}, "
