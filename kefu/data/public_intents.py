@@ -10,6 +10,14 @@ the project writes, not how shoppers write. This builder adds text written by ot
   the demo order id KF100042.
 - BANKING77 (CC BY 4.0): crowd-written banking queries, used as English `out_of_scope`.
 - CrossWOZ (Apache-2.0): Chinese crowd travel dialogues, used as Chinese `out_of_scope`, `thanks`, `goodbye`.
+- CMRC 2018 (CC BY-SA 4.0): crowd-written Chinese questions about Wikipedia articles (general knowledge:
+  places, people, plants, history…), used as Chinese `out_of_scope` so general questions are not read as
+  shop intents; questions about buying, paying or delivery are dropped (`ZH_SHOP_WORDS`).
+- Chinese medical dialogue data (MIT): patients' question titles from an online medical consultation site
+  ("高血压患者能吃党参吗？", "哪家医院能治胃反流"), used as Chinese `out_of_scope`: the demo shop sells no
+  medicine, so health questions are not its business; same shopping filter.
+- WebQuestions (CC BY 4.0): English questions from Google Suggest (who/what/where… about people, places,
+  films), used as English `out_of_scope`, with the same shopping filter (`EN_SHOP_WORDS`).
 
 The evaluation sets (`eval/conversations.jsonl`, `eval/oos.csv`) are never a source; they are read only to
 drop any row whose normalised text equals an evaluation text, because common short phrasings ("cancel my
@@ -48,6 +56,21 @@ CROSSWOZ_COMMIT = "df82c9fdff91b9b130f2d6b89110d3870ba6260e"
 # data/crosswoz/train.json.zip is not in the snapshot store (over its size limit); this file holds the user
 # turns of the *train* split (ConvLab-2's generate_auto_template.py reads train.json.zip), grouped by dialog act.
 CROSSWOZ_FILE = "convlab2/nlg/template/crosswoz/auto_user_template_nlg.json"
+CMRC_GIT = Path("/work/.mirror/ymcui+cmrc2018/repo")
+CMRC_COMMIT = "c0eb1b6ba219847457e6af3180da722bbeb656af"
+# squad-style-data/cmrc2018_train.json is not in the snapshot store (over its size limit); the trial file is
+# the organisers' separately released sample (neither the dev nor a test split), so no CMRC dev or test file is read.
+CMRC_FILE = "squad-style-data/cmrc2018_trial.json"
+MEDICAL_GIT = Path("/work/.mirror/Toyhom+Chinese-medical-dialogue-data/repo")
+MEDICAL_COMMIT = "26724a4357fcd142f0cab81188cacf1a2dd8a827"
+# The per-department CSVs are not in the snapshot store (over its size limit); this is the repo's sample of the
+# internal-medicine file (GB18030; columns department,title,ask,answer). The data set has no splits.
+MEDICAL_FILE = "样例_内科5000-6000.csv"
+WEBQ_GIT = Path("/work/.mirror/brmson+dataset-factoid-webquestions/repo/.git")
+WEBQ_COMMIT = "668890853388010fe6ae9a5eb035a7917b88933b"
+# main/trainmodel.json is the part of the original WebQuestions *train* split meant for training (that repo
+# keeps devtest and val, also cut from train, apart); the test split is not read.
+WEBQ_FILE = "main/trainmodel.json"
 BITEXT_COMMIT = "e970229e6473109417301b5edddb283917a10aac"
 BANKING77_COMMIT = "57ec275d8078af65b7731c2a98be812d844a6d6b"
 
@@ -57,6 +80,10 @@ BANKING77_CAP = 500
 CROSSWOZ_OOS_CAP = 500
 CROSSWOZ_SOCIAL_CAP = 100
 CROSSWOZ_SOCIAL_MAX_CHARS = 16  # longer closing turns also comment on the trip; keep the plain ones
+CMRC_OOS_CAP = 500
+ZH_QUESTION_MAX_CHARS = 30  # short, search-like questions; long CMRC ones paraphrase a passage sentence
+MEDICAL_OOS_CAP = 300
+WEBQ_OOS_CAP = 400
 SEED = 20261204
 DEMO_ORDER_ID = "KF100042"
 DEMO_INVOICE_ID = "INV-100042"
@@ -195,6 +222,24 @@ BANKING77_KEEP: frozenset[str] = frozenset({
 })
 
 CROSSWOZ_MIXED = re.compile(r"[?？]|886|拜拜.*谢|谢.*(再见|拜)|(再见|拜).*谢")
+
+# General questions that mention these are dropped: a shop's customer service owns orders, delivery, returns
+# and refunds, coupons, products and their prices, sizes and payment problems, so such a question must not be
+# taught as out_of_scope even when its source asked it about something else ("为什么次磷酸的购买…受到管制").
+ZH_SHOP_WORDS: tuple[str, ...] = (
+    "订单", "下单", "快递", "物流", "退货", "退款", "退换", "发货", "包邮", "运费", "优惠券", "优惠", "折扣",
+    "客服", "商品", "购买", "购物", "买", "价格", "多少钱", "尺码", "尺寸", "付款", "支付", "网购", "淘宝", "店铺",
+)
+# Reading-comprehension questions whose subject is only a pronoun or points back to the passage ("他在哪一年…",
+# "该公司…", "文中…") are not questions anyone would type; they are skipped.
+ZH_PASSAGE_REFERENCE = re.compile(r"他|她|它|牠|其|该|此|这|那|上述|文中|本文|前者|后者")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# The English counterpart of ZH_SHOP_WORDS (whole words, case-insensitive).
+EN_SHOP_WORDS = re.compile(
+    r"\b(orders?|ordered|deliver(y|ed|ies)?|ship(ping|ped|ment)?|refunds?|returns?|returned|exchange|buy|bought"
+    r"|purchased?|prices?|costs?|coupons?|discounts?|pay|paid|payments?|sizes?|stores?|shop(s|ping)?|sell|sells"
+    r"|sold|cheap|warranty|money back|customer service|package|parcel|tracking|account|password|log ?in)\b",
+    re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -355,6 +400,50 @@ def crosswoz_rows() -> Iterator[Row]:
     yield from crosswoz_oos(acts)
 
 
+def zh_question_ok(text: str) -> bool:
+    """A short Chinese general question that names its subject and is not about shopping."""
+    return (len(text) <= ZH_QUESTION_MAX_CHARS and bool(CJK.search(text)) and not ZH_PASSAGE_REFERENCE.search(text)
+            and not any(word in text for word in ZH_SHOP_WORDS) and not re.search(r"\d{9,}", text))
+
+
+def cmrc_rows() -> Iterator[Row]:
+    """CMRC 2018 trial questions that pass `zh_question_ok`, spread over the Wikipedia articles."""
+    data = json.loads(git_show(CMRC_GIT, CMRC_COMMIT, CMRC_FILE).decode("utf-8"))["data"]
+    key: dict[Row, str] = {}
+    for article in data:
+        for paragraph in article["paragraphs"]:
+            for qa in paragraph["qas"]:
+                text = " ".join(qa["question"].split())
+                if zh_question_ok(text):
+                    key.setdefault(Row(text, "out_of_scope", "zh", "cmrc2018"), article["title"])
+    log(f"cmrc2018: {len(key)} candidate questions in {len(set(key.values()))} articles")
+    return iter(spread(list(key), key, CMRC_OOS_CAP, SEED))
+
+
+def medical_rows() -> Iterator[Row]:
+    """Question titles of the medical consultation sample, spread over the departments."""
+    text_csv = git_show(MEDICAL_GIT, MEDICAL_COMMIT, MEDICAL_FILE).decode("gb18030")
+    key: dict[Row, str] = {}
+    for record in csv.DictReader(io.StringIO(text_csv)):
+        text = " ".join(record["title"].split())
+        if zh_question_ok(text):
+            key.setdefault(Row(text, "out_of_scope", "zh", "medical-dialogue-zh"), record["department"])
+    log(f"medical-dialogue-zh: {len(key)} candidate titles in {len(set(key.values()))} departments")
+    return iter(spread(list(key), key, MEDICAL_OOS_CAP, SEED))
+
+
+def webquestions_rows() -> Iterator[Row]:
+    """WebQuestions train (trainmodel) questions without shopping words, spread over their question words."""
+    records = json.loads(git_show(WEBQ_GIT, WEBQ_COMMIT, WEBQ_FILE).decode("utf-8"))
+    key: dict[Row, str] = {}
+    for record in records:
+        text = " ".join(record["qText"].split())
+        if text and not EN_SHOP_WORDS.search(text) and not CJK.search(text):
+            key.setdefault(Row(text, "out_of_scope", "en", "webquestions"), text.split()[0].lower())
+    log(f"webquestions: {len(key)} candidate questions")
+    return iter(spread(list(key), key, WEBQ_OOS_CAP, SEED))
+
+
 def eval_texts() -> set[str]:
     """Normalised texts of the evaluation sets, only to keep them out of the training data."""
     texts: set[str] = set()
@@ -388,7 +477,10 @@ def build() -> list[Row]:
     """All sources in priority order (real HINT3 first), deduplicated and decontaminated."""
     rows: list[Row] = []
     for name, produce in (("hint3", hint3_rows), ("bitext", bitext_rows), ("crosswoz", crosswoz_rows),
-                          ("banking77", banking77_rows)):
+                          ("banking77", banking77_rows), ("cmrc2018", cmrc_rows),
+                          ("webquestions", webquestions_rows)):
+        # `medical_rows` (Chinese medical-consultation titles) is left out: the repository is MIT, but
+        # its text was collected from a consultation site whose users did not license it.
         log(f"reading {name}")
         rows.extend(produce())
     return dedup(rows, eval_texts())

@@ -1,6 +1,7 @@
-"""`intents_public.csv` is training data written by other people (HINT3, Bitext, BANKING77, CrossWOZ); these
-checks keep it labelled only with the taxonomy's names, bilingual, attributed in SOURCES.md, bounded per
-label, and — above all — disjoint from the evaluation sets, so scores measured on them stay honest."""
+"""`intents_public.csv` is training data written by other people (HINT3, Bitext, BANKING77, CrossWOZ,
+CMRC 2018, medical dialogues, WebQuestions); these checks keep it labelled only with the taxonomy's names,
+bilingual, attributed in SOURCES.md, bounded per label, and — above all — disjoint from the evaluation sets,
+so scores measured on them stay honest."""
 
 from __future__ import annotations
 
@@ -107,7 +108,7 @@ def test_builder_reproduces_the_file(tmp_path: Path) -> None:
     """Only where the source mirrors are present (the project's build machine)."""
     from kefu.data import public_intents as builder
 
-    needed = [builder.HINT3_GIT, builder.CROSSWOZ_GIT]
+    needed = [builder.HINT3_GIT, builder.CROSSWOZ_GIT, builder.CMRC_GIT, builder.MEDICAL_GIT, builder.WEBQ_GIT]
     if not all(p.is_dir() for p in needed):
         pytest.skip("source mirrors not available")
     try:
