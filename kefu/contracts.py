@@ -186,4 +186,5 @@ class ReplyContext(BaseModel):
     # The shopper's goal across turns (gateway.turn.decide.goals) and how they feel.
     goal: dict[str, Any] | None = Field(None, description="the goal left pending after this turn")
     dropped: str | None = Field(None, description="the intent of a goal the shopper dropped this turn")
-    mood: str = Field("neutral", description="frustrated | urgent | praise | neutral")
+    mood: str = Field("neutral", description="frustrated | troubled | urgent | praise | neutral")
+    clarify: bool = Field(False, description="the message named only a topic: ask one clarifying question")

@@ -14,6 +14,7 @@ from kefu.contracts import ReplyContext
 from kefu.vocab import ORDER_CONTEXT, ORDER_INTENTS, PRODUCT_INTENTS, Intent
 
 PROBLEM_REASONS = ("faulty", "damaged", "wrong_item")
+SORRY_OPENERS = ("I'm sorry", "I'm really sorry", "Sorry", "很抱歉", "非常抱歉", "抱歉")
 
 
 def _goal_reason(ctx: ReplyContext) -> str | None:
@@ -30,11 +31,12 @@ def render(ctx: ReplyContext, *, handoff: bool = False, order_missing: bool = Fa
         return social.dropped(ctx.dropped, ctx.lang)
     if handoff or ctx.intent == Intent.HUMAN_AGENT:
         return social.handoff(ctx.lang, sorry=ctx.mood == "frustrated")
+    if (ctx.goal or {}).get("intent") == Intent.HUMAN_AGENT and ctx.intent == Intent.OUT_OF_SCOPE:
+        return social.out_of_scope_offer(ctx.lang)
     if (ctx.goal or {}).get("intent") == Intent.HUMAN_AGENT:
         return social.sorry_offer(ctx.intent in ORDER_CONTEXT or bool(ctx.found_order), ctx.lang)
     text = _render(ctx, order_missing)
-    if ctx.mood == "frustrated" and not text.startswith(("I'm sorry", "I'm really sorry", "Sorry", "很抱歉", "非常抱歉",
-                                                          "抱歉")):
+    if ctx.mood in ("frustrated", "troubled") and not text.startswith(SORRY_OPENERS):
         return social.sorry(ctx.lang) + text
     return text
 
@@ -47,6 +49,8 @@ def _render(ctx: ReplyContext, order_missing: bool) -> str:
         return orders.ask_return(reason, ctx.lang)
     if (text := social.small_talk(intent, ctx.lang)) is not None:
         return text
+    if ctx.clarify and not ctx.order:
+        return social.clarify(intent, ctx.lang)
     if intent in ORDER_INTENTS and (ctx.order or intent != Intent.RETURN_REQUEST or order_missing):
         return orders.reply(ctx, order_missing=order_missing)
     if intent in PRODUCT_INTENTS:

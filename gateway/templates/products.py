@@ -124,6 +124,10 @@ def _relax_line(r: dict[str, Any], lang: str) -> str:
 
 def no_match(ctx: ReplyContext) -> str:
     shop = ctx.shopping or {}
+    if "off_topic" in shop:  # free text nothing in the catalog is about: we may not sell it
+        return say(ctx.lang, "Sorry, I couldn't find anything like that in our catalog — we may not carry it. Could "
+                             "you tell me a little more about what you're looking for?",
+                   "抱歉，没有找到相关商品，我们可能没有销售这类商品。能再具体描述一下您想找的东西吗？")
     desc = describe(shop.get("search") or {}, ctx.lang)
     relax = shop.get("relax") or []
     if ctx.lang == "zh":

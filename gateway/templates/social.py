@@ -43,6 +43,35 @@ def sorry_offer(order_related: bool, lang: str) -> str:
                f"非常抱歉给您带来不好的体验。{step_zh}如果您希望由人工客服处理，回复“是”我马上为您转接。")
 
 
+def clarify(intent: str, lang: str) -> str:
+    """One question that finds out which problem a topic-only message ("payment issue") means."""
+    if intent == Intent.PAYMENT_ISSUE:
+        return say(lang, "Sorry to hear that. What happened with the payment — did it fail, were you charged twice, "
+                         "or is it something else?",
+                   "给您添麻烦了。请问付款遇到了什么问题：是支付失败、被重复扣款，还是其他情况？")
+    if intent in (Intent.COMPLAINT, Intent.RETURN_REQUEST, Intent.PRODUCT_QUESTION):
+        return say(lang, "I'm sorry to hear that. What's wrong with the item — did it arrive damaged or faulty, or is "
+                         "it not what you ordered? If you have the order number (like KF100001), send it too.",
+                   "很抱歉听到这个情况。请问商品有什么问题：是收到时损坏、有质量问题，还是和订单不符？"
+                   "方便的话请一并发送订单号（例如 KF100001）。")
+    if intent in ("order_status", "cancel_order", "change_order", "change_address", "refund_status"):
+        return say(lang, "Happy to help with your order. What's it about — where it is, changing or cancelling it, "
+                         "or a return? The order number (like KF100001) helps me look it up.",
+                   "好的，请问订单遇到了什么问题：是查询物流、修改或取消订单，还是退货？"
+                   "请一并发送订单号（例如 KF100001）。")
+    return say(lang, "Could you tell me a bit more about what you need? " + CAN_DO_EN,
+               "请问具体是什么问题呢？" + CAN_DO_ZH)
+
+
+def out_of_scope_offer(lang: str) -> str:
+    """Asked again about something outside the shop: say so plainly, and offer a person."""
+    return say(lang, "Sorry, that's outside what I can help with — I can only answer questions about this shop's "
+                     "orders, products, shipping, returns and payment. If you'd like a person from our team, reply "
+                     "yes and I'll connect you.",
+               "抱歉，这个问题超出了我能帮忙的范围，我只能解答本店订单、商品、配送、退货和付款相关的问题。"
+               "如果需要人工客服，回复“是”我马上为您转接。")
+
+
 def sorry(lang: str) -> str:
     return say(lang, "I'm sorry about the trouble. ", "给您添麻烦了，非常抱歉。")
 
@@ -55,6 +84,14 @@ def small_talk(intent: str, lang: str) -> str | None:
         return say(lang, "Thanks for visiting — goodbye!", "感谢光临，再见！")
     if intent == Intent.THANKS:
         return say(lang, "You're welcome! Anything else I can help with?", "不客气！还有什么可以帮您？")
+    if intent == Intent.CHIT_CHAT:
+        return say(lang, "I'm this shop's virtual assistant. " + CAN_DO_EN + " A person from our team can take over "
+                         "any time you like.", "我是本店的智能客服助手。" + CAN_DO_ZH + "需要的话也可以随时转人工。")
+    if intent in (Intent.AFFIRM, Intent.DENY, Intent.INFORM):  # a yes/no or a detail with nothing pending
+        return say(lang, "OK. What can I help you with? " + CAN_DO_EN, "好的。请问有什么可以帮您？" + CAN_DO_ZH)
+    if intent == Intent.FEEDBACK:
+        return say(lang, "Thank you for the feedback — I'll pass it on to our team. Is there anything I can help "
+                         "you with now?", "感谢您的反馈，我会转达给我们的团队。现在有什么可以帮您的吗？")
     return None
 
 

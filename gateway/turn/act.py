@@ -21,6 +21,7 @@ from gateway.turn.shop import shop
 from gateway.turn.tools import Catalog, Knowledge
 from gateway.turn.understand import Versions
 from kefu.contracts import SearchResponse
+from kefu.vocab.topics import topic_question
 
 log = logging.getLogger("kefu.gateway.turn")
 
@@ -43,6 +44,20 @@ def _drop(task: asyncio.Task[Any] | None) -> None:
     elif not task.cancelled():
         task.exception()  # unused result: mark a failure as seen, never "never retrieved"
 
+
+
+# The label must be this sure before its question stands in for the shopper's words: below it a
+# wrong label would quote a confidently wrong passage.
+TOPIC_CONFIDENCE = 0.5
+
+
+def _topic(u: Understanding, d: Decision) -> str | None:
+    """The help question the confident label stands for (kefu.vocab.topics), when it is the one
+    this turn serves and the model, not the keyword fallback, named it."""
+    g = u.intent
+    if d.policy != g.label or g.stage == "fallback" or g.confidence < TOPIC_CONFIDENCE:
+        return None
+    return topic_question(g.label, u.lang)
 
 class Prefetch:
     """Searches and order look-ups started ahead of the decision, keyed by what they ask."""
@@ -119,6 +134,9 @@ class Actor:
         try:
             facts.passages = await self.knowledge.search(u.standalone, u.lang, d.policy)
             facts.kb_asked = True
+            if not facts.passages and (topic := _topic(u, d)):  # the shopper's words found nothing
+                facts.passages = await self.knowledge.search(topic, u.lang, d.policy)
+                facts.kb_topic = topic
         except (DependencyDown, DependencyError) as exc:
             log.warning("knowledge base unavailable: %s", exc)
             facts.degraded.append("knowledge")

@@ -22,9 +22,15 @@ class IntentGuess:
     candidates: list[dict[str, Any]] = field(default_factory=list)
     rule: str | None = None  # why understanding overrode the model's label (understand.goals)
     model_intent: str | None = None  # the model's label before that override
+    label: str = ""  # the taxonomy label (`name` is the flow that serves it: kefu.vocab.serves)
+
+    def __post_init__(self) -> None:
+        self.label = self.label or self.name
 
     def public(self) -> dict[str, Any]:
-        return {"name": self.name, "confidence": self.confidence, "stage": self.stage}
+        """The label the shopper's words got, and the flow that served it when they differ."""
+        out: dict[str, Any] = {"name": self.label, "confidence": self.confidence, "stage": self.stage}
+        return out | ({"serves": self.name} if self.label != self.name else {})
 
     def evidence(self) -> dict[str, Any]:
         extra = {"rule": self.rule, "model_intent": self.model_intent} if self.rule else {}
@@ -68,6 +74,7 @@ class Understanding:
     address: str | None = None  # a new shipping address stated
     reason: str = "other"  # why an item goes back: faulty | damaged | wrong_item | other
     shop: Any = None  # understand.shopping.ShopTurn: a search, refinement, product question or comparison
+    vague: bool = False  # names a topic as a problem and nothing more ("payment issue"): ask which
 
 
 class Move(StrEnum):
@@ -140,6 +147,7 @@ class Decision:
     declined: bool = False  # the shopper said no to the pending action
     shop: Any = None  # the shopping turn to serve (understand.shopping.ShopTurn)
     dropped: str | None = None  # the intent of a pending goal this message dropped ("never mind")
+    clarify: bool = False  # the reply asks one clarifying question (a vague message, no goal to continue)
 
 
 @dataclass
@@ -160,6 +168,7 @@ class TurnFacts:
     policy: tuple[str, str] | None = None  # (title, text) of the best passage
     passages: list[Any] = field(default_factory=list)  # gateway.turn.tools.Passage, best first
     kb_asked: bool = False  # the knowledge base answered the look-up (with passages or none)
+    kb_topic: str | None = None  # the label's help question asked when the words found nothing
     # a shopping turn: its kind, the active search it leaves, the relaxations a no-match offers
     shopping: dict[str, Any] = field(default_factory=dict)
     degraded: list[str] = field(default_factory=list)

@@ -25,6 +25,7 @@ from gateway.turn.understand.sentiment import Sentiment
 from kefu.contracts import ReplyContext
 from kefu.logging import mask_pii
 from kefu.prompting import build_messages
+from kefu.vocab import PROBLEM_LABELS
 
 log = logging.getLogger("kefu.gateway.turn")
 
@@ -73,11 +74,15 @@ def reply_context(u: Understanding, d: Decision, f: TurnFacts, o: Outcome | None
         knowledge="none" if f.kb_asked and not f.passages else ("answered" if f.passages else None),
         shipping=shipping_quote(d, f, rules), shopping=f.shopping or None,
         search_unavailable=not f.hits and "retrieval" in f.degraded,
-        goal=o.goal.to_dict() if o.goal else None, dropped=d.dropped, mood=mood(u))
+        goal=o.goal.to_dict() if o.goal else None, dropped=d.dropped, mood=mood(u),
+        clarify=d.clarify)
 
 
 def mood(u: Understanding) -> str:
-    return Sentiment(frustrated=u.angry, urgent=u.urgent, praise=u.praise).label
+    """How the reply should sound: the shopper's sentiment, or "troubled" when calm words tell of
+    a problem (a damaged item, a late parcel, a double charge), which still earns an apology."""
+    label = Sentiment(frustrated=u.angry, urgent=u.urgent, praise=u.praise).label
+    return "troubled" if label == "neutral" and u.intent.label in PROBLEM_LABELS else label
 
 
 def template(ctx: ReplyContext, f: TurnFacts) -> str:

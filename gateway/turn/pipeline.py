@@ -96,6 +96,7 @@ def evidence_of(u: Understanding, d: Decision, f: TurnFacts, p: Phrased, degrade
         "passages": [{"id": p.id, "title": p.title, "source": p.source, "score": round(p.score, 4),
                       "answer": p.answer} for p in f.passages],
         "knowledge": "none" if f.kb_asked and not f.passages else ("answered" if f.passages else None),
+        "kb_topic": f.kb_topic,
         "degraded": sorted(set(degraded)), "source": p.source, "handoff_reason": d.handoff_reason,
         "grounding": p.verdict, "shopping": f.shopping or None,
     }

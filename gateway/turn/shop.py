@@ -27,6 +27,15 @@ FACET_OF = {"color": "color", "material": "material", "material_not": "material"
 NAME_MATCH = 0.75  # share of a name's words a title must have (each word fuzzily) to be that product
 WORD_MATCH = 0.8
 _WORD = re.compile(rf"[a-z0-9]+|[{HAN_CLASS}]")
+# A free-text search (no category, brand or named product) shows its hits only when they are on
+# topic: some query word matched (BM25) and that match is strong or the meaning close, or the
+# meaning is very close without a shared word. Read off the demo catalog: "rain jacket" BM25 5.5 /
+# dense 0.70, "跑鞋" 1.8 / 0.12, "something warm for winter" 2.5 / 0.41 are on topic; "gym
+# equipment" 1.9 / 0.36 (earbuds), "mattress" – / 0.45 (pillows), "煤气灶" – / 0.21 (jeans) are not.
+# Showing those would tell the shopper we sell what we don't.
+ON_TOPIC_BM25 = 3.0
+ON_TOPIC_DENSE_WITH_WORD = 0.4
+ON_TOPIC_DENSE = 0.55
 
 
 def _words(text: str) -> list[str]:
@@ -102,6 +111,23 @@ async def relaxations(catalog: Catalog, search: dict[str, Any], recent: list[str
     return out
 
 
+def on_topic(hits: list[dict[str, Any]], zh: bool) -> bool:
+    """Whether a free-text search found what was asked for (see ON_TOPIC_*), not its nearest noise."""
+    for h in hits:
+        sc = h.get("scorers") or {}
+        bm25, dense = sc.get("bm25"), float(sc.get("dense") or 0.0)
+        if dense >= ON_TOPIC_DENSE:
+            return True
+        if bm25 is not None and (zh or float(bm25) >= ON_TOPIC_BM25 or dense >= ON_TOPIC_DENSE_WITH_WORD):
+            return True
+    return False
+
+
+def _free_text(search: dict[str, Any], query: str) -> bool:
+    """Words alone say what is wanted (no category or brand the catalog has was recognised)."""
+    return bool(query.strip()) and not any(search.get(k) for k in ("category", "brand"))
+
+
 async def shop(catalog: Catalog, t: ShopTurn, facts: TurnFacts) -> None:
     info = t.evidence()
     if t.kind == "attribute":
@@ -120,12 +146,16 @@ async def shop(catalog: Catalog, t: ShopTurn, facts: TurnFacts) -> None:
             info["changed"] = {**t.changed, **{k: search.get(k) for k in ("price_min", "price_max")}}
         sr = await catalog.search_with(query_text(search), SearchFilters(**filters(search)), SHOWN_K)
         facts.hits = [h.model_dump() for h in sr.hits]
+        zh = bool(re.search(f"[{HAN_CLASS}]", sr.query))
+        if facts.hits and _free_text(search, sr.query) and not on_topic(facts.hits, zh):
+            info["off_topic"] = [h["id"] for h in facts.hits]  # evidence: what the index offered
+            facts.hits = []
         facts.search_meta = {
             "filters": sr.filters.model_dump(exclude_none=True),
             "query": sr.query,
             "index_version": sr.index_version,
         }
-        if not facts.hits:
+        if not facts.hits and "off_topic" not in info:
             info["relax"] = await relaxations(catalog, search, list(t.changed))
         info["search"] = search
     facts.shopping = info

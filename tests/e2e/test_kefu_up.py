@@ -64,7 +64,7 @@ def test_three_turn_conversation(up_stack) -> None:
     assert hi.status_code == 200, hi.text
     body = hi.json()
     assert body["reply"]["text"].strip()
-    assert body["intent"]["name"] == "greeting"
+    assert body["intent"].get("serves", body["intent"]["name"]) == "greeting"
     assert body["intent"]["stage"] in {"fasttext", "rerank"}
 
     order = _demo_order(up_stack.data_dir, "shipped")
@@ -72,7 +72,7 @@ def test_three_turn_conversation(up_stack) -> None:
                     json={"text": f"where is my order {order['id']}?"}, headers=auth)
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["intent"]["name"] == "order_status"
+    assert body["intent"].get("serves", body["intent"]["name"]) == "order_status"
     reply = body["reply"]["text"]
     # not verified yet: the bot found the order and asks for its email, stating no fact of it
     assert order["id"] in reply and "email" in reply, reply

@@ -40,6 +40,7 @@ def decide(u: Understanding, s: Situation | None = None) -> Decision:
         products.plan(u, d)
     orders.plan(u, s, d)
     knowledge.plan(u, d)
+    d.clarify = u.vague and d.goal is None and not d.handoff_reason and not s.drafting
     d.move = _move(u, d)
     return d
 
@@ -52,8 +53,9 @@ def conclude(u: Understanding, s: Situation, d: Decision, f: TurnFacts) -> Outco
         out.move = Move.ACT
     if out.goal is None:
         out.goal = goals.kept(u, s, d)  # a side question leaves the pending goal in place
-    if out.goal is None and u.angry and not s.drafting and out.move in (Move.ANSWER, Move.ASK) \
-            and f.order is None and not f.hits:
-        # a frustrated shopper is offered a person (a "yes" next turn hands over)
+    if out.goal is None and (u.angry or handoff.out_of_scope_again(u)) and not s.drafting \
+            and out.move in (Move.ANSWER, Move.ASK) and f.order is None and not f.hits:
+        # a frustrated shopper, or one the bot could not help twice, is offered a person (a "yes"
+        # next turn hands over)
         out.goal = Goal(Intent.HUMAN_AGENT, "confirm", d.order_id)
     return out

@@ -9,11 +9,12 @@ from __future__ import annotations
 from gateway.turn.decide.situation import Situation
 from gateway.turn.model import Decision, Goal, Understanding
 from gateway.turn.understand.goals import bare_order_reply
-from kefu.vocab import ORDER_INTENTS, PRODUCT_INTENTS, Intent
+from kefu.vocab import HELP_QUESTIONS, ORDER_INTENTS, PRODUCT_INTENTS, Intent
 
 # Intents of a message that asks something else without starting a new goal.
 _SIDE = frozenset({Intent.GREETING, Intent.THANKS, Intent.SHIPPING_INFO, Intent.REFUND_STATUS,
-                   Intent.PAYMENT_ISSUE, Intent.COUPON, Intent.ACCOUNT_HELP, Intent.RETURN_REQUEST})
+                   Intent.PAYMENT_ISSUE, Intent.COUPON, Intent.ACCOUNT_HELP, Intent.RETURN_REQUEST,
+                   Intent.CHIT_CHAT, Intent.AFFIRM, Intent.FEEDBACK}) | HELP_QUESTIONS
 
 
 def _continues(u: Understanding, g: Goal) -> bool:

@@ -17,8 +17,9 @@ from gateway.clients import Dependencies, DependencyDown, DependencyError
 from gateway.fallback_intent import guess_intent
 from gateway.turn.model import IntentGuess, Resolved, Understanding
 from gateway.turn.understand import goals, orders, sentiment, shopping
+from gateway.turn.understand.vague import is_vague
 from kefu.contracts import Turn
-from kefu.vocab import Intent, conversation_lang, order_ids
+from kefu.vocab import Intent, conversation_lang, order_ids, serves
 
 log = logging.getLogger("kefu.gateway.turn")
 
@@ -56,6 +57,7 @@ def read_orders(u: Understanding, factor: str, expecting: str | None = None) -> 
     u.answer = orders.yes_or_no(u.text)
     u.address = orders.new_address(u.text)
     u.reason = orders.return_reason(u.text)
+    u.vague = is_vague(u.text, u.order_id)
     return goals.reread(u)
 
 
@@ -74,9 +76,9 @@ class Understander:
             return IntentGuess(guess_intent(text), 0.0, "fallback")
         if c.model_version:
             self.versions.intent = c.model_version
-        name = Intent.OUT_OF_SCOPE.value if c.out_of_scope else c.intent
-        return IntentGuess(name or Intent.OUT_OF_SCOPE.value, round(float(c.confidence), 4), c.stage,
-                           [x.model_dump() for x in c.candidates[:5]])
+        label = (Intent.OUT_OF_SCOPE.value if c.out_of_scope else c.intent) or Intent.OUT_OF_SCOPE.value
+        return IntentGuess(serves(label), round(float(c.confidence), 4), c.stage,
+                           [x.model_dump() for x in c.candidates[:5]], label=label)
 
     def begin(self, text: str) -> asyncio.Task[IntentGuess]:
         """Start classifying the raw text now; `finish` decides whether its answer stands."""
@@ -97,6 +99,8 @@ class Understander:
             text=text, standalone=resolved.standalone, lang=lang, intent=guess, slots=slots,
             referenced=list(resolved.referenced), order_id=oid, history=history,
             degraded=["intent"] if guess.stage == "fallback" else [])
+        if u.intent.name == Intent.INFORM and oid:  # a bare "KF100007" with nothing pending: look it up
+            u.intent.name = Intent.ORDER_STATUS.value
         u = read_orders(u, self.factor, _expecting(slots, self.factor))
         # After the goal re-read: a broken jacket is a return goal, not a jacket search.
         u.shop = shopping.read(text, u.intent.name, slots, history, u.referenced)

@@ -56,7 +56,7 @@ def bare_order_reply(text: str, order_id: str | None) -> bool:
 
 def _override(u: Understanding, intent: str, rule: str) -> None:
     g = u.intent
-    u.intent = IntentGuess(intent, g.confidence, g.stage, g.candidates, rule=rule, model_intent=g.name)
+    u.intent = IntentGuess(intent, g.confidence, g.stage, g.candidates, rule=rule, model_intent=g.label)
 
 
 def reread(u: Understanding) -> Understanding:

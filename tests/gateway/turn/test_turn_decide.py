@@ -81,8 +81,8 @@ CASES = [
      {"move": Move.HANDOFF, "handoff_reason": "angry_shopper"}),
     ("calm complaint does not", u("complaint"), None, {"move": Move.ANSWER, "handoff_reason": None}),
     ("out of scope once answers", u("out_of_scope"), None, {"move": Move.ANSWER}),
-    ("out of scope twice hands off", u("out_of_scope", history=OOS_BEFORE), None,
-     {"move": Move.HANDOFF, "handoff_reason": "out_of_scope_twice"}),
+    ("out of scope twice answers (and the reply offers a person)", u("out_of_scope", history=OOS_BEFORE), None,
+     {"move": Move.ANSWER, "handoff_reason": None}),
     ("out of scope long ago does not", u("out_of_scope", history=OOS_BEFORE + [Turn(user=f"q{i}", intent="greeting")
                                                                          for i in range(4)]), None,
      {"move": Move.ANSWER}),
@@ -149,6 +149,10 @@ CONCLUDE = [
     ("a declined action ends the goal", u("greeting", "no", answer="no"), Situation(goal=CONFIRMING),
      facts(PAID), {"move": Move.ANSWER, "goal": None}),
     ("a handoff stays a handoff", u("human_agent"), Situation(), TurnFacts(), {"move": Move.HANDOFF}),
+    ("out of scope again offers a person, for a yes", u("out_of_scope", history=OOS_BEFORE), Situation(),
+     TurnFacts(), {"move": Move.ANSWER, "goal": Goal("human_agent", "confirm")}),
+    ("out of scope once offers nothing", u("out_of_scope"), Situation(), TurnFacts(),
+     {"move": Move.ANSWER, "goal": None}),
 ]
 
 

@@ -1,0 +1,31 @@
+"""Messages that name a topic and nothing else: "payment issue", "Product Quality", "I have an
+issue with an item", "订单问题". Answering them with the topic's first policy paragraph guesses at
+what went wrong; a person would ask. The turn asks one clarifying question instead."""
+
+from __future__ import annotations
+
+import re
+
+from kefu.vocab import HAN_CLASS
+
+MAX_WORDS = 7
+MAX_HAN = 8
+# Words that say "a problem about X" without saying which problem.
+_TOPIC_ONLY = re.compile(
+    r"\b(?:issues?|problems?|query|queries|related|regarding|quality|concerns?|trouble)\b"
+    rf"|(?:^|[^{HAN_CLASS}])(?:订单|付款|支付|商品|质量|物流)?(?:问题|有问题|出问题了|咨询)[?？。！!]*$")
+# …unless the message also says what happened or what is wanted.
+_SPECIFIC = re.compile(
+    r"\b(?:late|never|not|didn'?t|broken|damaged|wrong|missing|twice|refund|cancel|return|track|declined|failed|"
+    r"charged|where|when|how|why|great|good|love|excellent|amazing|thanks?)\b|没|未|坏|错|少|退|取消|扣|哪|怎么|为什么|什么时候"
+    r"|好|棒|谢", re.I)
+
+
+def is_vague(text: str, order_id: str | None) -> bool:
+    """Short, names a topic as a problem, says nothing more specific, and gives no order."""
+    if order_id:
+        return False
+    t = text.strip()
+    han = len(re.findall(f"[{HAN_CLASS}]", t))
+    short = han <= MAX_HAN if han else len(t.split()) <= MAX_WORDS
+    return short and bool(_TOPIC_ONLY.search(t.lower())) and not _SPECIFIC.search(t)
