@@ -6,6 +6,11 @@ from kefu.settings import Settings
 from services.intent import registry
 from services.intent.train import TrainConfig, train
 
+# Chosen on the dev split of kefu/data/eval/oos.csv (public, real and crowd messages; never its test
+# split), 2026-12-04: the validation split picks 0.0 (its in-scope rows are our own easy phrasings);
+# at 0.5 out-of-scope recall on that dev split rises from 0.65 to 0.81 for 0.008 in-scope accuracy.
+DEFAULT_OOS_FLOOR = 0.5
+
 
 def build(settings: Settings, *, quick: bool = False, force: bool = False) -> None:
     """Idempotent: does nothing when a current model exists, unless `force`."""
@@ -20,9 +25,9 @@ def build(settings: Settings, *, quick: bool = False, force: bool = False) -> No
     data, counts = write_default_training(root / "default-training.csv")
     sources = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
     print(f"[intent] training the default model from {data} ({sources}) into {out}", flush=True)
-    # The bundled set is small (~4k rows): full search costs about a minute; quick trims the
-    # fastText search and keeps the re-ranking heads fitted on the training split.
-    cfg = TrainConfig(seed=0, quick=quick, refit=not quick)
+    # ~15k rows: the full search costs a few minutes; quick trims the fastText search and keeps
+    # the re-ranking heads fitted on the training split.
+    cfg = TrainConfig(seed=0, quick=quick, refit=not quick, oos_min_threshold=DEFAULT_OOS_FLOOR)
     meta = train(data, out, settings.models_dir, "text", "label", cfg)
     registry.set_current(root, out)
     val = meta["metrics"]["validation"]

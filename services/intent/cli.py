@@ -51,7 +51,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     text_col, label_col = _cols(args)
     cfg = TrainConfig(seed=args.seed, quick=args.quick, quantize=args.quantize,
                       rerank_budget=args.rerank_budget, oos_label=args.oos_label,
-                      oos_reject_rate=args.oos_reject_rate, val_frac=args.val_frac, threads=args.threads)
+                      oos_reject_rate=args.oos_reject_rate, oos_min_threshold=args.oos_min_threshold,
+                      val_frac=args.val_frac, threads=args.threads)
     try:
         meta = train(Path(args.data), out.resolve(), settings.models_dir, text_col, label_col, cfg)
     except DataError as exc:
@@ -121,6 +122,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     tr.add_argument("--oos-label", default=None, help="out-of-scope label (default: auto, e.g. out_of_scope)")
     tr.add_argument("--oos-reject-rate", type=float, default=0.0,
                     help="without OOS examples: share of least-confident validation rows to call OOS")
+    tr.add_argument("--oos-min-threshold", type=float, default=0.0,
+                    help="call a message out of scope below this confidence, at least (a floor under the tuned one)")
     tr.add_argument("--val-frac", type=float, default=0.1)
     tr.add_argument("--threads", type=int, default=1, help="fastText threads (1 = reproducible)")
     tr.add_argument("--activate", action="store_true", help="also point the data dir's 'current' at --out")

@@ -40,6 +40,9 @@ class TrainConfig:
     rerank_budget: float = 0.45  # at most this share of messages may go to stage 2
     oos_label: str | None = None  # auto-detected (out_of_scope, oos, …) when None
     oos_reject_rate: float = 0.0  # without OOS examples: share of in-scope val rows to sacrifice
+    # Below this confidence a message is out of scope whatever the validation split says: the split
+    # is carved from the training data, whose in-scope rows are easier than real shoppers' words.
+    oos_min_threshold: float = 0.0
     threads: int = 1
     refit: bool = True
 
@@ -257,7 +260,7 @@ def tune_cascade(sp: Split, fit: FastTextFit, rr: Reranking, cfg: TrainConfig) -
     conf = np.where(go, rr.proba.max(1), p1)
     pred = np.where(go, rr.proba.argmax(1), p_ft.argmax(1))
     oos_idx = sp.oos_idx
-    oos_threshold = choose_oos_threshold(conf, pred, y_va, oos_idx, cfg.oos_reject_rate)
+    oos_threshold = max(choose_oos_threshold(conf, pred, y_va, oos_idx, cfg.oos_reject_rate), cfg.oos_min_threshold)
     final = np.where(conf < oos_threshold, oos_idx if oos_idx is not None else -1, pred)
     metrics = validation_metrics(final, y_va, oos_idx, fit, rr, th["rerank_rate"])
     _log(f"out-of-scope threshold {oos_threshold:.4f}; val cascade accuracy {metrics['cascade_accuracy']:.4f}")
