@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from kefu.prompting import product_title
-from kefu.vocab import Intent
+from kefu.vocab import Intent, serves
 from services.llm.responder.corpus.world import ORDER_IDS, PRODUCT_TYPES
 
 _I = Intent
@@ -464,7 +464,8 @@ def markers(key: str, lang: str) -> list[str]:
 
 @lru_cache(maxsize=1)
 def real_user_texts() -> dict[tuple[str, str], list[str]]:
-    """(intent, lang) -> the bundled intents.csv phrasings (empty without kefu/data)."""
+    """(flow, lang) -> the bundled intents.csv phrasings (empty without kefu/data); a finer label's
+    phrasings count for the flow that serves it ("damaged_item" → return_request)."""
     out: dict[tuple[str, str], list[str]] = {}
     try:
         import kefu.data as kd
@@ -472,7 +473,8 @@ def real_user_texts() -> dict[tuple[str, str], list[str]]:
         with open(kd.intents_path(), encoding="utf-8") as fh:
             for row in csv.DictReader(fh):
                 if row.get("text"):
-                    out.setdefault((row.get("label", ""), row.get("lang", "en")), []).append(row["text"])
+                    flow = serves(row.get("label", ""))
+                    out.setdefault((flow, row.get("lang", "en")), []).append(row["text"])
     except (ImportError, OSError, AttributeError):
         pass
     return out
