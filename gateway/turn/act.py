@@ -21,6 +21,7 @@ from gateway.turn.shop import shop
 from gateway.turn.tools import Catalog, Knowledge
 from gateway.turn.understand import Versions
 from kefu.contracts import SearchResponse
+from kefu.vocab import serves
 from kefu.vocab.topics import topic_question
 
 log = logging.getLogger("kefu.gateway.turn")
@@ -55,7 +56,7 @@ def _topic(u: Understanding, d: Decision) -> str | None:
     """The help question the confident label stands for (kefu.vocab.topics), when it is the one
     this turn serves and the model, not the keyword fallback, named it."""
     g = u.intent
-    if d.policy != g.label or g.stage == "fallback" or g.confidence < TOPIC_CONFIDENCE:
+    if serves(g.label) != d.intent or g.stage == "fallback" or g.confidence < TOPIC_CONFIDENCE:
         return None
     return topic_question(g.label, u.lang)
 

@@ -197,7 +197,7 @@ class TorchEncoder(Encoder):
         return emb.numpy().astype(np.float32)
 
 
-_cache: dict[tuple[str, str], Encoder] = {}
+_cache: dict[tuple[str, str, int], Encoder] = {}
 _cache_lock = threading.Lock()
 
 
@@ -205,16 +205,18 @@ def encoder_dir(models_dir: Path) -> Path:
     return models_dir / "encoders" / ENCODER_NAME
 
 
-def get_encoder(models_dir: Path, variant: str = "int8", log: Callable[[str], None] = print) -> Encoder:
-    """Process-wide encoder (exported on first use); every model version shares it."""
+def get_encoder(models_dir: Path, variant: str = "int8", log: Callable[[str], None] = print,
+                threads: int | None = None) -> Encoder:
+    """Process-wide encoder (exported on first use); every model version shares it. `threads`
+    (intra-op) is for batch work such as training, where no other request waits on the cores."""
     folder = encoder_dir(models_dir)
-    key = (str(folder.resolve()), variant)
+    key = (str(folder.resolve()), variant, threads or 1)
     with _cache_lock:
         enc = _cache.get(key)
         if enc is None:
             try:
                 export_onnx(folder, quantize=True, log=log)
-                enc = Encoder(folder, variant)
+                enc = Encoder(folder, variant, threads=threads)
             except Exception as exc:  # any export/runtime failure: degrade, say so
                 log(f"  ONNX encoder unavailable ({type(exc).__name__}: {exc}); using plain torch")
                 enc = TorchEncoder()

@@ -164,7 +164,7 @@ class FastTextFit:
 
 def fit_fasttext(sp: Split, cfg: TrainConfig) -> FastTextFit:
     tr, va = sp.tr, sp.va
-    grid = ft.SEARCH_GRID[:2] if cfg.quick else ft.SEARCH_GRID
+    grid = ft.SEARCH_GRID[:1] if cfg.quick else ft.SEARCH_GRID  # quick: the best-guess setting only
     _log(f"fastText: searching {len(grid)} settings on the validation split")
     params, trials, stage = ft.search(tr.texts, tr.labels, va.texts, va.labels, sp.labels, grid,
                                       seed=cfg.seed, threads=cfg.threads, log=_log)
@@ -338,7 +338,9 @@ def train(data_path: Path, out_dir: Path, models_dir: Path, text_col: str = "tex
         quantize_fasttext(fit, sp, out_dir)
 
     t0 = time.perf_counter()  # embeddings, computed once for every row
-    encoder = get_encoder(models_dir, "int8", log=_log)
+    # Two intra-op threads encode the training set 1.65x faster on the 2-core box (3,000 rows:
+    # 39.8 s → 24.2 s, 2026-12-04); serving keeps one (see Encoder).
+    encoder = get_encoder(models_dir, "int8", log=_log, threads=min(2, os.cpu_count() or 1))
     _log(f"encoding {len(sp.ds)} messages with {ENCODER_NAME} (ONNX int8)")
     emb_all = encoder.encode(sp.ds.texts, batch_size=64, progress=_progress("encoded"))
     timings["encode_s"] = time.perf_counter() - t0

@@ -122,7 +122,7 @@ def test_policy_answer_quotes_policy_text(gateway) -> None:
         cid, auth = gateway.new_conversation(c)
         r = c.post(f"/v1/conversations/{cid}/messages", json={"text": "how long does shipping take?"},
                    headers=auth).json()
-        assert r["intent"].get("serves", r["intent"]["name"]) == "shipping_info"
+        assert r["intent"].get("serves", r["intent"]["name"]) in ("shipping_info", "delivery_time")
         first = " ".join(policy_sections("en")["shipping"].split())[:60]
         assert first in r["reply"]["text"]
 

@@ -12,16 +12,10 @@ from __future__ import annotations
 import re
 
 from gateway.turn.model import Decision, Understanding
-from kefu.vocab import PRODUCT_INTENTS, SOCIAL_INTENTS, Intent, serves
+from kefu.vocab import PRODUCT_INTENTS, SOCIAL_INTENTS, Intent
 
 NO_LOOKUP = SOCIAL_INTENTS | {Intent.HUMAN_AGENT}
 SHIPPING = re.compile(r"\b(ship|shipping|shipped|delivery|deliver|postage)\b|运费|邮费|包邮|免邮|配送|快递费", re.I)
-
-
-def _hint(u: Understanding, d: Decision) -> str:
-    """The finer taxonomy label ("international_shipping") when it is what this turn serves: a
-    sharper hint than its flow ("shipping_info"); a continued goal's intent otherwise."""
-    return u.intent.label if serves(u.intent.label) == d.intent else d.intent
 
 
 def plan(u: Understanding, d: Decision) -> None:
@@ -30,6 +24,6 @@ def plan(u: Understanding, d: Decision) -> None:
     if d.intent in PRODUCT_INTENTS:
         if SHIPPING.search(u.text):
             d.shipping_quote = True
-            d.policy = _hint(u, d)
+            d.policy = d.intent
         return
-    d.policy = _hint(u, d)
+    d.policy = d.intent

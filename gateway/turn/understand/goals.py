@@ -6,6 +6,7 @@ to cancel…"). These rules read what such messages are for, on top of the model
 - a faulty, damaged or wrong item is a return goal, not a search for the item;
 - a frustrated message that tells of an action already taken is a complaint, not a request;
 - praise is thanks, never a request for a person;
+- "I want to buy a coat" names what to find: a search, not a question about how ordering works;
 - "never mind" / "算了" drops the pending goal; a bare order number answers it.
 Each override is recorded on the guess (`rule`), so the evidence shows why.
 """
@@ -16,6 +17,7 @@ import re
 
 from gateway.turn.model import IntentGuess, Understanding
 from kefu.vocab import PRODUCT_INTENTS, Intent
+from kefu.vocab.shopping import type_of
 
 PROBLEM_REASONS = frozenset({"faulty", "damaged", "wrong_item"})
 # Labels a broken/damaged/wrong item cannot mean: the model reached for the nearest topic ("我新买的
@@ -70,4 +72,6 @@ def reread(u: Understanding) -> Understanding:
     elif u.praise and name in (Intent.HUMAN_AGENT, Intent.COMPLAINT, Intent.OUT_OF_SCOPE) \
             and not _HUMAN.search(u.text):
         _override(u, Intent.THANKS, "praise")
+    elif name == Intent.PLACE_ORDER and type_of(u.text):  # "我想买外套": buying a kind of thing is a search
+        _override(u, Intent.PRODUCT_SEARCH, "buy_named_product")
     return u

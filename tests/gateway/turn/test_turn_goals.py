@@ -161,3 +161,21 @@ def test_venting_hands_over_with_an_apology_praise_does_not() -> None:
     d = decide(p, Situation())
     assert d.move == Move.ANSWER and d.handoff_reason is None
     assert "welcome" in templates.render(reply_context(p, d, TurnFacts()))
+
+
+@pytest.mark.parametrize("text", ["我想买外套", "i want to buy a rain jacket"])
+def test_buying_a_kind_of_thing_is_a_search(text: str) -> None:
+    u = understood("place_order", text, lang="zh" if "外" in text else "en")
+    assert u.intent.name == "product_search" and u.intent.rule == "buy_named_product"
+
+
+def test_how_to_order_stays_a_help_question() -> None:
+    assert understood("place_order", "how do i place an order?").intent.name == "place_order"
+
+
+def test_a_vague_payment_message_gets_one_question() -> None:
+    u = understood("payment_issue", "it is about payment issue")
+    d = decide(u, Situation())
+    assert u.vague and d.clarify
+    text = templates.render(reply_context(u, d, TurnFacts(), conclude(u, Situation(), d, TurnFacts())))
+    assert "?" in text and "charged twice" in text
