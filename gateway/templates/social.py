@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gateway.templates.words import say
-from kefu.vocab import Intent
+from kefu.vocab import ORDER_INTENTS, Intent
 
 CAN_DO_EN = "I can help you track orders, find products, and answer questions about shipping, returns and payment."
 CAN_DO_ZH = "我可以帮您查询订单、寻找商品，或解答配送、退货和付款问题。"
@@ -54,7 +54,7 @@ def clarify(intent: str, lang: str) -> str:
                          "it not what you ordered? If you have the order number (like KF100001), send it too.",
                    "很抱歉听到这个情况。请问商品有什么问题：是收到时损坏、有质量问题，还是和订单不符？"
                    "方便的话请一并发送订单号（例如 KF100001）。")
-    if intent in ("order_status", "cancel_order", "change_order", "change_address", "refund_status"):
+    if intent in ORDER_INTENTS:  # (a return was asked about above)
         return say(lang, "Happy to help with your order. What's it about — where it is, changing or cancelling it, "
                          "or a return? The order number (like KF100001) helps me look it up.",
                    "好的，请问订单遇到了什么问题：是查询物流、修改或取消订单，还是退货？"

@@ -46,7 +46,6 @@ def _drop(task: asyncio.Task[Any] | None) -> None:
         task.exception()  # unused result: mark a failure as seen, never "never retrieved"
 
 
-
 # The label must be this sure before its question stands in for the shopper's words: below it a
 # wrong label would quote a confidently wrong passage.
 TOPIC_CONFIDENCE = 0.5
@@ -59,6 +58,7 @@ def _topic(u: Understanding, d: Decision) -> str | None:
     if serves(g.label) != d.intent or g.stage == "fallback" or g.confidence < TOPIC_CONFIDENCE:
         return None
     return topic_question(g.label, u.lang)
+
 
 class Prefetch:
     """Searches and order look-ups started ahead of the decision, keyed by what they ask."""

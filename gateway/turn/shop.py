@@ -17,7 +17,7 @@ from gateway.turn.model import TurnFacts
 from gateway.turn.tools import Catalog
 from gateway.turn.understand.shopping import ShopTurn, filters, query_text, shift_price
 from kefu.contracts import SearchFilters
-from kefu.vocab import HAN_CLASS
+from kefu.vocab import HAN_CLASS, is_zh
 
 SHOWN_K = 5
 COUNT_K = 100  # a relaxed search counts what it would show (the catalog's k limit)
@@ -146,8 +146,7 @@ async def shop(catalog: Catalog, t: ShopTurn, facts: TurnFacts) -> None:
             info["changed"] = {**t.changed, **{k: search.get(k) for k in ("price_min", "price_max")}}
         sr = await catalog.search_with(query_text(search), SearchFilters(**filters(search)), SHOWN_K)
         facts.hits = [h.model_dump() for h in sr.hits]
-        zh = bool(re.search(f"[{HAN_CLASS}]", sr.query))
-        if facts.hits and _free_text(search, sr.query) and not on_topic(facts.hits, zh):
+        if facts.hits and _free_text(search, sr.query) and not on_topic(facts.hits, is_zh(sr.query)):
             info["off_topic"] = [h["id"] for h in facts.hits]  # evidence: what the index offered
             facts.hits = []
         facts.search_meta = {

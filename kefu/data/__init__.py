@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -66,10 +67,7 @@ def write_default_training(dest: Path) -> tuple[Path, dict[str, int]]:
         w = csv.DictWriter(fh, fieldnames=["text", "label", "lang", "source"])
         w.writeheader()
         w.writerows(rows)
-    counts: dict[str, int] = {}
-    for r in rows:
-        counts[r["source"]] = counts.get(r["source"], 0) + 1
-    return dest, counts
+    return dest, dict(Counter(r["source"] for r in rows))
 
 
 def catalog_path() -> Path:
