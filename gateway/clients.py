@@ -105,7 +105,8 @@ class Dependencies:
         }
         if settings.llm_enabled:  # kefu's llm, or vLLM/SGLang inside the deployment
             self.http["llm"] = make_async_client(
-                llm_base(settings.llm_url), timeout_s=settings.budget_llm_total_s + 5, retries=0, headers=auth)
+                llm_base(settings.llm_url), timeout_s=settings.budget_llm_total_s + 5, retries=0,
+                headers=service_auth.llm_headers(settings))
         self.breakers = {
             dep: CircuitBreaker(dep, settings.breaker_failures, settings.breaker_cooldown_s)
             for dep in ("intent", "dialog", "retrieval", "llm")

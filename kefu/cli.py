@@ -62,6 +62,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from kefu import service_auth
+    from kefu.http_protocol import JSONErrorHTTPProtocol
     from kefu.logging import configure_logging
     from kefu.settings import get_settings
 
@@ -76,7 +77,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     svc = topology.service(args.service)
     port = args.port if args.port is not None else svc.port()
     uvicorn.run(svc.app, factory=True, host=args.host, port=port, log_config=None,
-                access_log=False, timeout_graceful_shutdown=5)
+                access_log=False, timeout_graceful_shutdown=5, http=JSONErrorHTTPProtocol)
     return 0
 
 

@@ -72,6 +72,19 @@ def headers(token: str | None) -> dict[str, str]:
     return {HEADER: token} if token else {}
 
 
+def llm_headers(settings: Settings) -> dict[str, str]:
+    """What kefu's clients send to KEFU_LLM_URL. The internal token goes only to a plain-HTTP URL
+    (kefu's own llm service, or vLLM/SGLang inside the deployment's network): an https:// URL is
+    a third party (the DeepSeek API), which must never learn the secret that opens kefu's internal
+    routes. KEFU_LLM_API_KEY, when set, is sent as the Bearer key either way."""
+    out: dict[str, str] = {}
+    if settings.llm_url.strip().lower().startswith("http://"):
+        out.update(headers(internal_token(settings)))
+    if settings.llm_api_key.strip():
+        out["Authorization"] = f"Bearer {settings.llm_api_key.strip()}"
+    return out
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True

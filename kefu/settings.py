@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # the dev set: BENCHMARKS.md) = grounded templates only; `kefu up` reads "local" as its own llm service.
     llm_url: str = Field("off", validation_alias=_alias("KEFU_LLM_URL", "llm_url"))
     llm_model: str = Field("kefu-responder", validation_alias=_alias("KEFU_LLM_MODEL", "llm_model"))
+    # Bearer key of an external OpenAI-compatible endpoint (the DeepSeek API, a vLLM started with
+    # --api-key). The internal token is never sent to an https:// LLM URL (kefu.service_auth).
+    llm_api_key: str = Field("", validation_alias=_alias("KEFU_LLM_API_KEY", "llm_api_key"))
 
     # The shop's order ids as a regular expression of one id (kefu.vocab.orders explains the rules).
     order_id_pattern: str = Field(r"KF\d{6}", validation_alias=_alias("KEFU_ORDER_ID_PATTERN", "order_id_pattern"))

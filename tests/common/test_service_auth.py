@@ -6,6 +6,8 @@ what the whole gateway suite proves: its backend services require a token (tests
 
 from __future__ import annotations
 
+import json
+import socket
 import stat
 import subprocess
 import sys
@@ -48,6 +50,27 @@ def _unauthorized(r: httpx.Response) -> None:
     assert err["code"] == "unauthorized" and HEADER in err["message"]
 
 
+def _raw_request(port: int, data: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(data)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _not_http_is_json_400(port: int) -> None:
+    """Bytes uvicorn's parser rejects before any ASGI code get kefu's error model, not its plain
+    "Invalid HTTP request received." (kefu.http_protocol)."""
+    for data in (b"GET /\x00 HTTP/1.1\r\nHost: x\r\n\r\n", b"\x16\x03\x01\x02\x00garbage\r\n\r\n",
+                 b"GET / HTTP/1.1\r\nBad Header Line\r\n\r\n"):
+        head, _, body = _raw_request(port, data).partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400"), head
+        assert b"content-type: application/json" in head.lower(), head
+        err = json.loads(body)["error"]
+        assert err["code"] == "bad_request" and "HTTP" in err["message"], err
+
+
 def _ops_open(c: httpx.Client) -> None:
     for path in ("/healthz", "/metrics", "/openapi.json"):
         assert c.get(path).status_code == 200, path
@@ -80,6 +103,7 @@ def test_dialog_requires_the_data_dir_token(tmp_path: Path) -> None:
     try:
         with httpx.Client(base_url=p.url, timeout=30) as c:
             _ops_open(c)
+            _not_http_is_json_400(p.port)
             assert c.get("/readyz").status_code == 200
             _unauthorized(c.post("/v1/conversations", json={"conversation_id": "auth-1"}))
             _unauthorized(c.post("/v1/conversations", json={"conversation_id": "auth-1"},
@@ -185,3 +209,28 @@ def test_no_token_configured_means_loopback_only_and_open(tmp_path: Path) -> Non
         if keys:
             rc.delete(*keys)
         rc.close()
+
+
+def test_llm_headers_keep_the_internal_token_inside_the_deployment(tmp_path: Path) -> None:
+    """The internal token opens kefu's own routes: it goes to a plain-HTTP LLM URL (kefu's llm, or
+    vLLM inside the network) and never to an https:// third party, which gets only its API key."""
+    from kefu.service_auth import llm_headers
+    from kefu.settings import Settings
+
+    def heads(url: str, key: str = "") -> dict[str, str]:
+        return llm_headers(Settings(data_dir=tmp_path, llm_url=url, internal_token="s3cret", llm_api_key=key))
+
+    assert heads("http://127.0.0.1:8004") == {HEADER: "s3cret"}
+    assert heads("https://api.deepseek.com") == {}
+    assert heads("https://api.deepseek.com", key="sk-1") == {"Authorization": "Bearer sk-1"}
+    assert heads("http://vllm:8000", key="k") == {HEADER: "s3cret", "Authorization": "Bearer k"}
+
+
+def test_kefu_up_prints_only_a_key_it_generated(capsys: pytest.CaptureFixture[str]) -> None:
+    from kefu.supervisor import announce
+
+    announce(8000, "operator-key-123", generated_key=False)
+    out = capsys.readouterr().out
+    assert "operator-key-123" not in out and "not shown" in out
+    announce(8000, "dev-abc", generated_key=True)
+    assert "dev-abc" in capsys.readouterr().out

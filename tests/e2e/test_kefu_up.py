@@ -53,6 +53,15 @@ def test_kefu_up_spawned_private_redis(up_stack) -> None:
     assert "starting a private redis-server" in up_stack.log()
 
 
+def test_configured_secrets_never_printed(up_stack) -> None:
+    """The operator's agent key and the internal token reach no output of kefu up or its children."""
+    outputs = [up_stack.log()] + [p.read_text(errors="replace") for p in (up_stack.data_dir / "logs").glob("*.log")]
+    assert "KEFU_AGENT_KEY as configured (not shown)" in up_stack.log()
+    for text in outputs:
+        assert up_stack.agent_key not in text
+        assert up_stack.internal_token not in text
+
+
 def test_three_turn_conversation(up_stack) -> None:
     client = httpx.Client(base_url=up_stack.url, timeout=60)
     created = client.post("/v1/conversations", json={})
