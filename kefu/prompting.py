@@ -30,6 +30,7 @@ import re
 from typing import Any
 
 from kefu.contracts import ReplyContext
+from kefu.vocab.lang import sentences as split_sentences
 
 SYSTEM_EN = (
     "You are the shop's customer-service assistant. Answer the customer in one or two short "
@@ -46,7 +47,6 @@ USER_CHARS = 2000
 DESC_INTENTS = ("product_question", "recommendation")
 
 _ISO_DT = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ]\d{2}:\d{2}")
-_SENT_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")
 _MD_HEADING = re.compile(r"^\s*#+\s.*$", re.MULTILINE)
 _MD = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+", re.MULTILINE)
 
@@ -68,7 +68,7 @@ def clip_sentences(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     out = ""
-    for sent in _SENT_END.split(text):
+    for sent in split_sentences(text):
         if not sent:
             continue
         cand = (out + " " + sent).strip() if out and not out.endswith(("。", "！", "？")) else out + sent

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     # --api-key). The internal token is never sent to an https:// LLM URL (kefu.service_auth).
     llm_api_key: str = Field("", validation_alias=_alias("KEFU_LLM_API_KEY", "llm_api_key"))
 
+    # The shop's own country (ISO 3166-1 alpha-2): a question naming another country or its
+    # states is about international shipping (kefu.vocab.places).
+    shop_country: str = Field("US", min_length=2, max_length=2,
+                              validation_alias=_alias("KEFU_SHOP_COUNTRY", "shop_country"))
     # The shop's order ids as a regular expression of one id (kefu.vocab.orders explains the rules).
     order_id_pattern: str = Field(r"KF\d{6}", validation_alias=_alias("KEFU_ORDER_ID_PATTERN", "order_id_pattern"))
     order_id_example: str = Field("KF100001", validation_alias=_alias("KEFU_ORDER_ID_EXAMPLE", "order_id_example"))

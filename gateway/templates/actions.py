@@ -140,8 +140,8 @@ def choose(ctx: ReplyContext) -> str:
     lang = ctx.lang
     rows = [f"{o['id']} ({STATUS_ZH.get(o['status'], o['status']) if lang == 'zh' else STATUS_EN.get(o['status'])}, "
             f"{o.get('created_at')})" for o in ctx.customer_orders[:5]]
-    return say(lang, "You have several orders: " + "; ".join(rows) + ". Which one do you mean?",
-               "您有多个订单：" + "；".join(rows) + "。请问是哪一个？")
+    return say(lang, "You have several orders: " + "; ".join(rows) + ". Which order do you mean?",
+               "您有多个订单：" + "；".join(rows) + "。请问是哪个订单？")
 
 
 def ask_address(ctx: ReplyContext) -> str:

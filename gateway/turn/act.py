@@ -21,7 +21,7 @@ from gateway.turn.shop import shop
 from gateway.turn.tools import Catalog, Knowledge
 from gateway.turn.understand import Versions
 from kefu.contracts import SearchResponse
-from kefu.vocab import serves
+from kefu.vocab import Intent, serves
 from kefu.vocab.topics import topic_question
 
 log = logging.getLogger("kefu.gateway.turn")
@@ -58,6 +58,22 @@ def _topic(u: Understanding, d: Decision) -> str | None:
     if serves(g.label) != d.intent or g.stage == "fallback" or g.confidence < TOPIC_CONFIDENCE:
         return None
     return topic_question(g.label, u.lang)
+
+
+# Labels whose own help question joins the shopper's words. These ask "what is your policy on X"
+# in words the policy's sentences do not use: "Do you deliver in Canada" (the international
+# sentence says "internationally"), "What is your customer care number?" (the contact passage's
+# "order number" sentence won), "what your return policy is?" (the how-to-return sentence won over
+# the 30-day window).
+_WITH_TOPIC = frozenset({Intent.INTERNATIONAL_SHIPPING, Intent.DELIVERY_AREA, Intent.CONTACT_INFO,
+                         Intent.STORE_LOCATIONS, Intent.RETURN_POLICY})
+
+
+def _kb_question(u: Understanding) -> str:
+    g = u.intent
+    sure = g.stage != "fallback" and (g.confidence >= TOPIC_CONFIDENCE or bool(g.rule))
+    topic = topic_question(g.label, u.lang) if g.label in _WITH_TOPIC and sure else None
+    return f"{u.standalone} {topic}" if topic else u.standalone
 
 
 class Prefetch:
@@ -133,7 +149,7 @@ class Actor:
         if not d.policy:
             return
         try:
-            facts.passages = await self.knowledge.search(u.standalone, u.lang, d.policy)
+            facts.passages = await self.knowledge.search(_kb_question(u), u.lang, d.policy)
             facts.kb_asked = True
             if not facts.passages and (topic := _topic(u, d)):  # the shopper's words found nothing
                 facts.passages = await self.knowledge.search(topic, u.lang, d.policy)

@@ -45,3 +45,26 @@ def conversation_lang(text: str | None, earlier: list[str] | None = None, defaul
         if not is_neutral(prior):
             return detect_lang(prior, default)
     return default
+
+
+# Sentence ends: English ., ! or ? followed by space (and an optional closing quote/bracket), and
+# the Chinese full-width marks, which end a sentence with no space after them. "e.g. KF100042",
+# "No. 5" and "$5.99" end nothing: abbreviations are masked before splitting (a quoted policy
+# sentence cut at "e.g." reached shoppers as a fragment).
+_ABBREV = re.compile(r"\b(?:e\.g|i\.e|etc|vs|no|nos|mr|mrs|ms|dr|approx|st|incl|min|max|ca)\.", re.IGNORECASE)
+_SENT_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]?\s+(?![a-z])|(?<=[。！？])\s*")
+_MASK = "\0"
+
+
+def sentences(text: str) -> list[str]:
+    """The text's sentences, English and Chinese, stripped; closing quotes stay with their sentence
+    and a lower-case word after a full stop continues it ("U.S. orders")."""
+    masked = _ABBREV.sub(lambda m: m.group(0).replace(".", _MASK), text)
+    out: list[str] = []
+    pos = 0
+    for m in _SENT_END.finditer(masked):
+        end = m.start() + len(m.group(0).rstrip())
+        out.append(masked[pos:end])
+        pos = m.end()
+    out.append(masked[pos:])
+    return [s.replace(_MASK, ".").strip() for s in out if s.strip()]

@@ -15,6 +15,9 @@ _YES_ZH = re.compile(r"^\s*(?:是的?|是啊|对的?|确认|确定|好的?|好�
 _NO_EN = re.compile(r"^\s*(?:no|nope|nah|n|don'?t|do not|cancel that|never ?mind|not now|stop|wait)\b", re.I)
 _NO_ZH = re.compile(r"^\s*(?:不|不要|不用|别|算了|先不|暂时不|等等|取消这个操作)")
 MAX_CHARS = 40
+# "ok, thanks" / "好的，谢谢": a yes in form, but after an *offer* (a person?) it closes the topic.
+_THANKS_CLOSE = re.compile(r"^\s*(?:ok(?:ay)?|sure|fine|alright|好的?|好吧|行|嗯+|知道了|明白了?)?[\s,，.。!！]*"
+                           r"(?:thanks?|thank you|thx|ty|谢谢(?:你|您)?|多谢|感谢)[\s,，.。!！~]*$", re.I)
 
 
 def yes_or_no(text: str) -> str | None:
@@ -27,3 +30,8 @@ def yes_or_no(text: str) -> str | None:
     if _YES_EN.search(t) or _YES_ZH.search(t):
         return "yes"
     return None
+
+
+def thanks_only(text: str) -> bool:
+    """'ok, thanks', '好的，谢谢': an answer to an offer that thanks and declines it, not a yes."""
+    return bool(_THANKS_CLOSE.search(text.strip()))

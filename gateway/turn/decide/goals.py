@@ -10,6 +10,7 @@ from gateway.turn.decide.situation import Situation
 from gateway.turn.model import Decision, Goal, Understanding
 from gateway.turn.understand.goals import bare_order_reply
 from kefu.vocab import HELP_QUESTIONS, ORDER_INTENTS, PRODUCT_INTENTS, Intent
+from kefu.vocab.replies import thanks_only
 
 # Intents of a message that asks something else without starting a new goal.
 _SIDE = frozenset({Intent.GREETING, Intent.THANKS, Intent.SHIPPING_INFO, Intent.REFUND_STATUS,
@@ -45,6 +46,8 @@ def follow(u: Understanding, s: Situation, d: Decision) -> None:
         return
     if not _continues(u, g):
         return
+    if g.intent == Intent.HUMAN_AGENT and thanks_only(u.text):
+        return  # "ok, thanks" after the offer of a person closes the topic; it asks for no one
     d.goal = g
     d.intent = g.intent
     d.order_id = u.order_id or g.order_id

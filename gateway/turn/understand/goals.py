@@ -4,9 +4,14 @@ The model is trained on one-line requests; real shoppers describe a problem ("th
 new jacket broke, what can I do?") or vent about something already done ("worst experience, had
 to cancel…"). These rules read what such messages are for, on top of the model's guess:
 - a faulty, damaged or wrong item is a return goal, not a search for the item;
-- a frustrated message that tells of an action already taken is a complaint, not a request;
+- a frustrated message that tells of an action already taken is a complaint, not a request, and
+  so is one the model read as small talk or out of scope ("They are not respond");
 - praise is thanks, never a request for a person;
 - "I want to buy a coat" names what to find: a search, not a question about how ordering works;
+- a message that gives an order number ("Yes my order id is KF100254") is about that order even
+  when the model read it as out of scope or small talk;
+- a delivery question that names another country or its state ("Do you deliver in Canada",
+  "Available in Pakistan ?") is about international shipping;
 - "never mind" / "算了" drops the pending goal; a bare order number answers it.
 Each override is recorded on the guess (`rule`), so the evidence shows why.
 """
@@ -16,7 +21,9 @@ from __future__ import annotations
 import re
 
 from gateway.turn.model import IntentGuess, Understanding
-from kefu.vocab import PRODUCT_INTENTS, Intent
+from kefu.settings import get_settings
+from kefu.vocab import PRODUCT_INTENTS, Intent, order_ids
+from kefu.vocab.places import abroad
 from kefu.vocab.shopping import type_of
 
 PROBLEM_REASONS = frozenset({"faulty", "damaged", "wrong_item"})
@@ -44,6 +51,43 @@ _FILLER = re.compile(r"\b(?:it'?s|it is|its|this is|that'?s|the|my|order|number|
                      r"|订单号?|单号|编号|号码|我的|是|这个|好的|嗯|亲|[\s#:：,，.。!！?？'\"-]", re.I)
 
 
+# Labels an angry message without a request cannot mean ("not setisfied with uor" read as deny).
+_VENT_MISREADS = frozenset({Intent.OUT_OF_SCOPE, Intent.DENY, Intent.AFFIRM, Intent.CHIT_CHAT, Intent.INFORM,
+                            Intent.FEEDBACK, Intent.GREETING, Intent.GOODBYE})
+# Labels a delivery question naming a foreign place was read as; stock and out-of-scope only with
+# delivery words ("Available in Pakistan ?"), never a product search ("a jacket for my trip to Canada").
+_SHIPPING_LABELS = frozenset({Intent.SHIPPING_INFO, Intent.DELIVERY_AREA, Intent.DELIVERY_TIME, Intent.FREE_SHIPPING,
+                              Intent.CARRIER_INFO, Intent.SAME_DAY_DELIVERY})
+_MAYBE_SHIPPING = frozenset({Intent.STOCK_AVAILABILITY, Intent.OUT_OF_SCOPE, Intent.CHIT_CHAT, Intent.INFORM})
+_DELIVERY_WORDS = re.compile(
+    r"\b(?:deliver\w*|ship\w*|send|post|available|courier|reach)\b|发货|寄|送到|配送|快递|包邮", re.I)
+# Labels under which an order number in the message is the point of it.
+_ID_CARRIERS = frozenset({Intent.OUT_OF_SCOPE, Intent.AFFIRM, Intent.CHIT_CHAT, Intent.FEEDBACK, Intent.GREETING})
+
+
+# "I want to purchase some gym equipment", "assist me to buy a mattress", "我想买个保温杯": what
+# follows the verb is the thing to find, whether or not the catalog has that kind of thing.
+_BUY = re.compile(r"\b(?:want|wanna|would like|like|need|looking|planning|help me|assist me)\s+(?:to\s+)?"
+                  r"(?:buy|purchase|order|get)\b(?P<en>[^.?!]*)"
+                  r"|(?:想|要|打算)(?:买|购买|入手)(?P<zh>[^。？！?!，,]*)", re.I)
+_NOT_A_THING = re.compile(r"^(?:\s|some|something|a|an|the|one|it|this|that|them|these|those|from (?:you|here|"
+                          r"your (?:site|website|shop|store))|online|now|please|pls|again|more)*$"
+                          r"|^(?:个|一个|一下|点|东西)*$", re.I)
+_REFERENCE = re.compile(r"^\s*(?:this|that|it|these|those|the same|the one)\b|^(?:这|那)", re.I)
+
+
+def buying_what(text: str) -> str | None:
+    """'' for "i want to buy" with no object, the object's words when one is named, None when the
+    message does not say it wants to buy."""
+    m = _BUY.search(text)
+    if m is None:
+        return None
+    obj = (m.group("en") or m.group("zh") or "").strip()
+    if _REFERENCE.match(obj):
+        return None  # "buy this one": a product already in view, not a new search
+    return "" if _NOT_A_THING.match(obj) else obj
+
+
 def drops_goal(text: str) -> bool:
     return bool(DROP.search(text))
 
@@ -61,6 +105,12 @@ def _override(u: Understanding, intent: str, rule: str) -> None:
     u.intent = IntentGuess(intent, g.confidence, g.stage, g.candidates, rule=rule, model_intent=g.label)
 
 
+def _international(u: Understanding, name: str) -> bool:
+    if name not in _SHIPPING_LABELS and not (name in _MAYBE_SHIPPING and _DELIVERY_WORDS.search(u.text)):
+        return False
+    return abroad(u.text, get_settings().shop_country)
+
+
 def reread(u: Understanding) -> Understanding:
     """Correct the model's label where the words say what the message is for."""
     name = u.intent.name
@@ -69,9 +119,17 @@ def reread(u: Understanding) -> Understanding:
         _override(u, Intent.RETURN_REQUEST, f"problem_item:{u.reason}")
     elif u.angry and name == Intent.CANCEL_ORDER and _DONE_ACTION.search(u.text):
         _override(u, Intent.COMPLAINT, "venting_about_done_action")
+    elif u.angry and name in _VENT_MISREADS and not u.order_id:
+        _override(u, Intent.COMPLAINT, "venting")
     elif u.praise and name in (Intent.HUMAN_AGENT, Intent.COMPLAINT, Intent.OUT_OF_SCOPE) \
             and not _HUMAN.search(u.text):
         _override(u, Intent.THANKS, "praise")
-    elif name == Intent.PLACE_ORDER and type_of(u.text):  # "我想买外套": buying a kind of thing is a search
-        _override(u, Intent.PRODUCT_SEARCH, "buy_named_product")
+    elif name in _ID_CARRIERS and order_ids().find(u.text):
+        _override(u, Intent.ORDER_STATUS, "order_id_given")
+    elif _international(u, name):
+        _override(u, Intent.INTERNATIONAL_SHIPPING, "names_a_country")
+    elif name == Intent.PLACE_ORDER and (type_of(u.text) or buying_what(u.text)):
+        _override(u, Intent.PRODUCT_SEARCH, "buy_named_product")  # "我想买外套": buying a kind of thing is a search
+    elif name == Intent.PLACE_ORDER and buying_what(u.text) == "":
+        u.vague = True  # "i i want to buy": buy what? One question, not the how-to-order paragraph
     return u

@@ -15,7 +15,9 @@ _FRUSTRATED = re.compile(
     r"\b(angry|furious|terrible|awful|worst|ridiculous|unacceptable|useless|scam|hate|disgusting|outrageous|"
     r"horrible|pathetic|never again|wtf|fed up|sick of|disappointed|disappointing|frustrat\w*|annoyed|joke|"
     r"nightmare|rip[- ]?off|shame|incompetent|still (?:hasn'?t|haven'?t|not|no)|no one (?:has )?(?:replied|answered)|"
-    r"nobody (?:has )?(?:replied|answered)|(?:waited|waiting) (?:for )?(?:\d+|two|three|four|five|weeks?|ages))\b"
+    r"nobody (?:has )?(?:replied|answered)|(?:waited|waiting) (?:for )?(?:\d+|two|three|four|five|weeks?|ages)|"
+    r"not (?:satisf|setisf|satisy)\w*|unsatisf\w*|dissatisf\w*|(?:bad|poor|worst|lousy) service|"
+    r"(?:are|is)? ?not (?:respond|responding|replying|answering)|(?:don'?t|do not|never) deliver\w* (?:on|in) time)\b"
     r"|!!|\?\?|太差|差劲|垃圾|气死|骗子|投诉|恶心|愤怒|无语|失望|坑人|什么破|烂|受够|搞什么|离谱|过分|忍无可忍",
     re.IGNORECASE)
 _URGENT = re.compile(
@@ -30,6 +32,9 @@ _PRAISE = re.compile(
     re.IGNORECASE)
 _NEGATED = re.compile(r"\b(not|never|no|isn'?t|wasn'?t|don'?t|didn'?t)\s+(?:so\s+|very\s+|that\s+)?$|[不没]$",
                       re.IGNORECASE)
+
+
+_WORD = re.compile(r"[^\W\d_]")  # a letter of any script (Han included)
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,8 @@ def _hits(rx: re.Pattern[str], text: str) -> bool:
 
 
 def read(text: str) -> Sentiment:
+    if not _WORD.search(text):
+        return Sentiment()  # "??" alone asks what to do, it does not vent (understand.vague asks back)
     frustrated = _hits(_FRUSTRATED, text) or _negated_praise(text)
     praise = not frustrated and _hits(_PRAISE, text)
     return Sentiment(frustrated=frustrated, urgent=_hits(_URGENT, text), praise=praise)

@@ -1,6 +1,6 @@
 """Messages that name a topic and nothing else: "payment issue", "Product Quality", "I have an
-issue with an item", "订单问题". Answering them with the topic's first policy paragraph guesses at
-what went wrong; a person would ask. The turn asks one clarifying question instead."""
+issue with an item", "订单问题", or no words at all ("??"). Answering them with the topic's first
+policy paragraph guesses at what went wrong; a person would ask. The turn asks one clarifying question instead."""
 
 from __future__ import annotations
 
@@ -21,11 +21,18 @@ _SPECIFIC = re.compile(
     r"|好|棒|谢", re.I)
 
 
+# "??", "❓❓❓", "...": something is wrong, but what? (A 👍 or 🙏 is not a question.)
+_NO_WORDS = re.compile(r"^[\s?？❓❔.。,，!！~…-]+$")
+
+
 def is_vague(text: str, order_id: str | None) -> bool:
-    """Short, names a topic as a problem, says nothing more specific, and gives no order."""
+    """Short, names a topic as a problem, says nothing more specific, and gives no order; or has no
+    word at all."""
     if order_id:
         return False
     t = text.strip()
+    if _NO_WORDS.match(t):
+        return True
     han = len(re.findall(f"[{HAN_CLASS}]", t))
     short = han <= MAX_HAN if han else len(t.split()) <= MAX_WORDS
     return short and bool(_TOPIC_ONLY.search(t.lower())) and not _SPECIFIC.search(t)

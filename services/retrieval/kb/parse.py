@@ -20,6 +20,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from kefu.vocab import detect_lang, is_zh
+from kefu.vocab.lang import sentences as split_sentences
 
 # A run of sentences this long is one or two facts, what a reply quotes (Chinese says as much in
 # about a third of the characters).
@@ -29,7 +30,6 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 FORMATS = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html", ".txt": "text",
            ".csv": "faq"}
 
-_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“(])|(?<=[。！？])")
 _MD_HEAD = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _MD_LIST = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _MD_INLINE = re.compile(r"\*\*|__|`|!\[[^\]]*\]\([^)]*\)")
@@ -73,8 +73,8 @@ def clean(text: str) -> str:
 
 
 def sentences(text: str) -> list[str]:
-    """Whole sentences, English and Chinese (the Chinese full stop ends one without a space)."""
-    return [s.strip() for s in _SENT.split(text) if s and s.strip()]
+    """Whole sentences, English and Chinese (kefu.vocab.lang: the one splitter the replies use too)."""
+    return split_sentences(text)
 
 
 def pack(text: str, limit: int = PASSAGE_CHARS["en"]) -> list[str]:

@@ -52,6 +52,16 @@ def test_sentiment(text: str, label: str) -> None:
     ("cancel_order", "cancel my order please", "en", "cancel_order"),
     ("human_agent", "thanks, great service!", "en", "thanks"),
     ("human_agent", "great, but I want to talk to a person", "en", "human_agent"),
+    ("deny", "not setisfied with uor", "en", "complaint"),
+    ("out_of_scope", "They are not respond", "en", "complaint"),
+    ("out_of_scope", "Yes my order id is KF100254", "en", "order_status"),
+    ("shipping_info", "Do you deliver in Canada", "en", "international_shipping"),
+    ("stock_availability", "Available in Pakistan ?", "en", "international_shipping"),
+    ("delivery_area", "Do u have delivery at kerala", "en", "international_shipping"),
+    ("shipping_info", "你们发货到加拿大吗", "zh", "international_shipping"),
+    ("shipping_info", "do you ship to texas?", "en", "shipping_info"),
+    ("product_search", "I need a warm jacket for my trip to Canada", "en", "product_search"),
+    ("place_order", "I want to purchase some gym equipment", "en", "product_search"),
 ])
 def test_the_words_correct_the_models_label(model_intent: str, text: str, lang: str, want: str) -> None:
     u = understood(model_intent, text, lang=lang)
@@ -167,6 +177,27 @@ def test_venting_hands_over_with_an_apology_praise_does_not() -> None:
 def test_buying_a_kind_of_thing_is_a_search(text: str) -> None:
     u = understood("place_order", text, lang="zh" if "外" in text else "en")
     assert u.intent.name == "product_search" and u.intent.rule == "buy_named_product"
+
+
+@pytest.mark.parametrize("text", ["i i want to buy", "I would like to order from you", "我想买"])
+def test_wanting_to_buy_nothing_named_gets_one_question(text: str) -> None:
+    u = understood("place_order", text, lang="zh" if "买" in text else "en")
+    assert u.intent.name == "place_order" and u.vague and decide(u, Situation()).clarify
+
+
+@pytest.mark.parametrize("text", ["??", "❓❓❓", "..."])
+def test_a_message_without_words_gets_one_question(text: str) -> None:
+    u = understood("out_of_scope", text)
+    assert u.vague and decide(u, Situation()).clarify
+
+
+@pytest.mark.parametrize("text", ["好的，谢谢。", "ok thanks", "Okay, thank you!"])
+def test_ok_thanks_to_the_offer_of_a_person_hands_over_no_one(text: str) -> None:
+    offer = Goal("human_agent", "confirm", None)
+    d = decide(understood("thanks", text, lang="zh" if "谢" in text else "en", factors={}), Situation(goal=offer))
+    assert d.move != Move.HANDOFF and d.handoff_reason is None
+    d = decide(understood("affirm", "yes please", factors={}), Situation(goal=offer))
+    assert d.move == Move.HANDOFF and d.handoff_reason == "asked_for_human"
 
 
 def test_how_to_order_stays_a_help_question() -> None:
