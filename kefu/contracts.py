@@ -31,6 +31,11 @@ class ClassifyResponse(BaseModel):
     stage: str = Field(..., description="'fasttext' (pre-screen was sure) or 'rerank'")
     candidates: list[IntentCandidate] = []
     out_of_scope: bool = False
+    # Every need the message carries, the main one first (`intent`); a second one only from the
+    # LLM's structured reading (KEFU_INTENT_RERANKER=llm), as are `slots` and `goal`.
+    intents: list[str] = []
+    slots: dict[str, str] = {}
+    goal: str | None = Field(None, description="new | continue | switch | drop | none (LLM reading only)")
     model_version: str = ""
     latency_ms: float = 0.0
 

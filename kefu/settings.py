@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     # Bearer key of an external OpenAI-compatible endpoint (the DeepSeek API, a vLLM started with
     # --api-key). The internal token is never sent to an https:// LLM URL (kefu.service_auth).
     llm_api_key: str = Field("", validation_alias=_alias("KEFU_LLM_API_KEY", "llm_api_key"))
+    # How the intent service asks the LLM for structured understanding: json_schema (vLLM, SGLang,
+    # OpenAI) or json_object (the DeepSeek API's JSON mode). services/intent/llm_understand.py.
+    llm_json_mode: Literal["json_schema", "json_object"] = Field(
+        "json_schema", validation_alias=_alias("KEFU_LLM_JSON_MODE", "llm_json_mode"))
 
     # The shop's own country (ISO 3166-1 alpha-2): a question naming another country or its
     # states is about international shipping (kefu.vocab.places).

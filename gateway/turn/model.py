@@ -23,6 +23,8 @@ class IntentGuess:
     rule: str | None = None  # why understanding overrode the model's label (understand.goals)
     model_intent: str | None = None  # the model's label before that override
     label: str = ""  # the taxonomy label (`name` is the flow that serves it: kefu.vocab.serves)
+    also: list[str] = field(default_factory=list)  # a second need (the LLM's structured reading)
+    goal: str | None = None  # the LLM's goal update: new | continue | switch | drop | none
 
     def __post_init__(self) -> None:
         self.label = self.label or self.name
@@ -30,7 +32,8 @@ class IntentGuess:
     def public(self) -> dict[str, Any]:
         """The label the shopper's words got, and the flow that served it when they differ."""
         out: dict[str, Any] = {"name": self.label, "confidence": self.confidence, "stage": self.stage}
-        return out | ({"serves": self.name} if self.label != self.name else {})
+        return out | ({"serves": self.name} if self.label != self.name else {}) | (
+            {"also": self.also} if self.also else {})
 
     def evidence(self) -> dict[str, Any]:
         extra = {"rule": self.rule, "model_intent": self.model_intent} if self.rule else {}

@@ -87,7 +87,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         return 2
     reranker = args.reranker or settings.intent_reranker
     llm = (LLMReranker(settings.llm_url, settings.llm_model, settings.http_timeout_s,
-                       headers=service_auth.llm_headers(settings))
+                       headers=service_auth.llm_headers(settings), json_mode=settings.llm_json_mode)
            if reranker == "llm" and settings.llm_enabled else None)
     model = IntentModel(folder, settings.models_dir, reranker=reranker, llm=llm)
     report_dir = Path(args.report_dir) if args.report_dir else folder / "reports"

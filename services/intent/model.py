@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +16,9 @@ from typing import Any
 import numpy as np
 from prometheus_client import Counter
 
-from services.intent import ft, rerank
+from services.intent import ft, llm_understand, rerank
 from services.intent.encoder import Encoder, get_encoder
+from services.intent.llm_understand import Understood
 from services.intent.registry import META
 from services.intent.text import clean, ft_line, warm_up
 
@@ -48,41 +48,50 @@ class Prediction:
     reranker: str | None = None
     latency_ms: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    # From the LLM's structured reading only: a second need, slots it read, the goal update.
+    also: list[str] = field(default_factory=list)
+    slots: dict[str, str] = field(default_factory=dict)
+    goal: str | None = None
 
 
 class LLMReranker:
-    """Asks an OpenAI-compatible chat endpoint to pick one label among fastText's top-k.
+    """Asks an OpenAI-compatible chat endpoint to read an unsure message as structured output
+    (services.intent.llm_understand: intents, slots, goal update).
 
-    Any failure (down, slow, answer not among the candidates) returns None and the caller keeps
-    the embedding re-ranker's answer; after a connection failure the LLM is skipped for a while
-    so a dead generation service does not add its timeout to every message.
+    Any failure (down, slow, not JSON of the schema, a label outside the taxonomy) returns None
+    and the caller keeps the embedding re-ranker's answer; after a connection failure the LLM is
+    skipped for a while so a dead generation service does not add its timeout to every message.
     """
 
     def __init__(self, base_url: str, model: str, timeout_s: float = 5.0, cooldown_s: float = 30.0,
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None, json_mode: str = "json_schema") -> None:
         import httpx
 
         base = base_url.rstrip("/")
         self.url = base + ("/chat/completions" if base.endswith("/v1") else "/v1/chat/completions")
         self.model = model
         self.cooldown_s = cooldown_s
+        self.json_mode = json_mode
         self._down_until = 0.0
         self._client = httpx.Client(timeout=httpx.Timeout(timeout_s, connect=min(1.0, timeout_s)),
-                                    headers=headers)  # the internal token (kefu.service_auth)
+                                    headers=headers)  # kefu.service_auth.llm_headers
 
-    def choose(self, text: str, candidates: list[str]) -> str | None:
+    def understand(self, text: str, candidates: list[str], labels: list[str]) -> Understood | None:
         if time.monotonic() < self._down_until:
             LLM_FALLBACKS.labels("cooldown").inc()
             return None
-        listing = "\n".join(f"- {c}" for c in candidates)
-        messages = [
-            {"role": "system", "content": "You label customer-service messages. Reply with exactly one "
-                                          "intent name from the list and nothing else."},
-            {"role": "user", "content": f"Message: {text[:500]}\nIntents:\n{listing}\nIntent:"},
-        ]
+        body: dict[str, Any] = {"model": self.model, "messages": llm_understand.messages(text, candidates, labels),
+                                "max_tokens": 160, "temperature": 0}
+        if self.json_mode != "prompt":
+            body["response_format"] = llm_understand.response_format(labels, self.json_mode)
         try:
-            resp = self._client.post(self.url, json={"model": self.model, "messages": messages,
-                                                     "max_tokens": 16, "temperature": 0})
+            resp = self._client.post(self.url, json=body)
+            if resp.status_code == 400 and "response_format" in body and _rejects_format(resp):
+                # kefu's own engine cannot constrain output: ask in the prompt alone from now on
+                log.warning("llm engine rejects response_format; asking for JSON in the prompt only")
+                self.json_mode = "prompt"
+                body.pop("response_format")
+                resp = self._client.post(self.url, json=body)
             resp.raise_for_status()
             answer = resp.json()["choices"][0]["message"]["content"] or ""
         except Exception as exc:  # any failure means: fall back
@@ -90,20 +99,17 @@ class LLMReranker:
             LLM_FALLBACKS.labels("unavailable").inc()
             log.warning("llm re-ranker unavailable: %s", type(exc).__name__)
             return None
-        picked = parse_choice(answer, candidates)
-        if picked is None:
-            LLM_FALLBACKS.labels("unparseable").inc()
-        return picked
+        got = llm_understand.parse(answer, labels, text)
+        if got is None:
+            LLM_FALLBACKS.labels("invalid").inc()
+        return got
 
 
-def parse_choice(answer: str, candidates: list[str]) -> str | None:
-    """The candidate the LLM named: exact match first, then the longest one mentioned."""
-    norm = answer.strip().strip("`'\".").strip().lower()
-    for c in candidates:
-        if norm == c.lower():
-            return c
-    mentioned = [c for c in candidates if re.search(rf"(?<![\w]){re.escape(c.lower())}(?![\w])", norm)]
-    return max(mentioned, key=len) if mentioned else None
+def _rejects_format(resp: Any) -> bool:
+    try:
+        return resp.json()["error"]["code"] == "unsupported_response_format"
+    except (ValueError, KeyError, TypeError):
+        return False
 
 
 class IntentModel:
@@ -155,12 +161,24 @@ class IntentModel:
     def _finish(self, pred: Prediction) -> Prediction:
         if self.oos_label is not None and pred.intent == self.oos_label:
             pred.out_of_scope = True
-        elif pred.confidence < self.oos_threshold:
+        elif pred.confidence < self.oos_threshold and pred.reranker != "llm":  # the LLM makes its own OOS call
             pred.out_of_scope = True
             pred.extra["below_threshold"] = True
             pred.intent = self.oos_label or DEFAULT_OOS
         PREDICTIONS.labels(pred.stage, str(pred.out_of_scope).lower()).inc()
         return pred
+
+    def _ask_llm(self, pred: Prediction, text: str, probs: np.ndarray, k: int) -> None:
+        """The LLM's structured reading replaces the embedding re-ranker's label when valid."""
+        assert self.llm is not None
+        cands = [lab for lab, _ in self._top(probs, max(k, 5))]
+        got = self.llm.understand(text, cands, self.labels)
+        if got is None:
+            return
+        pred.extra["embedding_intent"] = pred.intent
+        pred.intent, pred.reranker = got.intents[0], "llm"
+        pred.confidence = float(probs[self.label_index[got.intents[0]]])
+        pred.also, pred.slots, pred.goal = got.intents[1:], got.slots, got.goal
 
     # ------------------------------------------------------------------ API
     def classify(self, text: str, k: int = 5, mode: str = "cascade") -> Prediction:
@@ -196,12 +214,7 @@ class IntentModel:
                 pred.stage, pred.reranker = "rerank", "embedding"
                 pred.candidates = self._top(probs[j], k)
                 if self.llm is not None and mode == "cascade":
-                    cands = [lab for lab, _ in self._top(probs[j], max(k, 5))]
-                    choice = self.llm.choose(sub[j], cands)
-                    if choice is not None:
-                        pred.extra["embedding_intent"] = pred.intent
-                        pred.intent, pred.reranker = choice, "llm"
-                        pred.confidence = float(probs[j][self.label_index[choice]])
+                    self._ask_llm(pred, sub[j], probs[j], k)
                 agree = pred.intent == pred.fasttext_intent
                 AGREEMENT.labels(pred.reranker, "agree" if agree else "disagree").inc()
                 if not agree:

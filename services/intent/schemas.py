@@ -67,6 +67,9 @@ def classify_response(pred: Prediction, version: str) -> ClassifyResponse:
         stage=pred.stage,
         candidates=[IntentCandidate(label=lab, score=round(score, 6)) for lab, score in pred.candidates],
         out_of_scope=pred.out_of_scope,
+        intents=[pred.intent, *(a for a in pred.also if a != pred.intent)],
+        slots=pred.slots,
+        goal=pred.goal,
         model_version=version,
         latency_ms=round(pred.latency_ms, 3),
     )

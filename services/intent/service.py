@@ -67,7 +67,7 @@ class IntentService:
         if s.intent_reranker == "llm" and s.llm_enabled:
             # The gateway gives the whole intent call 0.8 s; a slower LLM answer is useless to it.
             return LLMReranker(s.llm_url, s.llm_model, timeout_s=min(s.http_timeout_s, 0.6),
-                               headers=service_auth.llm_headers(s))
+                               headers=service_auth.llm_headers(s), json_mode=s.llm_json_mode)
         return None
 
     def _load(self, folder: Path) -> IntentModel:

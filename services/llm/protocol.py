@@ -62,6 +62,12 @@ class _SamplingFields(_Req):
 class ChatCompletionRequest(_SamplingFields):
     messages: list[ChatMessage] = Field(..., min_length=1)
     max_completion_tokens: int | None = Field(None, ge=1, le=MAX_TOKENS_LIMIT)
+    response_format: dict[str, Any] | None = Field(
+        None, description="{'type': 'text'} only on kefu's engine; json_schema / json_object pass through to an "
+                          "upstream (vLLM, SGLang), which enforces them")
+
+    def wants_json(self) -> bool:
+        return bool(self.response_format) and (self.response_format or {}).get("type") in ("json_schema", "json_object")
 
 
 class CompletionRequest(_SamplingFields):

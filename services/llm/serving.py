@@ -212,6 +212,10 @@ class OpenAIServing:
     # ------------------------------------------------------------------ endpoints
     async def chat(self, req: ChatCompletionRequest) -> JSONResponse | StreamingResponse:
         self.check_model(req.model)
+        if req.wants_json():  # a schema the sampler does not enforce would be a promise it cannot keep
+            raise APIError(400, "unsupported_response_format",
+                           "kefu's own engine does not constrain output to JSON; serve the model through vLLM or "
+                           "SGLang (kefu serve llm --upstream URL) for response_format json_schema/json_object")
         try:
             messages = [{"role": "system" if m.role == "developer" else m.role, "content": m.text()}
                         for m in req.messages]

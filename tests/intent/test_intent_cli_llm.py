@@ -1,4 +1,5 @@
-"""`kefu intent train/eval` end to end on a small CSV, and the LLM re-ranker over real HTTP."""
+"""`kefu intent train/eval` end to end on a small CSV, and the LLM's structured understanding
+(services.intent.llm_understand) over real HTTP: validated, and the cascade when it is not."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from fastapi import FastAPI
 from prometheus_client import REGISTRY
 
 from kefu.cli import main as kefu_main
-from services.intent.model import IntentModel, LLMReranker, parse_choice
+from services.intent.llm_understand import parse, response_format
+from services.intent.model import IntentModel, LLMReranker
 
 
 def _run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -71,11 +73,37 @@ def test_cli_rejects_missing_column(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert rc == 2
 
 
-def test_parse_choice() -> None:
-    cands = ["order_status", "cancel_order", "refund_status"]
-    assert parse_choice("cancel_order", cands) == "cancel_order"
-    assert parse_choice("Intent: `refund_status`.", cands) == "refund_status"
-    assert parse_choice("no idea", cands) is None
+LABELS = ["order_status", "cancel_order", "refund_status", "complaint", "damaged_item", "out_of_scope"]
+
+
+@pytest.mark.parametrize(("content", "want"), [
+    ('{"intents": ["damaged_item", "complaint"], "slots": {"order_id": "KF100007"}, "goal": "new"}',
+     (["damaged_item", "complaint"], {"order_id": "KF100007"}, "new")),
+    ('```json\n{"intents": ["cancel_order"], "slots": {}, "goal": "switch"}\n```', (["cancel_order"], {}, "switch")),
+    # a slot the message does not contain is dropped, the reading kept
+    ('{"intents": ["order_status"], "slots": {"order_id": "KF999999"}, "goal": "new"}', (["order_status"], {}, "new")),
+    ('{"intents": ["order_status", "order_status"], "slots": {}, "goal": "new"}', (["order_status"], {}, "new")),
+    ("refund_status", None),  # prose, not JSON
+    ('{"intents": ["track_parcel"], "slots": {}, "goal": "new"}', None),  # not in the taxonomy
+    ('{"intents": [], "slots": {}, "goal": "new"}', None),
+    ('{"intents": ["a", "b", "c"], "slots": {}, "goal": "new"}', None),
+    ('{"intents": ["complaint"], "slots": {}, "goal": "maybe"}', None),
+    ('{"intents": ["complaint"], "slots": {}, "goal": "new", "reply": "Sure!"}', None),  # keys outside the schema
+])
+def test_structured_answers_are_validated(content: str, want: tuple | None) -> None:
+    got = parse(content, LABELS, "my parcel KF100007 arrived broken, this is the worst")
+    if want is None:
+        assert got is None
+    else:
+        assert got is not None and (got.intents, got.slots, got.goal) == want
+
+
+def test_the_schema_lists_the_taxonomy() -> None:
+    fmt = response_format(LABELS)
+    assert fmt["type"] == "json_schema" and fmt["json_schema"]["strict"] is True
+    props = fmt["json_schema"]["schema"]["properties"]
+    assert props["intents"]["items"]["enum"] == LABELS and props["intents"]["maxItems"] == 2
+    assert response_format(LABELS, "json_object") == {"type": "json_object"}
 
 
 def _fake_llm(answer: str) -> tuple[uvicorn.Server, int, list[dict]]:
@@ -103,16 +131,31 @@ def _fake_llm(answer: str) -> tuple[uvicorn.Server, int, list[dict]]:
 def test_llm_reranker_picks_among_candidates_and_falls_back(intent_model: IntentModel) -> None:
     import copy
 
-    server, port, seen = _fake_llm("refund_status")
+    server, port, seen = _fake_llm('{"intents": ["refund_status", "order_status"], "slots": {"order_id": "KF100007"}, '
+                                   '"goal": "new"}')
     try:
         m = copy.copy(intent_model)
         m.tau = 1.01  # force the re-rank stage
         m.reranker = "llm"
         m.llm = LLMReranker(f"http://127.0.0.1:{port}/v1", "test-model", timeout_s=2)
-        pred = m.classify("my money from the return, where is it")
+        pred = m.classify("my money from the return of KF100007, where is it")
         assert pred.stage == "rerank" and pred.reranker == "llm"
-        assert pred.intent == "refund_status"
-        assert "refund_status" in seen[0]["messages"][-1]["content"]
+        assert pred.intent == "refund_status" and pred.also == ["order_status"]
+        assert pred.slots == {"order_id": "KF100007"} and pred.goal == "new"
+        asked = seen[0]
+        assert asked["response_format"]["type"] == "json_schema"
+        assert set(asked["response_format"]["json_schema"]["schema"]["properties"]["intents"]["items"]["enum"]) \
+            == set(intent_model.labels)
+    finally:
+        server.should_exit = True
+    # an answer outside the schema: the embedding re-ranker's label stands, counted as invalid
+    server, port, _ = _fake_llm("refund_status")
+    try:
+        before = REGISTRY.get_sample_value("kefu_intent_llm_fallback_total", {"reason": "invalid"}) or 0
+        m.llm = LLMReranker(f"http://127.0.0.1:{port}/v1", "test-model", timeout_s=2)
+        pred = m.classify("I want to cancel my order")
+        assert pred.reranker == "embedding" and pred.intent == "cancel_order" and pred.also == []
+        assert REGISTRY.get_sample_value("kefu_intent_llm_fallback_total", {"reason": "invalid"}) == before + 1
     finally:
         server.should_exit = True
     # LLM gone: the embedding re-ranker's answer is used and the fallback counted

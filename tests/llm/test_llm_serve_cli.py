@@ -116,3 +116,22 @@ def test_smollm2_from_the_wheel(smollm2: Proc) -> None:
     assert ready(smollm2, 240)["status"] == "ready"
     reply = check_contract(smollm2, "smollm2", [{"role": "user", "content": "Say hello in five words."}])
     assert reply.strip(), "SmolLM2 answered nothing"
+
+
+def test_structured_understanding_against_kefus_own_served_model(smollm2: Proc) -> None:
+    """The intent service's LLM route (KEFU_INTENT_RERANKER=llm) against SmolLM2 served by kefu's
+    engine: the engine refuses a response_format it cannot enforce (400, not a silent ignore), the
+    client then asks for JSON in the prompt alone, and whatever the 135M model writes is validated:
+    a valid reading or None (the cascade's answer stands), never an unchecked label."""
+    from services.intent.model import LLMReranker
+
+    assert ready(smollm2, 240)["status"] == "ready"
+    r = httpx.post(f"{smollm2.url}/v1/chat/completions", timeout=60, json={
+        "messages": [{"role": "user", "content": "hi"}], "response_format": {"type": "json_object"}})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "unsupported_response_format"
+    labels = ["order_status", "cancel_order", "refund_status", "complaint", "out_of_scope"]
+    llm = LLMReranker(smollm2.url, "smollm2", timeout_s=60)
+    got = llm.understand("where is my order KF100007?", ["order_status", "refund_status"], labels)
+    assert llm.json_mode == "prompt"
+    assert got is None or (set(got.intents) <= set(labels) and all(v in "where is my order kf100007?"
+                                                                   for v in map(str.lower, got.slots.values())))

@@ -49,8 +49,10 @@ def read_orders(u: Understanding, factor: str, expecting: str | None = None) -> 
     """Fill what the message says for an order conversation (factors, yes/no, address, reason),
     how the shopper feels, and what it means for their goal (which may correct the intent)."""
     feel = sentiment.read(u.text)
-    u.angry, u.urgent, u.praise = feel.frustrated, feel.urgent, feel.praise
-    u.drop_goal = goals.drops_goal(u.text)
+    # A second need the LLM read (multi-label): a complaint is served the way frustration is, with
+    # an apology and a person on offer, beside the answer to the main need.
+    u.angry, u.urgent, u.praise = feel.frustrated or Intent.COMPLAINT in u.intent.also, feel.urgent, feel.praise
+    u.drop_goal = goals.drops_goal(u.text) or u.intent.goal == "drop"
     u.factors = orders.factors_in(u.text, expecting=expecting)
     if factor not in u.factors and isinstance(u.slots.get(factor), str):
         u.factors[factor] = str(u.slots[factor])  # stated earlier in the window (dialog's slots)
@@ -77,8 +79,9 @@ class Understander:
         if c.model_version:
             self.versions.intent = c.model_version
         label = (Intent.OUT_OF_SCOPE.value if c.out_of_scope else c.intent) or Intent.OUT_OF_SCOPE.value
+        also = [i for i in c.intents[1:] if i != label]
         return IntentGuess(serves(label), round(float(c.confidence), 4), c.stage,
-                           [x.model_dump() for x in c.candidates[:5]], label=label)
+                           [x.model_dump() for x in c.candidates[:5]], label=label, also=also, goal=c.goal)
 
     def begin(self, text: str) -> asyncio.Task[IntentGuess]:
         """Start classifying the raw text now; `finish` decides whether its answer stands."""

@@ -102,7 +102,8 @@ def bare_order_reply(text: str, order_id: str | None) -> bool:
 
 def _override(u: Understanding, intent: str, rule: str) -> None:
     g = u.intent
-    u.intent = IntentGuess(intent, g.confidence, g.stage, g.candidates, rule=rule, model_intent=g.label)
+    u.intent = IntentGuess(intent, g.confidence, g.stage, g.candidates, rule=rule, model_intent=g.label,
+                           also=[a for a in g.also if a != intent], goal=g.goal)
 
 
 def _international(u: Understanding, name: str) -> bool:

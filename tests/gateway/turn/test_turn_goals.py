@@ -210,3 +210,18 @@ def test_a_vague_payment_message_gets_one_question() -> None:
     assert u.vague and d.clarify
     text = templates.render(reply_context(u, d, TurnFacts(), conclude(u, Situation(), d, TurnFacts())))
     assert "?" in text and "charged twice" in text
+
+
+def test_a_second_need_from_the_llm_is_served_too() -> None:
+    """Multi-label (the LLM's structured reading): an order question that is also a complaint is
+    answered with an apology and a person on offer; its goal update "drop" drops the pending goal."""
+    guess = IntentGuess("order_status", 0.7, "rerank", also=["complaint"], goal="new")
+    u = Understanding(text="where is my parcel KF100007", standalone="where is my parcel KF100007", lang="en",
+                      intent=guess, order_id="KF100007")
+    read_orders(u, "email")
+    assert u.angry and u.intent.public()["also"] == ["complaint"]
+    d = decide(u, Situation())
+    assert d.intent == "order_status"
+    dropped = Understanding(text="hmm", standalone="hmm", lang="en", intent=IntentGuess("chit_chat", 0.6, goal="drop"))
+    read_orders(dropped, "email")
+    assert dropped.drop_goal
