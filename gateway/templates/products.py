@@ -75,14 +75,15 @@ def _describe_zh(search: dict[str, Any]) -> str:
             f"${search['price_min']:g}以上" if search.get("price_min") is not None else "",
             vocab.colour_name(search["color"], "zh") if search.get("color") else "",
             {"women": "女款", "men": "男款"}.get(str(search.get("gender")), ""),
-            f"{search['size']}码" if search.get("size") else "", str(search.get("material") or ""),
+            f"{search['size']}码" if search.get("size") else "",
+            vocab.material_name(str(search["material"]), "zh") if search.get("material") else "",
             "保暖" if search.get("warm") else ""]
     bits = [b for b in bits if b]
     cat = str(search.get("category") or "")
     noun = _TYPE_ZH.get(cat, cat or str(search.get("text") or "商品"))
     out = "的".join(bits) + ("的" if bits else "") + noun
     if search.get("material_not"):
-        out += f"（非{search['material_not']}）"
+        out += f"（非{vocab.material_name(str(search['material_not']), 'zh')}）"
     return out + ("（有货）" if search.get("in_stock") else "")
 
 
@@ -116,7 +117,8 @@ def _relax_line(r: dict[str, Any], lang: str) -> str:
             f"{n} 款{vocab.colour_name(v, 'zh')}" if zh else f"{n} in {v}" for v, n in vals)
         return f"有 {shown}——要不要去掉颜色限制？" if zh else f"{shown} — or drop the colour?"
     if vals:
-        shown = ("、" if zh else ", ").join(f"{n} 款{v}" if zh else f"{n} in {v}" for v, n in vals)
+        name = vocab.material_name if r["drop"] in ("material", "material_not") else (lambda v, _lang: v)
+        shown = ("、" if zh else ", ").join(f"{n} 款{name(v, 'zh')}" if zh else f"{n} in {v}" for v, n in vals)
         return f"有 {shown}——要不要去掉{what}？" if zh else f"{shown} — or drop the {what}?"
     return (f"去掉{what}的话有 {r['count']} 款，要看看吗？" if zh
             else f"without the {what} there are {r['count']} — shall I drop it?")

@@ -144,7 +144,10 @@ async def shop(catalog: Catalog, t: ShopTurn, facts: TurnFacts) -> None:
             shown = await catalog.products(t.shown) if t.shown else []
             search = shift_price(search, t.shift, [float(p["price"]) for p in shown if p.get("price") is not None])
             info["changed"] = {**t.changed, **{k: search.get(k) for k in ("price_min", "price_max")}}
-        sr = await catalog.search_with(query_text(search), SearchFilters(**filters(search)), SHOWN_K)
+        query = query_text(search)
+        if t.words and search.get("category"):  # "show me Kestrel jackets": the type is a filter, the rest ranks
+            query = f"{query} {t.words}"
+        sr = await catalog.search_with(query, SearchFilters(**filters(search)), SHOWN_K)
         facts.hits = [h.model_dump() for h in sr.hits]
         if facts.hits and _free_text(search, sr.query) and not on_topic(facts.hits, is_zh(sr.query)):
             info["off_topic"] = [h["id"] for h in facts.hits]  # evidence: what the index offered
@@ -156,5 +159,7 @@ async def shop(catalog: Catalog, t: ShopTurn, facts: TurnFacts) -> None:
         }
         if not facts.hits and "off_topic" not in info:
             info["relax"] = await relaxations(catalog, search, list(t.changed))
+        if sr.filters.brand and not search.get("brand"):
+            search["brand"] = sr.filters.brand  # a brand the catalog knows, read by retrieval: "in black" keeps it
         info["search"] = search
     facts.shopping = info

@@ -232,6 +232,11 @@ def colour_name(colour: str, lang: str) -> str:
     return COLOURS.get(colour, (colour,))[0] if lang == "zh" else colour
 
 
+def material_name(material: str, lang: str) -> str:
+    """A catalog material in the shopper's language ("leather" → 真皮 in Chinese)."""
+    return MATERIALS.get(material, (material,))[0] if lang == "zh" else material
+
+
 def material_of(text: str) -> str | None:
     return _named(text, _MATERIAL_EN_RE, _MATERIAL_EN, _MATERIAL_ZH_RE, _MATERIAL_ZH_OF)
 

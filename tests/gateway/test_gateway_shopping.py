@@ -65,6 +65,21 @@ def test_chinese_refinement_stays_on_coats(gateway) -> None:
         assert all(p["price"] < min(x["price"] for x in r2["products"]) for p in r3["products"])
 
 
+def test_a_brand_stays_through_a_refinement_and_chinese_materials_read_in_chinese(gateway) -> None:
+    with gateway.client() as c:
+        cid, auth = gateway.new_conversation(c)
+        r1 = gateway.say(c, cid, auth, "show me Kestrel jackets")
+        assert r1["products"] and {CATALOG[p["id"]]["brand"] for p in r1["products"]} == {"Kestrel"}, r1
+        r2 = gateway.say(c, cid, auth, "in black?")
+        assert r2["products"], r2["reply"]
+        for p in r2["products"]:
+            assert CATALOG[p["id"]]["brand"] == "Kestrel" and CATALOG[p["id"]]["attributes"]["color"] == "Black"
+        cz, az = gateway.new_conversation(c)
+        gateway.say(c, cz, az, "我想买外套")
+        rz = gateway.say(c, cz, az, "有不是皮的吗？要紫色的")
+        assert "leather" not in rz["reply"]["text"], rz["reply"]["text"]
+
+
 def test_comparison_by_name_is_side_by_side(gateway) -> None:
     with gateway.client() as c:
         cid, auth = gateway.new_conversation(c)

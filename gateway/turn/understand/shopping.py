@@ -78,6 +78,7 @@ class ShopTurn:
     names: list[str] = field(default_factory=list)  # product names to find (a comparison by name)
     shift: str | None = None  # cheaper | pricier: past the prices of the products shown
     shown: list[str] = field(default_factory=list)  # the products shown last, in order
+    words: str = ""  # a new search's own words: retrieval reads a brand the catalog knows from them
 
     def evidence(self) -> dict[str, Any]:
         return {
@@ -270,7 +271,8 @@ def read(text: str, intent: str, slots: dict[str, Any], history: list[Any], refe
     shift = None
     if "price_max" not in stated and "price_min" not in stated:
         shift = "cheaper" if w.CHEAPER.search(text) else "pricier" if w.PRICIER.search(text) else None
-    return ShopTurn(kind, search=merged, changed=changed, shift=shift, shown=shown)
+    return ShopTurn(kind, search=merged, changed=changed, shift=shift, shown=shown,
+                    words=text if kind == "search" else "")
 
 
 def query_text(search: dict[str, Any]) -> str:
