@@ -17,6 +17,9 @@ from gateway.turn.model import Emit, TurnResult
 log = logging.getLogger("kefu.gateway.sse")
 
 HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "keep-alive"}
+# OpenAPI: a 200 of these routes is an event stream (the fuzz test checks content types).
+STREAM_DOC = {"content": {"text/event-stream": {"schema": {}}},
+              "description": "Server-sent events (data: one JSON object)"}
 KEEPALIVE_S = 15.0
 
 

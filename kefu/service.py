@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
@@ -166,7 +166,8 @@ def create_app(
         return JSONResponse({"status": "degraded" if degraded else "ready", "service": service,
                              "checks": results})
 
-    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics")
+    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", response_class=PlainTextResponse,
+             responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text exposition"}})
     async def metrics():
         return metrics_response()
 

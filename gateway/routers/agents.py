@@ -115,7 +115,8 @@ async def agent_canned(_: Agent, lang: str | None = Query(None, pattern="^(en|zh
     return {"responses": canned_mod.canned(lang)}
 
 
-@router.get("/stream", summary="SSE for the dashboard: every message and status change (key via header or ?key=)")
+@router.get("/stream", summary="SSE for the dashboard: every message and status change (key via header or ?key=)",
+            response_class=StreamingResponse, responses={200: sse.STREAM_DOC})
 async def agent_stream(request: Request, gw: GatewayDep, _: AgentOrQuery) -> StreamingResponse:
     queue = gw.hub.subscribe(AGENTS)
     return StreamingResponse(sse.live_events(gw.hub, request, AGENTS, queue, {"ok": True}),

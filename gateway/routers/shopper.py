@@ -71,7 +71,8 @@ async def get_conversation(cid: ConversationId, rec: OwnedConversation) -> dict[
 
 @router.post("/{cid}/messages", response_model=TurnOut, dependencies=[Depends(limit_ip)],
              summary="Send a message; JSON reply, or SSE (intent, products, token…, done) with "
-                     "Accept: text/event-stream")
+                     "Accept: text/event-stream",
+             responses={200: {"content": {"text/event-stream": {"schema": {}}}}})
 async def post_message(cid: ConversationId, request: Request, gw: GatewayDep, _: OwnedConversation,
                        body: MessageIn) -> Any:
     if len(body.text) > gw.s.max_text_chars:
@@ -110,7 +111,8 @@ async def get_messages(cid: ConversationId, gw: GatewayDep, rec: OwnedConversati
 
 
 @router.get("/{cid}/events", dependencies=[Depends(limit_reads)],
-            summary="SSE: agent messages and status changes, live (token via header or ?token=)")
+            summary="SSE: agent messages and status changes, live (token via header or ?token=)",
+            response_class=StreamingResponse, responses={200: sse.STREAM_DOC})
 async def conversation_events(cid: ConversationId, request: Request, gw: GatewayDep,
                               rec: OwnedConversationOrQuery) -> StreamingResponse:
     topic = EventHub.conv_topic(cid)

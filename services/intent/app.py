@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from kefu.errors import APIError
+from kefu.errors import APIError, error_responses
 from kefu.service import Check
 from kefu.service import create_app as create_service_app
 from kefu.service_auth import INTERNAL, INTERNAL_RESPONSES, protect
@@ -48,7 +48,8 @@ async def classify_batch(req: BatchClassifyRequest, svc: IntentDep) -> BatchClas
                                  model_version=model.version)
 
 
-@router.post("/admin/reload", response_model=ReloadResponse, tags=["admin"])
+@router.post("/admin/reload", response_model=ReloadResponse, tags=["admin"],
+             responses=error_responses(404))  # 404: no model at the path asked for
 async def reload(svc: IntentDep, req: ReloadRequest | None = None) -> ReloadResponse:
     return await svc.reload_from(req.model_dir if req is not None else None)
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from kefu.errors import APIError
+from kefu.errors import APIError, error_responses
 from kefu.service import create_app as kefu_app
 from kefu.service_auth import INTERNAL, INTERNAL_RESPONSES, protect
 from kefu.settings import Settings, get_settings
@@ -34,14 +34,14 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 router = APIRouter()
 
 
-@router.post("/v1/chat/completions", tags=["openai"])
+@router.post("/v1/chat/completions", tags=["openai"], responses=error_responses(404))  # 404: model not served
 async def chat_completions(req: ChatCompletionRequest, request: Request, rt: RuntimeDep) -> Any:
     if rt.upstream is not None:
         return await rt.upstream.forward("/chat/completions", await request.json())
     return await rt.serving().chat(req)
 
 
-@router.post("/v1/completions", tags=["openai"])
+@router.post("/v1/completions", tags=["openai"], responses=error_responses(404))
 async def completions(req: CompletionRequest, request: Request, rt: RuntimeDep) -> Any:
     if rt.upstream is not None:
         return await rt.upstream.forward("/completions", await request.json())

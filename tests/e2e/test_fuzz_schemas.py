@@ -1,5 +1,6 @@
 """Schemathesis over every service's OpenAPI schema (issue 19): generated requests, valid and
-not, against a real `kefu up` stack; a 5xx or a status the schema does not document fails.
+not, against a real `kefu up` stack; a 5xx, a status the schema does not document, or a body that
+does not match the documented schema fails.
 
 Slow (runs in `make test-all`): a bounded number of examples per operation keeps it to minutes.
 The internal services get the stack's token, so the fuzz reaches their handlers, not only the
@@ -18,6 +19,8 @@ import pytest
 schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, Phase, settings  # noqa: E402
 from hypothesis import given as hgiven  # noqa: E402
+from schemathesis import checks  # noqa: E402
+from schemathesis.core.failures import FailureGroup  # noqa: E402
 
 from tests.conftest import start_stack, stop_stack  # noqa: E402
 
@@ -45,7 +48,8 @@ def _headers(stack, service: str) -> dict[str, str]:
 
 
 def _fuzz_operation(stack, service: str, base: str, op, seen: Counter, problems: list[str]) -> None:
-    """EXAMPLES generated cases of one operation: count statuses, note 5xx and undocumented ones."""
+    """EXAMPLES generated cases of one operation: count statuses, note 5xx, undocumented statuses and
+    bodies that do not match the documented schema or content type."""
     documented = set(op.definition.raw.get("responses", {}))
     where = f"{service} {op.method.upper()} {op.path}"
 
@@ -59,6 +63,13 @@ def _fuzz_operation(stack, service: str, base: str, op, seen: Counter, problems:
             problems.append(f"{where}: {resp.status_code} {resp.text[:200]}")
         elif str(resp.status_code) not in documented and "default" not in documented:
             problems.append(f"{where}: undocumented {resp.status_code}")
+        else:  # the body matches the documented schema for its status, with the documented content type
+            try:
+                case.validate_response(resp, checks=[checks.response_schema_conformance,
+                                                     checks.content_type_conformance])
+            except FailureGroup as exc:  # what failed, e.g. "ST105 Undocumented Content-Type"
+                what = "; ".join(str(getattr(f, "title", f)) for f in exc.exceptions)
+                problems.append(f"{where}: {resp.status_code} {what[:160]}")
 
     run()
 
