@@ -85,8 +85,9 @@ def small_talk(intent: str, lang: str) -> str | None:
     if intent == Intent.THANKS:
         return say(lang, "You're welcome! Anything else I can help with?", "不客气！还有什么可以帮您？")
     if intent == Intent.CHIT_CHAT:
-        return say(lang, "I'm this shop's virtual assistant. " + CAN_DO_EN + " A person from our team can take over "
-                         "any time you like.", "我是本店的智能客服助手。" + CAN_DO_ZH + "需要的话也可以随时转人工。")
+        return say(lang, "I'm this shop's virtual assistant, and I chat in English and Chinese. " + CAN_DO_EN
+                   + " A person from our team can take over any time you like.",
+                   "我是本店的智能客服助手，可以用中文和英文交流。" + CAN_DO_ZH + "需要的话也可以随时转人工。")
     if intent in (Intent.AFFIRM, Intent.DENY, Intent.INFORM):  # a yes/no or a detail with nothing pending
         return say(lang, "OK. What can I help you with? " + CAN_DO_EN, "好的。请问有什么可以帮您？" + CAN_DO_ZH)
     if intent == Intent.FEEDBACK:

@@ -61,6 +61,12 @@ _SHIPPING_LABELS = frozenset({Intent.SHIPPING_INFO, Intent.DELIVERY_AREA, Intent
 _MAYBE_SHIPPING = frozenset({Intent.STOCK_AVAILABILITY, Intent.OUT_OF_SCOPE, Intent.CHIT_CHAT, Intent.INFORM})
 _DELIVERY_WORDS = re.compile(
     r"\b(?:deliver\w*|ship\w*|send|post|available|courier|reach)\b|发货|寄|送到|配送|快递|包邮", re.I)
+# "Hindi?", "do you speak Spanish": a short question about the chat's language (the assistant's
+# self-introduction names its languages), read by the model as out of scope or small talk.
+_LANGUAGE = re.compile(r"\b(?:languages?|english|hindi|tamil|telugu|marathi|bengali|urdu|spanish|french|german|"
+                       r"arabic|japanese|korean|chinese|mandarin|cantonese)\b|中文|英文|英语|语言|普通话|粤语", re.I)
+_LANGUAGE_MISREADS = frozenset({Intent.OUT_OF_SCOPE, Intent.CHIT_CHAT, Intent.INFORM, Intent.AFFIRM, Intent.DENY})
+MAX_LANGUAGE_WORDS = 8
 # Labels under which an order number in the message is the point of it.
 _ID_CARRIERS = frozenset({Intent.OUT_OF_SCOPE, Intent.AFFIRM, Intent.CHIT_CHAT, Intent.FEEDBACK, Intent.GREETING})
 
@@ -127,6 +133,8 @@ def reread(u: Understanding) -> Understanding:
         _override(u, Intent.THANKS, "praise")
     elif name in _ID_CARRIERS and order_ids().find(u.text):
         _override(u, Intent.ORDER_STATUS, "order_id_given")
+    elif name in _LANGUAGE_MISREADS and _LANGUAGE.search(u.text) and len(u.text.split()) <= MAX_LANGUAGE_WORDS:
+        _override(u, Intent.CHIT_CHAT, "asks_languages")
     elif _international(u, name):
         _override(u, Intent.INTERNATIONAL_SHIPPING, "names_a_country")
     elif name == Intent.PLACE_ORDER and (type_of(u.text) or buying_what(u.text)):

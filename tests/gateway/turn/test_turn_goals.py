@@ -62,6 +62,8 @@ def test_sentiment(text: str, label: str) -> None:
     ("shipping_info", "do you ship to texas?", "en", "shipping_info"),
     ("product_search", "I need a warm jacket for my trip to Canada", "en", "product_search"),
     ("place_order", "I want to purchase some gym equipment", "en", "product_search"),
+    ("out_of_scope", "Hindi?", "en", "chit_chat"),
+    ("out_of_scope", "你们说普通话吗", "zh", "chit_chat"),
 ])
 def test_the_words_correct_the_models_label(model_intent: str, text: str, lang: str, want: str) -> None:
     u = understood(model_intent, text, lang=lang)
@@ -225,3 +227,10 @@ def test_a_second_need_from_the_llm_is_served_too() -> None:
     dropped = Understanding(text="hmm", standalone="hmm", lang="en", intent=IntentGuess("chit_chat", 0.6, goal="drop"))
     read_orders(dropped, "email")
     assert dropped.drop_goal
+
+
+def test_a_language_question_is_answered_with_the_languages() -> None:
+    u = understood("out_of_scope", "do you speak spanish?")
+    d = decide(u, Situation())
+    text = templates.render(reply_context(u, d, TurnFacts(), conclude(u, Situation(), d, TurnFacts())))
+    assert "English and Chinese" in text, text
