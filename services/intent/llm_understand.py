@@ -20,7 +20,7 @@ import json
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 MAX_INTENTS = 2  # a message carries at most two needs ("a complaint and an order question")
 GOALS = ("new", "continue", "switch", "drop", "none")
@@ -67,8 +67,9 @@ def messages(text: str, candidates: list[str], labels: list[str]) -> list[dict[s
 
 
 class Understood(BaseModel):
-    """A validated answer; built only through `parse`."""
+    """A validated answer; built only through `parse`. Keys outside the schema are invalid."""
 
+    model_config = ConfigDict(extra="forbid")
     intents: list[str] = Field(..., min_length=1, max_length=MAX_INTENTS)
     slots: dict[str, str] = {}
     goal: Literal["new", "continue", "switch", "drop", "none"] = "new"
@@ -87,8 +88,6 @@ def parse(content: str, labels: list[str], text: str) -> Understood | None:
         raw = json.loads(_FENCE.sub("", content or ""))
         got = Understood.model_validate(raw)
     except (ValueError, ValidationError, TypeError):
-        return None
-    if not isinstance(raw, dict) or set(raw) - {"intents", "slots", "goal"}:
         return None
     known = set(labels)
     if any(i not in known for i in got.intents):

@@ -137,8 +137,14 @@ def reread(u: Understanding) -> Understanding:
         _override(u, Intent.CHIT_CHAT, "asks_languages")
     elif _international(u, name):
         _override(u, Intent.INTERNATIONAL_SHIPPING, "names_a_country")
-    elif name == Intent.PLACE_ORDER and (type_of(u.text) or buying_what(u.text)):
-        _override(u, Intent.PRODUCT_SEARCH, "buy_named_product")  # "我想买外套": buying a kind of thing is a search
-    elif name == Intent.PLACE_ORDER and buying_what(u.text) == "":
-        u.vague = True  # "i i want to buy": buy what? One question, not the how-to-order paragraph
+    elif name == Intent.PLACE_ORDER:
+        _reread_buying(u)
     return u
+
+
+def _reread_buying(u: Understanding) -> None:
+    wanted = buying_what(u.text)
+    if type_of(u.text) or wanted:
+        _override(u, Intent.PRODUCT_SEARCH, "buy_named_product")  # "我想买外套": buying a kind of thing is a search
+    elif wanted == "":
+        u.vague = True  # "i i want to buy": buy what? One question, not the how-to-order paragraph
