@@ -83,11 +83,11 @@ def llm_base(url: str) -> str:
     return url if url.endswith("/v1") else url + "/v1"
 
 
-def _service_client(url: str, timeout_s: float, headers: dict[str, str]) -> Any:
+def _service_client(name: str, url: str, timeout_s: float, headers: dict[str, str]) -> Any:
     """The lean keep-alive client for plain-HTTP services (a third of the gateway's CPU per turn
     was httpx); httpx for anything else. Time budgets come from the caller's wait_for either way."""
     if url.startswith("http://"):
-        return LeanClient(url, headers=headers)
+        return LeanClient(url, headers=headers, name=name)
     return make_async_client(url, timeout_s=timeout_s, retries=0, headers=headers)
 
 
@@ -99,9 +99,9 @@ class Dependencies:
         t = settings.http_timeout_s
         auth = service_auth.headers(service_auth.internal_token(settings))
         self.http: dict[str, Any] = {
-            "intent": _service_client(settings.intent_url, t, auth),
-            "dialog": _service_client(settings.dialog_url, max(t, settings.budget_lock_s + 1), auth),
-            "retrieval": _service_client(settings.retrieval_url, t, auth),
+            "intent": _service_client("intent", settings.intent_url, t, auth),
+            "dialog": _service_client("dialog", settings.dialog_url, max(t, settings.budget_lock_s + 1), auth),
+            "retrieval": _service_client("retrieval", settings.retrieval_url, t, auth),
         }
         if settings.llm_enabled:  # kefu's llm, or vLLM/SGLang inside the deployment
             self.http["llm"] = make_async_client(

@@ -61,13 +61,14 @@ def _cmd_internal_token(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from kefu import service_auth
+    from kefu import service_auth, tracing
     from kefu.http_protocol import JSONErrorHTTPProtocol
     from kefu.logging import configure_logging
     from kefu.settings import get_settings
 
     settings = get_settings()
     configure_logging(args.service, settings.log_level)
+    tracing.configure_from_settings(args.service, settings)
     if (args.service != "gateway" and not service_auth.is_loopback(args.host)
             and not service_auth.internal_token(settings)):
         print(f"error: refusing to serve {args.service} on {args.host} without an internal token: set "

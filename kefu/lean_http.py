@@ -21,6 +21,7 @@ from urllib.parse import urlencode, urlsplit
 
 import orjson
 
+from kefu import tracing
 from kefu.logging import REQUEST_ID_HEADER, current_request_id
 
 IDLE_S = 4.0  # below uvicorn's 5 s keep-alive, so a pooled connection is not closed under us
@@ -74,7 +75,8 @@ class _Conn:
 class LeanClient:
     """One pool per base URL; safe for any number of concurrent requests (one connection each)."""
 
-    def __init__(self, base_url: str, max_idle: int = 64, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, base_url: str, max_idle: int = 64, headers: dict[str, str] | None = None,
+                 name: str = "") -> None:
         u = urlsplit(base_url)
         if u.scheme != "http" or not u.hostname:
             raise ValueError(f"lean client needs an http:// URL, got {base_url!r}")
@@ -82,6 +84,7 @@ class LeanClient:
         self.port = u.port or 80
         self.prefix = u.path.rstrip("/")
         self.host_header = f"{self.host}:{self.port}".encode()
+        self.name = name or f"{self.host}:{self.port}"  # the client span's name: "POST dialog"
         self.max_idle = max_idle
         # Sent on every request (the internal token): encoded once, not per call.
         self.extra_head = [f"{k}: {v}".encode("latin-1") for k, v in (headers or {}).items()]
@@ -110,7 +113,8 @@ class LeanClient:
         conn.last = time.monotonic()
         self._idle.append(conn)
 
-    def _encode(self, method: str, path: str, json: Any, params: dict[str, Any] | None) -> bytes:
+    def _encode(self, method: str, path: str, json: Any, params: dict[str, Any] | None,
+                trace_head: list[tuple[str, str]] | None = None) -> bytes:
         target = self.prefix + path
         if params:
             target += "?" + urlencode({k: v for k, v in params.items() if v is not None})
@@ -122,13 +126,25 @@ class LeanClient:
         rid = current_request_id()
         if rid:
             head.append(f"{REQUEST_ID_HEADER}: {rid}".encode("latin-1", "replace"))
+        for k, v in trace_head or ():
+            head.append(f"{k}: {v}".encode("latin-1", "replace"))
         return b"\r\n".join(head) + b"\r\n\r\n" + body
 
     async def request(self, method: str, path: str, *, json: Any = None,
                       params: dict[str, Any] | None = None) -> LeanResponse:
         """Cancellation (the caller's time budget) closes the connection; it is never reused
-        half-read. A pooled connection the server closed while idle is replaced, not reported."""
-        payload = self._encode(method, path, json, params)
+        half-read. A pooled connection the server closed while idle is replaced, not reported.
+        With tracing on, the call is a client span whose context travels as `traceparent`."""
+        if not tracing.enabled():
+            return await self._send(self._encode(method, path, json, params))
+        with tracing.span(f"{method} {self.name}", {
+                "http.request.method": method, "server.address": self.host, "server.port": self.port,
+                "url.path": self.prefix + path}, kind=tracing.SpanKind.CLIENT) as s:
+            resp = await self._send(self._encode(method, path, json, params, tracing.inject_headers()))
+            tracing.mark_status(s, resp.status_code)
+            return resp
+
+    async def _send(self, payload: bytes) -> LeanResponse:
         conn = self._take()
         reused = conn is not None
         if conn is None:

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kefu import tracing
 from kefu.errors import COMMON_ERRORS, error_body, install_error_handlers
 from kefu.logging import REQUEST_ID_HEADER, accept_request_id, request_id_var
 from kefu.metrics import LATENCY, REQUESTS, metrics_response
@@ -172,4 +173,5 @@ def create_app(
         return metrics_response()
 
     app.add_middleware(KefuMiddleware, service=service, max_body_bytes=max_body_bytes)
+    tracing.instrument_app(app)  # server spans when this process traces (kefu.tracing)
     return app

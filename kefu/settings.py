@@ -88,6 +88,11 @@ class Settings(BaseSettings):
 
     http_timeout_s: float = Field(5.0, validation_alias=_alias("KEFU_HTTP_TIMEOUT_S", "http_timeout_s"))
     log_level: str = Field("INFO", validation_alias=_alias("KEFU_LOG_LEVEL", "log_level"))
+    # OpenTelemetry (kefu.tracing): off unless a collector's OTLP/HTTP base URL is given.
+    otel_endpoint: str = Field("", validation_alias=_alias(
+        "KEFU_OTEL_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT", "otel_endpoint"))
+    otel_sample_ratio: float = Field(1.0, ge=0.0, le=1.0,
+                                     validation_alias=_alias("KEFU_OTEL_SAMPLE_RATIO", "otel_sample_ratio"))
 
     @property
     def sql_url(self) -> str:

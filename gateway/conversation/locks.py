@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from gateway.clients import Dependencies, DependencyDown, DependencyError
+from kefu.tracing import traced
 
 
 @dataclass
@@ -45,6 +46,7 @@ class LocalLocks:
                 self._locks[cid] = (lock, n - 1)
 
 
+@traced("turn.release")
 async def release(deps: Dependencies, cid: str, lease: Lease) -> None:
     """Free the dialog lease unless a record call already did (a failure only costs its TTL)."""
     if lease.held and lease.id is not None:

@@ -16,6 +16,7 @@ from gateway.events import AGENTS, EventHub
 from gateway.store import ConversationStore
 from kefu.contracts import RecordTurnRequest
 from kefu.redis_conn import is_cluster_client
+from kefu.tracing import traced
 
 log = logging.getLogger("kefu.gateway.recording")
 
@@ -37,6 +38,7 @@ class Recorder:
         self.hub = hub
         self.parked = parked
 
+    @traced("turn.record")
     async def record(self, cid: str, req: RecordTurnRequest, degraded: list[str],
                      products: list[dict[str, Any]] | None = None, lease: Lease | None = None) -> None:
         """Record the turn; with a held lease, the same call releases the conversation lock.
@@ -61,6 +63,7 @@ class Recorder:
             degraded.append("dialog")
             await self.parked.park(cid, req)
 
+    @traced("turn.publish")
     async def after_turn(self, cid: str, events: list[dict[str, Any]], touch: tuple[str, str, str | None]) -> None:
         """The turn's live events for the dashboards and the registry's last activity: one Redis
         round trip (a lost live event never fails a turn; the transcript keeps it)."""

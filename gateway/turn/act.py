@@ -21,6 +21,7 @@ from gateway.turn.shop import shop
 from gateway.turn.tools import Catalog, Knowledge
 from gateway.turn.understand import Versions
 from kefu.contracts import SearchResponse
+from kefu.tracing import traced
 from kefu.vocab import Intent, serves
 from kefu.vocab.topics import topic_question
 
@@ -133,6 +134,7 @@ class Actor:
     async def lookup(self, order_id: str) -> OrderRecord | None:
         return await asyncio.wait_for(self.orders.lookup(order_id), self.orders_budget_s)
 
+    @traced("turn.act")
     async def run(self, d: Decision, u: Understanding, s: Situation, cid: str = "",
                   pre: Prefetch | None = None) -> TurnFacts:
         pre = pre or self.prefetch()

@@ -25,6 +25,7 @@ from gateway.turn.understand.sentiment import Sentiment
 from kefu.contracts import ReplyContext
 from kefu.logging import mask_pii
 from kefu.prompting import build_messages
+from kefu.tracing import traced
 from kefu.vocab import PROBLEM_LABELS
 
 log = logging.getLogger("kefu.gateway.turn")
@@ -125,6 +126,7 @@ class Phraser:
         self.checked = 0
         self.rejected = 0
 
+    @traced("turn.phrase")
     async def phrase(self, ctx: ReplyContext, f: TurnFacts, standalone: str,
                      emit: Emit | None = None, *, use_cache: bool = True) -> Phrased:
         """(reply, source, grounding verdict); streams `token` events when `emit` is given."""

@@ -41,6 +41,7 @@ from gateway.turn.phrase import Phraser, emit_text, reply_context
 from gateway.turn.understand import Understander
 from gateway.turn.understand.shopping import SEARCH_SLOT
 from kefu.contracts import RecordTurnRequest, Turn
+from kefu.tracing import annotate, traced
 from kefu.vocab import detect_lang, order_ids
 
 log = logging.getLogger("kefu.gateway.turn")
@@ -119,6 +120,7 @@ class TurnPipeline:
         self.replays = replays
         self.locks = locks
 
+    @traced("turn")
     async def handle(self, cid: str, text: str, emit: Emit | None = None,
                      client_message_id: str | None = None) -> TurnResult:
         t0 = time.perf_counter()
@@ -178,6 +180,7 @@ class TurnPipeline:
             st, customer = rec.get("status", "bot"), rec.get("customer")
         return ConvInfo(str(st), bool(parked) or self.parked.has(cid), customer or None)
 
+    @traced("turn.lock_resolve")
     async def _lock_resolve(self, cid: str, text: str, lease: Lease, degraded: list[str]) -> Resolved:
         """Lock and resolve in one dialog call; without dialog the turn runs on the text alone."""
         try:
@@ -249,6 +252,8 @@ class TurnPipeline:
         bot_event = message_event(cid, message_id, "bot", phrased.text, evidence=evidence)
         await self.recorder.after_turn(cid, [user_event, bot_event], ("bot", phrased.text, d.intent))
         handoff = d.handoff_reason is not None or status == "pending_human"
+        annotate(**{"kefu.conversation_id": cid, "kefu.intent": d.intent, "kefu.move": d.move.value,
+                    "kefu.reply_source": phrased.source, "kefu.degraded": sorted(set(degraded))})
         return TurnResult(message_id, phrased.text, u.intent.public(), public_slots(u.slots), facts.products, handoff,
                           sorted(set(degraded)), status, u.lang, phrased.source, evidence)
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from prometheus_client import Counter
 
+from kefu import tracing
 from services.intent import ft, llm_understand, rerank
 from services.intent.encoder import Encoder, get_encoder
 from services.intent.llm_understand import Understood
@@ -182,7 +183,10 @@ class IntentModel:
 
     # ------------------------------------------------------------------ API
     def classify(self, text: str, k: int = 5, mode: str = "cascade") -> Prediction:
-        return self.classify_batch([text], k=k, mode=mode)[0]
+        pred = self.classify_batch([text], k=k, mode=mode)[0]
+        tracing.annotate(**{"kefu.intent": pred.intent, "kefu.intent.stage": pred.stage,
+                            "kefu.intent.reranker": pred.reranker, "kefu.intent.out_of_scope": pred.out_of_scope})
+        return pred
 
     def classify_batch(self, texts: list[str], k: int = 5, mode: str = "cascade") -> list[Prediction]:
         """mode: 'cascade' (normal), 'fasttext' (stage 1 only), 'rerank' (always stage 2),
@@ -205,7 +209,8 @@ class IntentModel:
         idx = np.flatnonzero(go)
         if len(idx):
             sub = [cleaned[i] for i in idx]
-            scores = self._rerank_scores(sub, p_ft[idx], embedding_only=(mode == "embedding"))
+            with tracing.span("intent.rerank", {"kefu.batch": len(sub)}):
+                scores = self._rerank_scores(sub, p_ft[idx], embedding_only=(mode == "embedding"))
             probs = rerank.calibrated(scores, 1.0 if mode == "embedding" else self.temperature)
             for j, i in enumerate(idx):
                 pred = preds[i]

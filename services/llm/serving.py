@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from kefu import tracing
 from kefu.errors import APIError
 from services.llm.engine import Engine, EngineStopped, GenerationEvent, PromptTooLong, QueueFull
 from services.llm.protocol import (
@@ -186,6 +187,8 @@ class OpenAIServing:
     @staticmethod
     def _usage(events: list[GenerationEvent]) -> Usage:
         done = sum(ev.completion_tokens for ev in events)
+        tracing.annotate(**{"gen_ai.usage.input_tokens": events[0].prompt_tokens,
+                            "gen_ai.usage.output_tokens": done})
         return Usage(prompt_tokens=events[0].prompt_tokens, completion_tokens=done,
                      total_tokens=events[0].prompt_tokens + done)
 

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy.engine import Engine, Row
 
+from kefu import tracing
 from kefu.contracts import ProductHit, SearchFilters, SearchRequest, SearchResponse
 
 from . import vectors as V
@@ -123,13 +124,16 @@ class Searcher:
     def _rank(self, snap: Snapshot, text: str, mask: np.ndarray | None, scorers: tuple[str, ...]) -> Ranked:
         """Each scorer's candidates; the query is embedded only if a scorer needs it."""
         ranked: Ranked = {}
-        qv = self.embeddings.model.encode_query(text) if "dense" in scorers or "category" in scorers else None
+        qv = None
+        if "dense" in scorers or "category" in scorers:
+            with tracing.span("retrieval.embed_query"):
+                qv = self.embeddings.model.encode_query(text)
         if "dense" in scorers and qv is not None:
-            with self.lock.read():
+            with self.lock.read(), tracing.span("retrieval.dense"):
                 ranked["dense"] = dense(snap, qv, mask)
         if "bm25" in scorers and snap.lexical is not None:
             toks = list(dict.fromkeys(tokenize(text)))[:MAX_QUERY_TOKENS]
-            with self.lock.read():
+            with self.lock.read(), tracing.span("retrieval.bm25"):
                 ranked["bm25"] = bm25(snap, toks, mask)
         if "category" in scorers and qv is not None:
             self._category_vectors(snap)

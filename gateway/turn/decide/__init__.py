@@ -14,6 +14,7 @@ from __future__ import annotations
 from gateway.turn.decide import goals, handoff, knowledge, orders, products
 from gateway.turn.decide.situation import GOAL_SLOT, VERIFIED_SLOT, Situation
 from gateway.turn.model import Decision, Goal, Move, Outcome, TurnFacts, Understanding
+from kefu.tracing import traced
 from kefu.vocab import ORDER_INTENTS, Intent
 
 __all__ = ["GOAL_SLOT", "VERIFIED_SLOT", "Situation", "conclude", "decide"]
@@ -29,6 +30,7 @@ def _move(u: Understanding, d: Decision) -> Move:
     return Move.ANSWER
 
 
+@traced("turn.decide")
 def decide(u: Understanding, s: Situation | None = None) -> Decision:
     s = s or Situation()
     d = Decision(move=Move.ANSWER, intent=u.intent.name)

@@ -19,6 +19,7 @@ from gateway.turn.model import IntentGuess, Resolved, Understanding
 from gateway.turn.understand import goals, orders, sentiment, shopping
 from gateway.turn.understand.vague import is_vague
 from kefu.contracts import Turn
+from kefu.tracing import traced
 from kefu.vocab import Intent, conversation_lang, order_ids, serves
 
 log = logging.getLogger("kefu.gateway.turn")
@@ -87,6 +88,7 @@ class Understander:
         """Start classifying the raw text now; `finish` decides whether its answer stands."""
         return asyncio.create_task(self.classify(text))
 
+    @traced("turn.understand")
     async def finish(self, text: str, resolved: Resolved, early: asyncio.Task[IntentGuess] | None,
                      on_read: OnRead | None = None) -> Understanding:
         slots = dict(resolved.slots)
