@@ -31,13 +31,15 @@ $(STAMP): pyproject.toml | system-deps
 
 # Debian packages: redis-server (kefu up starts one if none answers), chromium (browser tests),
 # fonts-wqy-zenhei (Chinese text in the browser), docker-compose v1 (validates
-# docker-compose.yml without an engine). Only what is missing.
+# docker-compose.yml without an engine), haproxy (the load balancer in front of the replicas of
+# tests/e2e/test_replicas.py). Only what is missing.
 system-deps:
 	@missing=""; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	dpkg -s fonts-wqy-zenhei >/dev/null 2>&1 || missing="$$missing fonts-wqy-zenhei"; \
 	command -v docker-compose >/dev/null || missing="$$missing docker-compose"; \
+	command -v haproxy >/dev/null || test -x /usr/sbin/haproxy || missing="$$missing haproxy"; \
 	if [ -n "$$missing" ]; then \
 	  echo "[make] apt-get install$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \

@@ -84,7 +84,10 @@ def client_ip(request: Request) -> str:
     trusted = request.app.state.gw.s.trusted_proxies
     if not trusted:
         return peer
-    return client_address(peer, request.headers.get("x-forwarded-for"), parse_trusted(trusted))
+    # Every X-Forwarded-For line, joined: HAProxy's `option forwardfor` appends a header line of
+    # its own after the one the shopper sent, and the first line alone is the shopper's word.
+    forwarded = ",".join(request.headers.getlist("x-forwarded-for")) or None
+    return client_address(peer, forwarded, parse_trusted(trusted))
 
 
 async def limit_ip(request: Request, gw: GatewayDep) -> None:

@@ -77,7 +77,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         return 2
     svc = topology.service(args.service)
     port = args.port if args.port is not None else svc.port()
-    uvicorn.run(svc.app, factory=True, host=args.host, port=port, log_config=None,
+    # proxy_headers=False: uvicorn would otherwise believe X-Forwarded-For from any loopback peer;
+    # the gateway reads it itself, only from KEFU_TRUSTED_PROXIES (gateway/forwarded.py).
+    uvicorn.run(svc.app, factory=True, host=args.host, port=port, log_config=None, proxy_headers=False,
                 access_log=False, timeout_graceful_shutdown=5, http=JSONErrorHTTPProtocol)
     return 0
 

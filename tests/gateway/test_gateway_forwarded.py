@@ -49,3 +49,18 @@ def test_gateway_limits_each_forwarded_client_separately(gateway_factory) -> Non
         for who in ("198.51.100.1", "198.51.100.1", "198.51.100.1", "198.51.100.2"):
             codes.append(c.post("/v1/conversations", json={}, headers={"X-Forwarded-For": who}).status_code)
     assert codes == [201, 201, 429, 201]
+
+
+def test_a_forged_first_header_line_does_not_dodge_the_limit(gateway_factory) -> None:
+    """HAProxy's `option forwardfor` appends its own X-Forwarded-For *line* after the one the
+    shopper sent; the lines are one list (RFC 9110), so the proxy's entry is the client, whatever
+    the shopper forged in the first line (found by tests/e2e/test_replicas.py)."""
+    gw = gateway_factory(KEFU_RATE_LIMITS="on", KEFU_RATE_LIMIT_NEW_CONV_PER_MIN="2",
+                         KEFU_RATE_LIMIT_IP_PER_MIN="1000", KEFU_TRUSTED_PROXIES="127.0.0.1",
+                         KEFU_REDIS_PREFIX=f"gwt-xff2-{uuid.uuid4().hex[:8]}:")
+    codes = []
+    with gw.client() as c:
+        for n in range(3):
+            headers = [("X-Forwarded-For", f"203.0.113.{n + 1}"), ("X-Forwarded-For", "198.51.100.3")]
+            codes.append(c.post("/v1/conversations", json={}, headers=headers).status_code)
+    assert codes == [201, 201, 429]
