@@ -10,8 +10,8 @@ import time
 import uuid
 
 import httpx
-import redis
 
+from kefu.redis_conn import sync_client
 from tests.gateway.conftest import REDIS_DB6
 
 MAX_FAILURES = 10
@@ -27,7 +27,7 @@ def test_two_hundred_wrong_keys_are_locked_out_across_replicas(gateway_factory) 
     prefix = f"gwt-lock-{uuid.uuid4().hex[:8]}:"
     a = gateway_factory(KEFU_REDIS_PREFIX=prefix, KEFU_AGENT_KEY_MAX_FAILURES=str(MAX_FAILURES))
     b = gateway_factory(KEFU_REDIS_PREFIX=prefix, KEFU_AGENT_KEY_MAX_FAILURES=str(MAX_FAILURES))
-    rds = redis.Redis.from_url(REDIS_DB6, decode_responses=True)
+    rds = sync_client(REDIS_DB6, decode_responses=True)  # a Cluster under `make test-cluster`
     try:
         with a.client() as ca, b.client() as cb:
             assert ca.get("/v1/agent/conversations", headers=a.agent_headers).status_code == 200
