@@ -67,7 +67,8 @@ happen help hold include inform issue keep know last leave let like live look lo
 notify offer open order pack pay place plan prefer prepare process provide purchase reach read receive
 recommend refund remain remember reply request require reserve respond restock return review run say see
 select sell send ship show sign sit sound stand start stay suggest suit support take talk tell thank think
-track transfer try update use vary view wait want wear welcome wish work write""".split())
+track transfer try update use vary view wait want wear welcome wish work write hear differ pass
+reach forward share cost""".split())
 IRREGULAR = set("""began bought brought came chose felt found gave got gone held kept knew left let made meant
 paid put ran read said saw seen sent sold stood took told thought went wore written""".split())
 _LABEL = re.compile(r"^[^:：]{1,40}[:：]\s*\S")
@@ -179,11 +180,38 @@ def _has_verb(words: list[str]) -> bool:
     return False
 
 
-def _en_sentence(sent: str, ctx_low: str) -> list[Failure]:
-    words = _words(sent)
-    if not words:
-        return [("fragment", f"not a sentence: {sent!r}")]
-    if words[-1] in DANGLING and words[-1] not in ("no", "it"):
+_REGRET = (("i'm", "afraid"), ("i", "am", "afraid"), ("i'm", "sorry"), ("i", "am", "sorry"))
+_REGRET_OK = {"not", "so", "for", "about", "to", "of", "but"}
+
+
+_PREPOSITIONS = {"with", "for", "about", "to", "from", "on", "in", "of", "at", "into"}
+_WH = {"what", "which", "who", "whom", "where", "anything", "something", "everything"}
+
+
+def _stranded(words: list[str], sent: str) -> bool:
+    """A whole sentence that ends in a function word: a question's stranded preposition ("What
+    can I help you with?", "what you're looking for?") or an infinitive ("…we want you to have.")."""
+    if sent.rstrip().endswith(("?", "？")) and words[-1] in _PREPOSITIONS:
+        return bool(_WH & set(words[:-1]))  # "I can help with?" has no object to strand
+    return len(words) > 3 and words[-2] == "to" and words[-1] in ("have", "be", "do")
+
+
+def _cut_regret(words: list[str]) -> bool:
+    """ "I'm afraid the payment." — the responder's splice: a regret opener whose clause lost its
+    verb ("I'm afraid not", "I'm sorry for the wait" and "I'm afraid we can't" are whole)."""
+    for opener in _REGRET:
+        if tuple(words[:len(opener)]) == opener:
+            tail = words[len(opener):]
+            if tail and tail[0] == "that":
+                tail = tail[1:]
+            return bool(tail) and tail[0] not in _REGRET_OK and not _has_verb(tail)
+    return False
+
+
+def _en_surface(words: list[str], sent: str) -> list[Failure]:
+    """Where the sentence was cut or spliced: a dangling last word, an abbreviation, a function
+    word capitalised mid-sentence, "I'll" without its verb."""
+    if words[-1] in DANGLING and words[-1] not in ("no", "it") and not _stranded(words, sent):
         return [("fragment", f"sentence cut off after {words[-1]!r}: {sent!r}")]
     if _ABBREV.search(sent[-6:]) and sent.endswith("."):
         return [("fragment", f"sentence cut off after an abbreviation: {sent!r}")]
@@ -194,9 +222,21 @@ def _en_sentence(sent: str, ctx_low: str) -> list[Failure]:
         if w.endswith(("'d", "'ll")) and (i + 1 == len(words) or not (
                 _has_verb(words[i + 1:i + 2]) or words[i + 1] in _ADVERBS)):
             return [("fragment", f"{w!r} without its verb: {sent!r}")]
+    return []
+
+
+def _en_sentence(sent: str, ctx_low: str) -> list[Failure]:
+    words = _words(sent)
+    if not words:
+        return [("fragment", f"not a sentence: {sent!r}")]
+    cut = _en_surface(words, sent)
+    if cut:
+        return cut
     rest = _strip_interjections(words, sent)
     if not rest:
         return []  # "Of course." / "Hi there!" — judged with the whole reply
+    if _cut_regret(rest):
+        return [("fragment", f"the clause after the apology has no verb: {sent!r}")]
     if " ".join(sent.lower().split()) in ctx_low or _LABEL.match(sent):
         return []  # quoted from the facts, or a "Tracking number: 1Z…" line
     if not _has_verb(rest):
@@ -234,6 +274,17 @@ def _repeats(sents: list[str], text: str) -> bool:
     return any(grams.count(g) >= 3 for g in set(grams))
 
 
+def _without_titles(text: str, ctx: ReplyContext) -> str:
+    """The reply less the product titles it lists: three pillows' "Memory Foam Pillow" is the
+    catalog's words three times, not the reply repeating itself."""
+    for p in ctx.products:
+        for key in ("title", "title_zh"):
+            t = p.get(key) or (p.get("attributes") or {}).get(key)
+            if isinstance(t, str) and len(t) > 3:
+                text = text.replace(t, "·")
+    return text
+
+
 def form(reply: str, ctx: ReplyContext) -> list[Failure]:
     """Complete, well-formed sentences (first failure only: one reason is enough to step aside)."""
     text = " ".join(reply.split())
@@ -246,7 +297,7 @@ def form(reply: str, ctx: ReplyContext) -> list[Failure]:
         if text.count(a) != text.count(b):
             return [("malformed", f"unbalanced {a}{b}")]
     sents = sentences(text, ctx.lang)
-    if _repeats(sents, text):
+    if _repeats(sents, _without_titles(text, ctx)):
         return [("repeated", "the reply repeats itself")]
     ctx_low = " ".join(grounding.context_text(ctx).lower().split())
     substantive = 0

@@ -21,6 +21,8 @@ from sqlalchemy import select
 from gateway.evaluation.judge import Observed, Verdict, judge
 from gateway.evaluation.placeholders import Filled, ShopData, fill
 from gateway.orders.verify import sign_identity
+from gateway.reply_check import form
+from kefu.contracts import ReplyContext
 from kefu.db import Order, session_factory
 
 FAILURES_SHOWN = 25
@@ -99,7 +101,18 @@ def play(run: Run, conv: dict[str, Any], shop: ShopData) -> None:
                                 "source": conv.get("source"), "user": turn["user"], "reply": body["reply"]["text"],
                                 "reply_source": body["reply"].get("source"), "degraded": body.get("degraded") or [],
                                 "intent": (body.get("intent") or {}).get("name"), "ok": v.ok, "harmful": v.harmful,
-                                "failed": v.failed, "ms": round(ms, 1)})
+                                "failed": v.failed, "ms": round(ms, 1), "form": _form(turn["user"], body)})
+
+
+def _form(user: str, body: dict[str, Any]) -> list[str]:
+    """The reply check's sentence rules over every reply the shopper read, template or generated
+    (issue 18: no fragment anywhere), with the turn's products as the facts it may quote."""
+    reply = body.get("reply") or {}
+    if not reply.get("text"):
+        return []
+    ctx = ReplyContext(lang=reply.get("lang") or "en", intent=(body.get("intent") or {}).get("name") or "",
+                       user_text=user, products=body.get("products") or [])
+    return [f"{code}: {why}" for code, why in form(reply["text"], ctx)]
 
 
 def _rate(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -120,6 +133,8 @@ def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
     # Which generator's words the shopper read (llm | template | cache): a generator that is
     # rejected on most turns is measured mostly on the templates that replaced it.
     out["reply_sources"] = dict(sorted(Counter(str(r.get("reply_source")) for r in results).items()))
+    out["malformed_replies"] = [{"user": r["user"], "reply": r["reply"], "form": r["form"]}
+                                for r in results if r.get("form")]
     out["failures"] = [{k: r[k] for k in ("id", "turn", "user", "reply", "intent", "failed")}
                        for r in results if not r["ok"]][:FAILURES_SHOWN]
     return out
