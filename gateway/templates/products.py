@@ -70,6 +70,15 @@ def describe(search: dict[str, Any], lang: str) -> str:
     return _describe_zh(search) if lang == "zh" else _describe_en(search)
 
 
+def _short_text(search: dict[str, Any], limit: int) -> str:
+    """The search's own words as its name only when they are a name ("desk lamps", "耳机"): a
+    whole message ("I bough memory foam mattress which pillow is comfortable for it") read back
+    as "Here are I bough memory foam…" was the template's worst sentence on the dev set."""
+    text = " ".join(str(search.get("text") or "").split()).strip(" ?？!！.。")
+    size = len(text) if any("\u4e00" <= ch <= "\u9fff" for ch in text) else len(text.split())
+    return text if text and size <= limit else ""
+
+
 def _describe_zh(search: dict[str, Any]) -> str:
     bits = [f"${search['price_max']:g}以下" if search.get("price_max") is not None else "",
             f"${search['price_min']:g}以上" if search.get("price_min") is not None else "",
@@ -80,7 +89,7 @@ def _describe_zh(search: dict[str, Any]) -> str:
             "保暖" if search.get("warm") else ""]
     bits = [b for b in bits if b]
     cat = str(search.get("category") or "")
-    noun = _TYPE_ZH.get(cat, cat or str(search.get("text") or "商品"))
+    noun = _TYPE_ZH.get(cat, cat or _short_text(search, 6) or "商品")
     out = "的".join(bits) + ("的" if bits else "") + noun
     if search.get("material_not"):
         out += f"（非{vocab.material_name(str(search['material_not']), 'zh')}）"
@@ -91,7 +100,7 @@ def _describe_en(search: dict[str, Any]) -> str:
     cur = "$"
     words = [x for x in (search.get("color"), "warm" if search.get("warm") else None,
                          {"women": "women's", "men": "men's"}.get(str(search.get("gender"))), search.get("material"),
-                         str(search.get("category") or search.get("text") or "products")) if x]
+                         str(search.get("category") or _short_text(search, 3) or "products")) if x]
     out = " ".join(str(x) for x in words)
     if search.get("size"):
         out += f" in size {search['size']}"
@@ -266,6 +275,8 @@ def compare(ctx: ReplyContext) -> str:
 def found(ctx: ReplyContext) -> str:
     desc = describe((ctx.shopping or {}).get("search") or {}, ctx.lang)
     lst = listing(ctx)
+    if desc in ("products", "商品"):
+        return say(ctx.lang, f"Here is what I found: {lst}.", f"为您找到这些商品：{lst}。")
     return say(ctx.lang, f"Here are {desc}: {lst}.", f"为您找到这些{desc}：{lst}。")
 
 
