@@ -216,6 +216,9 @@ def _en_surface(words: list[str], sent: str) -> list[Failure]:
     if _ABBREV.search(sent[-6:]) and sent.endswith("."):
         return [("fragment", f"sentence cut off after an abbreviation: {sent!r}")]
     for m in _SPLICE.finditer(sent):
+        before = sent[:m.start()].split()
+        if before and before[-1][:1].isupper():
+            continue  # a name of two capitalised words: "American Express", "Priority Express"
         if m.group(1).lower() in SPLICE:
             return [("malformed", f"two sentences run together at {m.group(1)!r}: {sent!r}")]
     for i, w in enumerate(words):
