@@ -35,7 +35,8 @@ Failure = tuple[str, str]
 
 _CJK = re.compile(f"[{HAN_CLASS}]")
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?", re.IGNORECASE)
-_ABBREV = re.compile(r"\b(?:e\.g|i\.e|etc|vs|no|mr|mrs|ms|dr|approx|st)\.", re.IGNORECASE)
+# "no." abbreviates only before a number ("No. 5"); "Please reply yes or no." ends a sentence.
+_ABBREV = re.compile(r"\b(?:(?:e\.g|i\.e|etc|vs|mr|mrs|ms|dr|approx|st)\.|no\.(?=\s*\d))", re.IGNORECASE)
 _EN_SPLIT = re.compile(r"(?<=[.!?…])[\"')\]]?\s+")
 _ZH_SPLIT = re.compile(r"(?<=[。！？!?…])\s*")
 _EN_END = re.compile(r"[.!?…][\"')\]]*$")
