@@ -257,6 +257,8 @@ def _zh_sentence(sent: str) -> list[Failure]:
         core = core.removeprefix(inter).lstrip("，,！!、 ")
     if not core:
         return []
+    if re.fullmatch(r"(?:关于|对于|至于)[^，,；;：:]*", core):
+        return [("fragment", f"only a topic (关于…), nothing said about it: {sent!r}")]
     if core.endswith(ZH_DANGLING):
         return [("fragment", f"sentence cut off: {sent!r}")]
     last = re.split(r"[，,、；;：:]", core)[-1].strip()
@@ -448,6 +450,23 @@ def claimed_actions(reply: str, ctx: ReplyContext) -> list[Failure]:
     return out
 
 
+_POLICY_LABEL = re.compile(r"\bour (\w+) policy\b", re.IGNORECASE)
+
+
+def mislabelled(reply: str, ctx: ReplyContext) -> list[Failure]:
+    """ "Here is our return policy: One coupon code can be used per order…" — a passage presented
+    as another topic's policy. The named topic must be in the titles of the turn's passages."""
+    titles = " ".join(str(p.get("title") or "") for p in ctx.passages).lower()
+    if not titles:
+        return []
+    out: list[Failure] = []
+    for m in _POLICY_LABEL.finditer(reply):
+        topic = m.group(1).lower()
+        if topic[:5] not in titles:
+            out.append(("mislabelled", f"calls the passage our {topic} policy; it is about {titles[:60]!r}"))
+    return out
+
+
 def unknown_claims(reply: str, ctx: ReplyContext) -> list[Failure]:
     """Carriers, payment methods, "free" and spelled-out durations the turn's facts do not have."""
     ctx_low = grounding.context_text(ctx).lower() + " " + json.dumps(ctx.shipping or {}).lower()
@@ -471,7 +490,8 @@ def problems(reply: str, ctx: ReplyContext) -> list[Failure]:
     failures = form(text, ctx)
     if failures and failures[0][0] == "empty":
         return failures
-    return failures + carried(text, ctx) + claimed_actions(text, ctx) + unknown_claims(text, ctx)
+    return (failures + carried(text, ctx) + claimed_actions(text, ctx) + unknown_claims(text, ctx)
+            + mislabelled(text, ctx))
 
 
 def check(reply: str, ctx: ReplyContext) -> grounding.Verdict:

@@ -60,7 +60,7 @@ def test_fragments_fail(reply: str) -> None:
 
 
 @pytest.mark.parametrize("reply", ["您好！我可以帮您", "好的。我们的", "抱歉！", "您好！我可以帮您和。",
-                                   "不客服务，我。"])
+                                   "不客服务，我。", "关于优惠券。"])
 def test_chinese_fragments_fail(reply: str) -> None:
     ctx = ReplyContext(lang="zh", intent="greeting", user_text="你好")
     assert "fragment" in _codes(reply, ctx), reply
@@ -236,3 +236,11 @@ def test_a_list_of_products_sharing_words_is_not_a_repeat() -> None:
     reply = "Here are pillows: " + "; ".join(f"{t} — $50.00" for t in titles) + "."
     assert not reply_check.form(reply, ctx)
     assert reply_check.form("I can help. I can help. I can help.", ctx)
+
+
+def test_a_passage_presented_as_another_topics_policy_fails() -> None:
+    coupon = "One coupon code can be used per order and it cannot be combined with other promotions."
+    ctx = ReplyContext(lang="en", intent="coupon", user_text="can i use two coupons",
+                       passages=[{"id": "c1", "title": "Coupons and promotions", "text": coupon, "answer": coupon}])
+    assert "mislabelled" in _codes(f"Here is our return policy: {coupon}", ctx)
+    assert "mislabelled" not in _codes(f"Here is our coupon policy: {coupon}", ctx)
