@@ -106,7 +106,7 @@ TYPES: dict[str, tuple[str, ...]] = {
     "sofas": ("sofas?", "couch(?:es)?", "沙发"),
     "books": ("books?", "novels?", "图书", "书"),
     "cookware": ("cookware", "pans?", "pots?", "skillets?", "锅具", "锅"),
-    "bedding": ("bedding", "sheets?", "duvets?", "pillowcases?", "床上用品", "床单", "被套", "被子"),
+    "bedding": ("bedding", "sheets?", "duvets?", "pillowcases?", "床上用品", "床品", "床单", "被套", "被子"),
     "toys": ("toys?", "玩具"),
     "skincare": ("skincare", "skin care", "moisturi[sz]ers?", "serums?", "cleansers?", "护肤品", "面霜", "精华"),
     "kitchen appliances": (
@@ -140,6 +140,7 @@ PRICE_RULES: list[tuple[re.Pattern[str], str]] = [
         ),
         "max",
     ),
+    (re.compile(r"\b(?:nothing|not|no|none)\s+(?:over|above|more than|pricier than)\s+" + _CUR + _NUM, re.I), "max"),
     (re.compile(r"\b(?:over|above|more than|at least|pricier than)\s+" + _CUR + _NUM, re.I), "min"),
     (re.compile(r"(?:低于|少于|不超过|不到|小于|不高于|最多|预算)\s*" + _CUR + _NUM), "max"),
     (re.compile(_CUR + _NUM + r"\s*(?:元|块钱?|美元)?\s*(?:以下|以内|之内)"), "max"),
@@ -275,11 +276,16 @@ def type_of(text: str) -> str | None:
 
 
 def price_bounds(text: str) -> dict[str, float]:
+    """Price limits in the text. Where two rules match overlapping words the longer match wins:
+    "不超过60元" is a cap, not also a floor from the "超过60" inside it; "nothing over $80" a cap."""
+    found = [(m, kind) for pat, kind in PRICE_RULES for m in pat.finditer(text)]
+    found.sort(key=lambda f: f[0].end() - f[0].start(), reverse=True)
+    taken: list[tuple[int, int]] = []
     out: dict[str, float] = {}
-    for pat, kind in PRICE_RULES:
-        m = pat.search(text)
-        if not m:
+    for m, kind in found:
+        if any(m.start() < e and s < m.end() for s, e in taken):
             continue
+        taken.append((m.start(), m.end()))
         if kind == "range":
             lo, hi = sorted((float(m.group(1)), float(m.group(2))))
             out.setdefault("price_min", lo)
@@ -312,6 +318,12 @@ def dropped(text: str) -> list[str]:
     return out
 
 
+def _without_types(text: str) -> str:
+    for _, pat in _TYPE_RES:
+        text = pat.sub(" ", text)
+    return text
+
+
 def constraints(text: str) -> dict[str, Any]:
     """Every constraint the words state by themselves (no context)."""
     out: dict[str, Any] = {}
@@ -322,13 +334,16 @@ def constraints(text: str) -> dict[str, Any]:
     for key, fn in (
         ("color", colour_of),
         ("size", size_of),
-        ("material", material_of),
         ("gender", gender_of),
         ("category", type_of),
     ):
-        v = fn(scrub)
+        v = fn(scrub) or (fn(text) if key == "category" else None)  # "不要皮的靴子": still boots
         if v:
             out[key] = v
+    # A category's own name is no material: 牛仔裤 (jeans) holds 牛仔 (denim), 牛仔外套 still says it.
+    mat = material_of(_without_types(scrub))
+    if mat:
+        out["material"] = mat
     out.update(price_bounds(text))
     if STOCK.search(text):
         out["in_stock"] = True
