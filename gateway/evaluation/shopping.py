@@ -23,14 +23,17 @@ from gateway.templates.products import answer_one
 from gateway.turn.understand import shopping as sh
 from kefu.contracts import SearchFilters, SearchRequest, Turn
 
-DATA = Path(__file__).resolve().parents[2] / "kefu" / "data" / "eval" / "shopping_conversations.jsonl"
+EVAL = Path(__file__).resolve().parents[2] / "kefu" / "data" / "eval"
+DATA = EVAL / "shopping_conversations.jsonl"  # written by hand (the examples among them)
+GENERATED = EVAL / "shopping_generated.jsonl"  # gateway/evaluation/shopping_gen.py: every category
 CONSTRAINTS = ("category", "color", "size", "material", "material_not", "gender", "price_min", "price_max",
                "in_stock", "warm")
 Search = Callable[[str, SearchFilters], list[dict[str, Any]]]
 
 
-def load(split: str | None = None, path: Path = DATA) -> list[dict[str, Any]]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+def load(split: str | None = None, paths: tuple[Path, ...] = (DATA, GENERATED)) -> list[dict[str, Any]]:
+    rows = [json.loads(line) for path in paths if path.exists()
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [r for r in rows if split in (None, r.get("split"))]
 
 
@@ -136,7 +139,11 @@ def main(argv: list[str] | None = None) -> int:
     eng = RetrievalEngine(Settings(), verbose=False)
     eng.ensure_ready()
     catalog = {r["id"]: r for r in index_rows(eng.engine)}
-    report = run(load(None if args.split == "all" else args.split), engine_search(eng), catalog)
+    convs = load(None if args.split == "all" else args.split)
+    report = run(convs, engine_search(eng), catalog)
+    report["by_source"] = {src: {k: v for k, v in run([c for c in convs if c.get("source", "hand") == src],
+                                                       engine_search(eng), catalog).items() if k != "failures"}
+                           for src in sorted({c.get("source", "hand") for c in convs})}
     print(json.dumps(report, ensure_ascii=False, indent=1))
     return 0
 
