@@ -450,7 +450,7 @@ def claimed_actions(reply: str, ctx: ReplyContext) -> list[Failure]:
     return out
 
 
-_POLICY_LABEL = re.compile(r"\bour (\w+) policy\b", re.IGNORECASE)
+_POLICY_LABEL = re.compile(r"\bour (\w+) policy\b|^\s*关于([^，,。：:]{1,8})[：:]", re.IGNORECASE)
 
 
 def mislabelled(reply: str, ctx: ReplyContext) -> list[Failure]:
@@ -461,8 +461,8 @@ def mislabelled(reply: str, ctx: ReplyContext) -> list[Failure]:
         return []
     out: list[Failure] = []
     for m in _POLICY_LABEL.finditer(reply):
-        topic = m.group(1).lower()
-        if topic[:5] not in titles:
+        topic = (m.group(1) or m.group(2)).lower()
+        if topic[:5] not in titles and not (m.group(2) and any(ch in titles for ch in topic[:2])):
             out.append(("mislabelled", f"calls the passage our {topic} policy; it is about {titles[:60]!r}"))
     return out
 

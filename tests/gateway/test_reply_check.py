@@ -244,3 +244,11 @@ def test_a_passage_presented_as_another_topics_policy_fails() -> None:
                        passages=[{"id": "c1", "title": "Coupons and promotions", "text": coupon, "answer": coupon}])
     assert "mislabelled" in _codes(f"Here is our return policy: {coupon}", ctx)
     assert "mislabelled" not in _codes(f"Here is our coupon policy: {coupon}", ctx)
+
+
+def test_a_chinese_passage_under_another_topic_fails() -> None:
+    pay = "我们接受 Visa、Mastercard、PayPal、支付宝和微信支付。"
+    ctx = ReplyContext(lang="zh", intent="payment_methods", user_text="可以用微信支付吗",
+                       passages=[{"id": "p1", "title": "付款方式", "text": pay, "answer": pay}])
+    assert "mislabelled" in _codes(f"关于优惠券：{pay}", ctx)
+    assert "mislabelled" not in _codes(f"关于付款：{pay}", ctx)
