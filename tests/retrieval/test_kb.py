@@ -97,6 +97,19 @@ def test_folder_import_versions_bad_files_and_removals(sqlite_settings, tmp_path
     assert _counts(engine)[0] == 2
 
 
+
+def test_the_same_file_by_another_path_is_one_document(sqlite_settings, tmp_path: Path, monkeypatch) -> None:
+    """`kefu kb import help` and `kefu kb import /abs/…/help` update one document, not two alike."""
+    engine = get_engine(sqlite_settings.sql_url)
+    (tmp_path / "help").mkdir()
+    (tmp_path / "help" / "faq.csv").write_text('question,answer\nDo you gift wrap?,"Yes, for $5."\n')
+    monkeypatch.chdir(tmp_path)
+    first = import_paths(engine, [Path("help")], progress=None)
+    second = import_paths(engine, [tmp_path / "help"], progress=None)
+    assert len(first.added) == 1 and len(second.unchanged) == 1 and not second.added
+    assert _counts(engine)[0] == 1
+
+
 def test_search_answers_the_question_and_abstains(sqlite_settings) -> None:
     import_paths(get_engine(sqlite_settings.sql_url), [POLICY / "en.md", POLICY / "zh.md"], progress=None)
     kb = open_kb(sqlite_settings)

@@ -9,6 +9,7 @@ removes the documents of files that are gone from it.
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -99,7 +100,10 @@ def files_under(path: Path) -> list[Path]:
 
 
 def source_name(file: Path, root: Path) -> str:
-    """What a document is called: its path, as given (a folder's files under the folder's path)."""
+    """What a document is called: its absolute path (a folder's files under the folder's), so the
+    same file imported as `kefu/data/policy` and as `/srv/kefu/kefu/data/policy` is one document
+    updated, not two documents answering alike (the demo policy was in the index twice so)."""
+    root, file = Path(os.path.abspath(root)), Path(os.path.abspath(file))  # links stay as named
     return str(file if file == root else root / file.relative_to(root))
 
 
@@ -143,7 +147,7 @@ def import_paths(engine: Engine, paths: Iterable[Path], *, lang: str | None = No
 
 def prune(engine: Engine, root: Path, keep: set[str]) -> list[str]:
     """Remove documents imported from under `root` that are not in `keep` (their files are gone)."""
-    prefix = str(root).rstrip("/") + "/"
+    prefix = os.path.abspath(root).rstrip("/") + "/"
     with Session(engine) as s:
         gone = [src for src in s.scalars(select(KbDocument.source).where(KbDocument.source.startswith(prefix)))
                 if src not in keep]
