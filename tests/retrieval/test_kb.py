@@ -33,6 +33,14 @@ def test_markdown_sections_become_sentence_runs_with_heading_titles() -> None:
     assert len({p.key for p in doc.passages}) == len(doc.passages)
     zh = parse((POLICY / "zh.md").read_text(), "zh.md")
     assert zh.lang == "zh" and any("重复扣款" in p.text and "Visa" not in p.text for p in zh.passages)
+    # Chinese headings with ids of their own: Chinese titles, the same passage keys as before
+    assert {p.title for p in zh.passages} >= {"付款方式", "配送", "退货"}
+    assert {p.key.split(":")[0] for p in zh.passages} >= {"payment", "shipping", "returns"}
+
+
+def test_a_heading_id_names_the_passages() -> None:
+    doc = parse("# Help\n\n## 付款方式 {#payment}\n\n我们接受支付宝。\n\n## Shipping\n\nWe ship daily.\n", "h.md")
+    assert [(p.key, p.title) for p in doc.passages] == [("payment:0", "付款方式"), ("shipping:0", "Shipping")]
 
 
 def test_html_headings_tables_and_lists() -> None:

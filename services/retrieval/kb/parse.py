@@ -31,6 +31,9 @@ FORMATS = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": 
            ".csv": "faq"}
 
 _MD_HEAD = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+# "## 付款方式 {#payment}": a heading with an id of its own (Pandoc / Markdown Extra), so the
+# passage ids stay put when the shop renames or translates the heading.
+_MD_ANCHOR = re.compile(r"^(.+?)\s*\{#([A-Za-z0-9_-]+)\}$")
 _MD_LIST = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _MD_INLINE = re.compile(r"\*\*|__|`|!\[[^\]]*\]\([^)]*\)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
@@ -66,6 +69,7 @@ class _Block:
     path: tuple[str, ...]
     text: str
     joins: bool = False  # a table row: joins the rows before it into one passage
+    key: str | None = None  # the heading's own id ("## 付款方式 {#payment}"), else its slug
 
 
 def clean(text: str) -> str:
@@ -105,12 +109,13 @@ def _markdown_blocks(text: str) -> tuple[str, list[_Block]]:
     path: list[tuple[int, str]] = []
     blocks: list[_Block] = []
     para: list[str] = []
+    anchor: str | None = None
 
     def flush() -> None:
         if para:
             body = clean(_MD_LINK.sub(r"\1", _MD_INLINE.sub("", " ".join(para))))
             if body:
-                blocks.append(_Block(tuple(h for _, h in path), body))
+                blocks.append(_Block(tuple(h for _, h in path), body, key=anchor))
             para.clear()
 
     for line in text.splitlines():
@@ -118,10 +123,13 @@ def _markdown_blocks(text: str) -> tuple[str, list[_Block]]:
         if m:
             flush()
             level, head = len(m.group(1)), clean(_MD_INLINE.sub("", m.group(2)))
+            a = _MD_ANCHOR.match(head)
+            head, key = (a.group(1), a.group(2).lower()) if a else (head, None)
             if level == 1 and not title:
                 title = head
                 continue
             path = [(lv, h) for lv, h in path if lv < level] + [(level, head)]
+            anchor = key
         elif not line.strip():
             flush()
         elif _MD_LIST.match(line):
@@ -284,7 +292,7 @@ def _merge(blocks: list[_Block], doc_title: str) -> list[_Block]:
             prev.text = prev.text.rstrip(";；") + (" " if glue == "" else glue) + b.text.rstrip(";；")
             prev.joins = prev.joins or b.joins
         else:
-            out.append(_Block(b.path, b.text, b.joins))
+            out.append(_Block(b.path, b.text, b.joins, b.key))
     return out
 
 
@@ -293,7 +301,7 @@ def _passages(blocks: list[_Block], doc_title: str) -> list[Passage]:
     seen: dict[str, int] = {}
     for b in _merge(blocks, doc_title):
         title = " › ".join(b.path) or doc_title
-        base = slug(b.path[-1]) if b.path else "intro"
+        base = b.key or (slug(b.path[-1]) if b.path else "intro")
         limit = PASSAGE_CHARS["zh" if is_zh(b.text) else "en"]
         for text in [b.text] if b.joins else pack(b.text, limit):
             n = seen.get(base, 0)
