@@ -91,6 +91,9 @@ def policy_text(lang: str = "en") -> str:
 _SECTION = re.compile(r"^## +(.+?)\s*$", re.MULTILINE)
 
 
+_ANCHOR = re.compile(r"\{#([A-Za-z0-9_-]+)\}\s*$")
+
+
 @lru_cache(maxsize=4)
 def _sections(lang: str) -> tuple[tuple[str, str], ...]:
     text = policy_text(lang)
@@ -98,7 +101,10 @@ def _sections(lang: str) -> tuple[tuple[str, str], ...]:
     out = []
     for i, m in enumerate(marks):
         end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
-        out.append((m.group(1).strip().lower(), text[m.end():end].strip()))
+        head = m.group(1).strip()
+        anchor = _ANCHOR.search(head)  # "付款方式 {#payment}": the id is the key in every language
+        key = anchor.group(1).replace("-", " ") if anchor else head.lower()
+        out.append((key, text[m.end():end].strip()))
     return tuple(out)
 
 

@@ -105,7 +105,6 @@ def test_folder_import_versions_bad_files_and_removals(sqlite_settings, tmp_path
     assert _counts(engine)[0] == 2
 
 
-
 def test_the_same_file_by_another_path_is_one_document(sqlite_settings, tmp_path: Path, monkeypatch) -> None:
     """`kefu kb import help` and `kefu kb import /abs/…/help` update one document, not two alike."""
     engine = get_engine(sqlite_settings.sql_url)
