@@ -57,6 +57,15 @@ RECORDED_PRODUCTS = 5
 DRAFT_PRODUCTS = 3
 
 
+def turn_message_id(cid: str, client_message_id: str | None) -> str:
+    """The turn's id. From the widget's client_message_id when it sent one, so a message resent
+    after its gateway died mid-turn (past dialog's record, before the replay cache) is the same
+    turn to dialog, which records a message id once; a fresh id otherwise."""
+    if client_message_id:
+        return uuid.uuid5(uuid.NAMESPACE_URL, f"kefu:{cid}:{client_message_id}").hex
+    return uuid.uuid4().hex
+
+
 @dataclass
 class ConvInfo:
     status: str
@@ -129,12 +138,13 @@ class TurnPipeline:
             if replay is not None:
                 return await self._replay(replay, emit)
             conv = await self._conversation(cid)
-            result = await self._locked_turn(cid, text, conv, emit)
+            result = await self._locked_turn(cid, text, conv, emit, turn_message_id(cid, client_message_id))
             await self.replays.put(cid, client_message_id, result.public())
         self._observe(cid, result, time.perf_counter() - t0)
         return result
 
-    async def _locked_turn(self, cid: str, text: str, conv: ConvInfo, emit: Emit | None) -> TurnResult:
+    async def _locked_turn(self, cid: str, text: str, conv: ConvInfo, emit: Emit | None,
+                           message_id: str) -> TurnResult:
         """Under the local lock: classify and look the order up on the shopper's own words while
         dialog queues the lock and resolves; then the turn itself, then the lease goes."""
         early: asyncio.Task[IntentGuess] | None = None
@@ -148,8 +158,8 @@ class TurnPipeline:
             if lease.id is not None and conv.parked:
                 resolved = await self._flush_parked(cid, text, lease, resolved, degraded)
             if conv.status == "human":
-                return await self._silent(cid, text, resolved, lease, degraded)
-            return await self._turn(cid, text, conv, resolved, early, pre, lease, degraded, emit)
+                return await self._silent(cid, text, resolved, lease, degraded, message_id)
+            return await self._turn(cid, text, conv, resolved, early, pre, lease, degraded, emit, message_id)
         finally:
             if early is not None and not early.done():
                 early.cancel()
@@ -207,9 +217,9 @@ class TurnPipeline:
         except (DependencyDown, DependencyError):
             return resolved
 
-    async def _silent(self, cid: str, text: str, resolved: Resolved, lease: Lease, degraded: list[str]) -> TurnResult:
+    async def _silent(self, cid: str, text: str, resolved: Resolved, lease: Lease, degraded: list[str],
+                      message_id: str) -> TurnResult:
         """An agent owns the conversation: record the message, push it to agents, stay silent."""
-        message_id = uuid.uuid4().hex
         lang = detect_lang(text)
         req = RecordTurnRequest(message_id=message_id, user_text=text, reply_text="", role="bot",
                                 slots=resolved.slots, evidence={"suppressed": "agent_handling", "lang": lang},
@@ -222,8 +232,7 @@ class TurnPipeline:
 
     async def _turn(self, cid: str, text: str, conv: ConvInfo, resolved: Resolved,
                     early: asyncio.Task[IntentGuess] | None, pre: Prefetch, lease: Lease, degraded: list[str],
-                    emit: Emit | None) -> TurnResult:
-        message_id = uuid.uuid4().hex
+                    emit: Emit | None, message_id: str) -> TurnResult:
         t0 = time.perf_counter()
         user_event = message_event(cid, message_id, "user", text)
         u = await self.understander.finish(
