@@ -69,7 +69,7 @@ notify offer open order pack pay place plan prefer prepare process provide purch
 recommend refund remain remember reply request require reserve respond restock return review run say see
 select sell send ship show sign sit sound stand start stay suggest suit support take talk tell thank think
 track transfer try update use vary view wait want wear welcome wish work write hear differ pass
-reach forward share cost""".split())
+forward share""".split())
 IRREGULAR = set("""began bought brought came chose felt found gave got gone held kept knew left let made meant
 paid put ran read said saw seen sent sold stood took told thought went wore written""".split())
 _LABEL = re.compile(r"^[^:：]{1,40}[:：]\s*\S")
@@ -181,10 +181,6 @@ def _has_verb(words: list[str]) -> bool:
     return False
 
 
-_REGRET = (("i'm", "afraid"), ("i", "am", "afraid"), ("i'm", "sorry"), ("i", "am", "sorry"))
-_REGRET_OK = {"not", "so", "for", "about", "to", "of", "but"}
-
-
 _PREPOSITIONS = {"with", "for", "about", "to", "from", "on", "in", "of", "at", "into"}
 _WH = {"what", "which", "who", "whom", "where", "anything", "something", "everything"}
 
@@ -195,6 +191,10 @@ def _stranded(words: list[str], sent: str) -> bool:
     if sent.rstrip().endswith(("?", "？")) and words[-1] in _PREPOSITIONS:
         return bool(_WH & set(words[:-1]))  # "I can help with?" has no object to strand
     return len(words) > 3 and words[-2] == "to" and words[-1] in ("have", "be", "do")
+
+
+_REGRET = (("i'm", "afraid"), ("i", "am", "afraid"), ("i'm", "sorry"), ("i", "am", "sorry"))
+_REGRET_OK = {"not", "so", "for", "about", "to", "of", "but"}
 
 
 def _cut_regret(words: list[str]) -> bool:
@@ -251,13 +251,16 @@ def _en_sentence(sent: str, ctx_low: str) -> list[Failure]:
     return []
 
 
+_ZH_TOPIC_ONLY = re.compile(r"(?:关于|对于|至于)[^，,；;：:]*")  # "关于优惠券": a topic, no predicate
+
+
 def _zh_sentence(sent: str) -> list[Failure]:
     core = re.sub(r"[。！？!?.…～，,、；;：:\s“”\"'（）()]+$", "", sent)
     for inter in ZH_INTERJECTIONS:
         core = core.removeprefix(inter).lstrip("，,！!、 ")
     if not core:
         return []
-    if re.fullmatch(r"(?:关于|对于|至于)[^，,；;：:]*", core):
+    if _ZH_TOPIC_ONLY.fullmatch(core):
         return [("fragment", f"only a topic (关于…), nothing said about it: {sent!r}")]
     if core.endswith(ZH_DANGLING):
         return [("fragment", f"sentence cut off: {sent!r}")]

@@ -20,6 +20,7 @@ import functools
 import inspect
 import logging
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from opentelemetry import propagate, trace
@@ -37,11 +38,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXCLUDED_URLS = "healthz,readyz,metrics"
 
 
+@dataclass
 class _State:
     provider: TracerProvider | None = None
     tracer: trace.Tracer | None = None
     service: str = ""
-    instrumented: list[Any] = []
+    instrumented: list[Any] = field(default_factory=list)
 
 
 _state = _State()

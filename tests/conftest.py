@@ -75,6 +75,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: "tests/browser/" in item.nodeid.replace("\\", "/"))
 
 
+def metric_total(base_url: str, name: str) -> float:
+    """One metric summed over its label sets, as a service's /metrics shows it now."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = httpx.get(base_url + "/metrics", timeout=5).text
+    return sum(s.value for fam in text_string_to_metric_families(text) for s in fam.samples if s.name == name)
+
+
 def kefu_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update({"KEFU_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"})

@@ -6,7 +6,7 @@ from typing import Any
 
 from gateway.templates.words import money, say, title
 from kefu.contracts import ReplyContext
-from kefu.vocab import Intent
+from kefu.vocab import Intent, is_zh
 from kefu.vocab import shopping as vocab
 
 SHOWN = 3
@@ -75,7 +75,7 @@ def _short_text(search: dict[str, Any], limit: int) -> str:
     whole message ("I bough memory foam mattress which pillow is comfortable for it") read back
     as "Here are I bough memory foam…" was the template's worst sentence on the dev set."""
     text = " ".join(str(search.get("text") or "").split()).strip(" ?？!！.。")
-    size = len(text) if any("\u4e00" <= ch <= "\u9fff" for ch in text) else len(text.split())
+    size = len(text) if is_zh(text) else len(text.split())
     return text if text and size <= limit else ""
 
 

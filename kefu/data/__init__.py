@@ -91,7 +91,15 @@ def policy_text(lang: str = "en") -> str:
 _SECTION = re.compile(r"^## +(.+?)\s*$", re.MULTILINE)
 
 
-_ANCHOR = re.compile(r"\{#([A-Za-z0-9_-]+)\}\s*$")
+# "## 付款方式 {#payment}": a heading with an id of its own (Pandoc / Markdown Extra), so what is
+# keyed on it stays put when the heading is renamed or translated.
+_HEADING_ID = re.compile(r"^(.+?)\s*\{#([A-Za-z0-9_-]+)\}\s*$")
+
+
+def heading_id(head: str) -> tuple[str, str | None]:
+    """(the heading's text, its id in lower case or None)."""
+    m = _HEADING_ID.match(head)
+    return (m.group(1), m.group(2).lower()) if m else (head, None)
 
 
 @lru_cache(maxsize=4)
@@ -101,9 +109,8 @@ def _sections(lang: str) -> tuple[tuple[str, str], ...]:
     out = []
     for i, m in enumerate(marks):
         end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
-        head = m.group(1).strip()
-        anchor = _ANCHOR.search(head)  # "付款方式 {#payment}": the id is the key in every language
-        key = anchor.group(1).replace("-", " ") if anchor else head.lower()
+        head, hid = heading_id(m.group(1).strip())  # the id is the key in every language
+        key = hid.replace("-", " ") if hid else head.lower()
         out.append((key, text[m.end():end].strip()))
     return tuple(out)
 

@@ -33,7 +33,7 @@ import psycopg
 import pytest
 import redis
 
-from tests.conftest import Proc, free_port, kefu_env, spawn, terminate, wait_ready
+from tests.conftest import Proc, free_port, kefu_env, metric_total, spawn, terminate, wait_ready
 from tests.pg import fresh_pg_database
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
@@ -86,13 +86,7 @@ class Cluster:
 
     def turns_served(self, node: str) -> float:
         """kefu_gateway_turns_total of one gateway replica, read from it directly."""
-        text = httpx.get(self.procs[("gateway", node)].url + "/metrics", timeout=5).text
-        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-                   if line.startswith("kefu_gateway_turns_total{"))
-
-
-def _node_env(data: Path, cluster_env: dict[str, str]) -> dict[str, str]:
-    return kefu_env(data, **cluster_env)
+        return metric_total(self.procs[("gateway", node)].url, "kefu_gateway_turns_total")
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +108,7 @@ def cluster(built_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     for node in NODES:  # each node its own copy of models and indexes; the catalog is PostgreSQL's
         data = root / f"node-{node}"
         shutil.copytree(built_data_dir, data, ignore=shutil.ignore_patterns("*.log", "logs", "redis*", "kefu.db*"))
-        proc = subprocess.run([sys.executable, "-m", "kefu.cli", "build", "--quick"], env=_node_env(data, env),
+        proc = subprocess.run([sys.executable, "-m", "kefu.cli", "build", "--quick"], env=kefu_env(data, **env),
                               capture_output=True, text=True, timeout=600)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
         datas[node] = data
@@ -129,7 +123,7 @@ def cluster(built_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         for svc in SERVICES:
             for node in NODES:
                 cmd = [sys.executable, "-m", "kefu.cli", "serve", svc, "--port", str(ports[svc][node])]
-                e = _node_env(datas[node], env)
+                e = kefu_env(datas[node], **env)
                 log = root / f"{svc}-{node}.log"
                 procs[(svc, node)] = Proc(f"{svc}-{node}", ports[svc][node], spawn(cmd, e, log), log, cmd, e)
             for node in NODES:
@@ -214,9 +208,10 @@ async def test_50_concurrent_messages_into_one_conversation_across_two_gateways(
     assert sum(served.values()) == 50 and all(v > 0 for v in served.values()), served
     print(f"\n[replicas] 50 concurrent messages, one conversation: gateway a {served['a']:.0f}, "
           f"b {served['b']:.0f}; transcript in order, none lost")
+    assert _wait_sql(cluster, cid, 100), "the transcript writer never put the 100 messages in SQL"
     with psycopg.connect(cluster.database_url) as con:
         rows = con.execute("SELECT role, text FROM messages WHERE conversation_id = %s ORDER BY seq",
-                           (cid,)).fetchall() if _wait_sql(cluster, cid, 100) else []
+                           (cid,)).fetchall()
     assert [t for role, t in rows if role == "user"] == in_order, "SQL's order differs from Redis's"
 
 

@@ -16,13 +16,11 @@ import pytest
 
 from gateway.reply_check import form
 from kefu.contracts import ReplyContext
-from tests.conftest import Proc, free_port, kefu_env, spawn, wait_ready
+from tests.conftest import Proc, free_port, kefu_env, metric_total, spawn, wait_ready
 
 
 def _finished(url: str) -> float:
-    text = httpx.get(url + "/metrics", timeout=5).text
-    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-               if line.startswith("kefu_llm_requests_total{"))
+    return metric_total(url, "kefu_llm_requests_total")
 
 
 @pytest.fixture(scope="module")

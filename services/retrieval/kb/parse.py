@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
+from kefu.data import heading_id
 from kefu.vocab import detect_lang, is_zh
 from kefu.vocab.lang import sentences as split_sentences
 
@@ -31,9 +32,6 @@ FORMATS = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": 
            ".csv": "faq"}
 
 _MD_HEAD = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-# "## 付款方式 {#payment}": a heading with an id of its own (Pandoc / Markdown Extra), so the
-# passage ids stay put when the shop renames or translates the heading.
-_MD_ANCHOR = re.compile(r"^(.+?)\s*\{#([A-Za-z0-9_-]+)\}$")
 _MD_LIST = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _MD_INLINE = re.compile(r"\*\*|__|`|!\[[^\]]*\]\([^)]*\)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
@@ -123,8 +121,7 @@ def _markdown_blocks(text: str) -> tuple[str, list[_Block]]:
         if m:
             flush()
             level, head = len(m.group(1)), clean(_MD_INLINE.sub("", m.group(2)))
-            a = _MD_ANCHOR.match(head)
-            head, key = (a.group(1), a.group(2).lower()) if a else (head, None)
+            head, key = heading_id(head)  # "## 付款方式 {#payment}": passage ids stay put
             if level == 1 and not title:
                 title = head
                 continue
