@@ -135,6 +135,7 @@ class IntentModel:
         oos = self.meta.get("oos", {})
         self.oos_label: str | None = oos.get("label")
         self.oos_threshold = float(oos.get("threshold", 0.0))
+        self.oos_mass_k = int(oos.get("mass_k", 1))  # models trained before 2026-12-08 floor top-1 alone
         self.reranker = reranker if reranker in ("embedding", "llm", "none") else "embedding"
         self.llm = llm if self.reranker == "llm" else None
         self.encoder = encoder or get_encoder(models_dir, self.meta.get("encoder", {}).get("variant", "int8"))
@@ -162,12 +163,18 @@ class IntentModel:
     def _finish(self, pred: Prediction) -> Prediction:
         if self.oos_label is not None and pred.intent == self.oos_label:
             pred.out_of_scope = True
-        elif pred.confidence < self.oos_threshold and pred.reranker != "llm":  # the LLM makes its own OOS call
+        elif self._in_scope_mass(pred) < self.oos_threshold and pred.reranker != "llm":  # the LLM decides OOS itself
             pred.out_of_scope = True
             pred.extra["below_threshold"] = True
             pred.intent = self.oos_label or DEFAULT_OOS
         PREDICTIONS.labels(pred.stage, str(pred.out_of_scope).lower()).inc()
         return pred
+
+    def _in_scope_mass(self, pred: Prediction) -> float:
+        """The k likeliest in-scope labels' summed probability (services.intent.train.in_scope_mass)."""
+        if self.oos_mass_k <= 1:
+            return pred.confidence
+        return float(sum([p for lab, p in pred.candidates if lab != self.oos_label][:self.oos_mass_k]))
 
     def _ask_llm(self, pred: Prediction, text: str, probs: np.ndarray, k: int) -> None:
         """The LLM's structured reading replaces the embedding re-ranker's label when valid."""

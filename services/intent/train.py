@@ -42,9 +42,13 @@ class TrainConfig:
     oos_reject_rate: float = 0.0  # without OOS examples: share of in-scope val rows to sacrifice
     # Below this confidence a message is out of scope whatever the validation split says: the split
     # is carved from the training data, whose in-scope rows are easier than real shoppers' words.
-    oos_min_threshold: float = 0.0
+    oos_min_threshold: float = 0.0  # of the top-2 in-scope mass (`in_scope_mass`)
     threads: int = 1
     refit: bool = True
+
+
+# The out-of-scope floor compares the summed probability of this many likeliest in-scope labels.
+OOS_MASS_K = 2
 
 
 def _log(msg: str) -> None:
@@ -81,6 +85,17 @@ def choose_thresholds(p1: np.ndarray, margin: np.ndarray, ok_ft: np.ndarray, ok_
                                                   and rate < best["rerank_rate"]):
                 best = {"tau": float(tau), "delta": delta, "accuracy": acc, "rerank_rate": rate}
     return best
+
+
+def in_scope_mass(proba: np.ndarray, oos_idx: int | None, k: int = OOS_MASS_K) -> np.ndarray:
+    """Per row, the summed probability of the k likeliest in-scope labels: what the out-of-scope
+    floor is compared with. Top-1 alone reads a split between two near-synonym labels ("do you have
+    running shoes?": product_search 0.49, stock_availability 0.47) as "unsure" and calls it out of
+    scope; a thin spread over many labels is what marks a message no label fits."""
+    p = np.array(proba, dtype=np.float64, copy=True)
+    if oos_idx is not None:
+        p[:, oos_idx] = 0.0
+    return np.sort(p, axis=1)[:, -k:].sum(axis=1)
 
 
 def choose_oos_threshold(conf: np.ndarray, pred: np.ndarray, y: np.ndarray, oos_idx: int | None,
@@ -257,9 +272,10 @@ def tune_cascade(sp: Split, fit: FastTextFit, rr: Reranking, cfg: TrainConfig) -
          f"rerank rate {th['rerank_rate']:.3f} (budget {cfg.rerank_budget})")
     # final predictions on validation through the cascade, for the OOS threshold
     go = (p1 < th["tau"]) | (margin < th["delta"])
-    conf = np.where(go, rr.proba.max(1), p1)
-    pred = np.where(go, rr.proba.argmax(1), p_ft.argmax(1))
+    proba = np.where(go[:, None], rr.proba, p_ft)
+    pred = proba.argmax(1)
     oos_idx = sp.oos_idx
+    conf = in_scope_mass(proba, oos_idx)
     oos_threshold = max(choose_oos_threshold(conf, pred, y_va, oos_idx, cfg.oos_reject_rate), cfg.oos_min_threshold)
     final = np.where(conf < oos_threshold, oos_idx if oos_idx is not None else -1, pred)
     metrics = validation_metrics(final, y_va, oos_idx, fit, rr, th["rerank_rate"])
@@ -305,7 +321,8 @@ def model_meta(out_dir: Path, data_path: Path, text_col: str, label_col: str, cf
                     "rerank_k": rr.k, "temperature": rr.temperature},
         "tau": th["tau"],
         "delta": th["delta"],
-        "oos": {"label": sp.oos_label, "threshold": cascade.oos_threshold, "reject_rate": cfg.oos_reject_rate},
+        "oos": {"label": sp.oos_label, "threshold": cascade.oos_threshold, "reject_rate": cfg.oos_reject_rate,
+                "mass_k": OOS_MASS_K},
         "metrics": {"validation": cascade.metrics},
         "quantization": fit.quantization,
     }
