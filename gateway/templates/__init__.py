@@ -41,6 +41,17 @@ def render(ctx: ReplyContext, *, handoff: bool = False, order_missing: bool = Fa
     return text
 
 
+def _ask_return_order(ctx: ReplyContext) -> str:
+    """A return or refund asked for with no order known: after the policy, the step that starts it
+    (unless the quoted passage already asks for the order number)."""
+    if ctx.move != "ask" or ctx.intent != Intent.RETURN_REQUEST or ctx.order:
+        return ""
+    quoted = policy.answer(ctx)
+    if "order number" in quoted or "订单号" in quoted:
+        return ""
+    return ("" if ctx.lang == "zh" else " ") + orders.ask_id(ctx.lang)
+
+
 def _render(ctx: ReplyContext, order_missing: bool) -> str:
     intent = ctx.intent
     if (text := actions.reply(ctx)) is not None:
@@ -58,7 +69,9 @@ def _render(ctx: ReplyContext, order_missing: bool) -> str:
             return policy.shipping(ctx, title(ctx.products[0], ctx.lang))
         return products.reply(ctx)
     if ctx.policy:
-        return policy.reply(ctx)
+        return policy.reply(ctx) + _ask_return_order(ctx)
+    if ctx.move == "ask" and intent == Intent.RETURN_REQUEST:
+        return orders.ask_return("other", ctx.lang)  # with no passage found, a return starts by finding the order
     if ctx.knowledge == "none" and intent not in (Intent.OUT_OF_SCOPE, Intent.COMPLAINT):
         return policy.unsure(ctx.lang)
     return social.fallback(intent, ctx.lang)

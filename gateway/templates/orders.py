@@ -61,13 +61,18 @@ def state(o: dict[str, Any], lang: str) -> str:
 
 def ask_id(lang: str) -> str:
     ex = get_settings().order_id_example
-    return say(lang, f"Please tell me your order number (it looks like {ex}) and I'll look it up.",
-               f"请提供您的订单号（例如 {ex}），我来帮您查询。")
+    return say(lang, f"Which order is it? Please tell me the order number (it looks like {ex}) and I'll look it up.",
+               f"请问是哪个订单？请提供订单号（例如 {ex}），我来帮您查询。")
 
 
 def ask_return(reason: str, lang: str) -> str:
-    """A faulty, damaged or wrong item: the return goal starts by finding the order."""
+    """A faulty, damaged or wrong item: the return goal starts by finding the order ("other": a
+    return or refund whose reason is not known yet)."""
     ex = get_settings().order_id_example
+    if reason == "other":
+        return say(lang, f"I can help with a return or refund: please tell me the order number (it looks like {ex}) "
+                         "and I'll check the return window and the next step.",
+                   f"我可以帮您办理退货或退款：请提供订单号（例如 {ex}），我来查看退货期限和下一步。")
     what_en = {"damaged": "it arrived damaged", "wrong_item": "you got the wrong item"}.get(reason, "it's faulty")
     what_zh = {"damaged": "商品到货破损", "wrong_item": "收到的商品不对"}.get(reason, "商品出现质量问题")
     return say(lang, f"I'm sorry {what_en}. I can help you return it: please tell me the order number (it looks "

@@ -100,7 +100,7 @@ def test_search_down_says_unavailable_not_nothing_matched(gateway_factory) -> No
         cid, auth = gw.new_conversation(c)
         for _ in range(4):  # past the breaker's threshold too
             turn = gw.say(c, cid, auth, "do you have running shoes?")
-            assert "retrieval" in turn["degraded"]
+            assert "retrieval" in turn["degraded"], turn
             assert "briefly unavailable" in turn["reply"]["text"], turn["reply"]
             assert "couldn't find" not in turn["reply"]["text"]
         zh, zauth = gw.new_conversation(c)

@@ -17,7 +17,7 @@ from gateway.clients import Dependencies, DependencyDown, DependencyError
 from gateway.fallback_intent import guess_intent
 from gateway.turn.model import IntentGuess, Resolved, Understanding
 from gateway.turn.understand import goals, orders, sentiment, shopping
-from gateway.turn.understand.vague import is_vague
+from gateway.turn.understand.vague import is_vague, unclear_payment
 from kefu.contracts import Turn
 from kefu.tracing import traced
 from kefu.vocab import Intent, conversation_lang, order_ids, serves
@@ -60,7 +60,7 @@ def read_orders(u: Understanding, factor: str, expecting: str | None = None) -> 
     u.answer = orders.yes_or_no(u.text)
     u.address = orders.new_address(u.text)
     u.reason = orders.return_reason(u.text)
-    u.vague = is_vague(u.text, u.order_id)
+    u.vague = is_vague(u.text, u.order_id) or unclear_payment(u.text, u.intent.label, u.order_id)
     return goals.reread(u)
 
 

@@ -18,7 +18,7 @@ _FRUSTRATED = re.compile(
     r"nobody (?:has )?(?:replied|answered)|(?:waited|waiting) (?:for )?(?:\d+|two|three|four|five|weeks?|ages)|"
     r"not (?:satisf|setisf|satisy)\w*|unsatisf\w*|dissatisf\w*|(?:bad|poor|worst|lousy) service|"
     r"(?:are|is)? ?not (?:respond|responding|replying|answering)|(?:don'?t|do not|never) deliver\w* (?:on|in) time)\b"
-    r"|!!|\?\?|太差|差劲|垃圾|气死|骗子|投诉|恶心|愤怒|无语|失望|坑人|什么破|烂|受够|搞什么|离谱|过分|忍无可忍",
+    r"|!!|[?？][!！]|[!！][?？]|[?？]{3,}|太差|差劲|垃圾|气死|骗子|投诉|恶心|愤怒|无语|失望|坑人|什么破|烂|受够|搞什么|离谱|过分|忍无可忍",
     re.IGNORECASE)
 _URGENT = re.compile(
     r"\b(urgent\w*|asap|as soon as possible|right now|immediately|emergency|today|tonight|tomorrow|hurry|quickly)\b"

@@ -36,3 +36,15 @@ def is_vague(text: str, order_id: str | None) -> bool:
     han = len(re.findall(f"[{HAN_CLASS}]", t))
     short = han <= MAX_HAN if han else len(t.split()) <= MAX_WORDS
     return short and bool(_TOPIC_ONLY.search(t.lower())) and not _SPECIFIC.search(t)
+
+
+# What went wrong with a payment, when the shopper says it: then the help text answers it.
+_PAYMENT_SPECIFIC = re.compile(
+    r"\b(?:fail\w*|declin\w*|reject\w*|twice|double\w*|duplicate|refund\w*|error|denied|not (?:go(?:ing)? )?through|"
+    r"methods?|accept\w*|visa|mastercard|paypal|card)\b|失败|不成功|扣了两次|重复|两次|退款|报错|方式|支持", re.I)
+
+
+def unclear_payment(text: str, label: str, order_id: str | None) -> bool:
+    """"Yaa am already paid", "paid but it's not in my orders": a payment problem without what went
+    wrong. Quoting the failed-payment paragraph guesses; the turn asks which problem it is."""
+    return label == "payment_issue" and not order_id and not _PAYMENT_SPECIFIC.search(text)

@@ -36,6 +36,8 @@ def understood(intent: str, text: str, *, order_id: str | None = None, lang: str
     ("thanks, great service!", "praise"),
     ("收到了，很满意，谢谢你们", "praise"),
     ("where is my order KF100001", "neutral"),
+    ("Can I apply two discount??", "neutral"),  # doubled question marks ask, they do not vent
+    ("where is my order?!", "frustrated"),
     ("do you have running shoes in size 42", "neutral"),
 ])
 def test_sentiment(text: str, label: str) -> None:
@@ -234,3 +236,19 @@ def test_a_language_question_is_answered_with_the_languages() -> None:
     d = decide(u, Situation())
     text = templates.render(reply_context(u, d, TurnFacts(), conclude(u, Situation(), d, TurnFacts())))
     assert "English and Chinese" in text, text
+
+
+def test_a_return_with_no_order_known_asks_for_the_order() -> None:
+    """"the product is incomplete" (no passage answers it) and "please refund my product" (the refund
+    passage answers, but names no next step): both end by asking which order."""
+    u = understood("return_request", "I didn't get everything, the product is incomplete")
+    d = decide(u, Situation())
+    out = conclude(u, Situation(), d, TurnFacts(kb_asked=True))
+    assert d.move == Move.ASK
+    text = templates.render(reply_context(u, d, TurnFacts(kb_asked=True), out))
+    assert "order number" in text and "return" in text, text
+    refund = understood("return_request", "please refund my product")
+    d = decide(refund, Situation())
+    f = TurnFacts(policy=("Refunds", "We issue the refund within 5–7 business days."))
+    text = templates.render(reply_context(refund, d, f, conclude(refund, Situation(), d, f)))
+    assert "5–7 business days" in text and "order number" in text, text

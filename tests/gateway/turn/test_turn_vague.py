@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.templates import social
-from gateway.turn.understand.vague import is_vague
+from gateway.turn.understand.vague import is_vague, unclear_payment
 
 
 @pytest.mark.parametrize("text", ["it is about payment issue", "Order or Payment related query", "Product Quality",
@@ -30,3 +30,13 @@ def test_a_message_with_an_order_is_not_vague() -> None:
 def test_the_clarifying_question_is_a_question(intent: str, lang: str) -> None:
     text = social.clarify(intent, lang)
     assert "?" in text or "？" in text
+
+
+@pytest.mark.parametrize(("text", "unclear"), [("Yaa am already paid", True),
+                                               ("I just paid for some products but they are not in my orders", True),
+                                               ("my payment failed twice", False), ("do you accept paypal", False),
+                                               ("付款失败了怎么办", False), ("我已经付过钱了", True)])
+def test_a_payment_message_without_what_went_wrong_is_unclear(text: str, unclear: bool) -> None:
+    assert unclear_payment(text, "payment_issue", None) is unclear
+    assert not unclear_payment(text, "payment_issue", "KF100001")  # with an order, the order answers
+    assert not unclear_payment(text, "coupon", None)
