@@ -129,6 +129,23 @@ def test_search_answers_the_question_and_abstains(sqlite_settings) -> None:
     assert kb.search("", "en") == []
 
 
+def test_out_of_scope_readings_get_only_an_faq_asked_in_its_own_words(sqlite_settings, tmp_path: Path) -> None:
+    """With the out_of_scope hint the threshold alone does not decide: the shop's FAQ answers a
+    shopper who asks its question, and nothing answers a question that merely scores like a help
+    question ("可以货到付款吗" against the payment section)."""
+    (tmp_path / "faq.csv").write_text('question,answer\nIs there a loyalty program?,"Yes: points never expire."\n')
+    import_paths(get_engine(sqlite_settings.sql_url), [POLICY / "en.md", POLICY / "zh.md", tmp_path / "faq.csv"],
+                 progress=None)
+    kb = open_kb(sqlite_settings)
+    kb.sync()
+    for asked in ("is there a loyalty program?", "do you have a loyalty program"):
+        hits = kb.search(asked, "en", "out_of_scope")
+        assert hits and "never expire" in hits[0].answer and hits[0].scores["title"] >= 0.975, asked
+    assert kb.search("可以货到付款吗", "zh", "out_of_scope") == []
+    assert kb.search("how do i reset my router", "en", "out_of_scope") == []
+    assert kb.search("do you ship to Canada?", "en")  # without the hint the usual threshold answers
+
+
 def test_cli_import_and_eval(tmp_path: Path) -> None:
     data = tmp_path / "data"
     env = kefu_env(data)

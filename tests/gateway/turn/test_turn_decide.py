@@ -167,3 +167,14 @@ def test_conclude(name: str, und: Understanding, situation: Situation, f: TurnFa
     out = conclude(und, situation, decide(und, situation), f)
     for path, want in expected.items():
         assert _get(out, path) == want, (name, path, _get(out, path))
+
+
+def test_out_of_scope_asks_the_knowledge_base_only_with_a_high_bar() -> None:
+    """A message no label covers may be about the shop's own help content: the knowledge base is
+    asked with the out_of_scope hint (under which only an FAQ asked in its own words answers); the
+    keyword fallback asks nothing."""
+    d = decide(u("out_of_scope", "is there a loyalty program?"))
+    assert d.policy == "out_of_scope"
+    fallback = u("out_of_scope", "what's the weather tomorrow")
+    fallback.intent.stage = "fallback"
+    assert decide(fallback).policy is None
