@@ -43,6 +43,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from kefu.vocab.topics import EN_SHOP_WORDS, ZH_SHOP_WORDS
+
 HERE = Path(__file__).parent
 EVAL = HERE / "eval"
 SHARED_CANDIDATES = (Path("/work/shared/data"), HERE.parents[1].parent / "shared" / "data")
@@ -226,20 +228,10 @@ CROSSWOZ_MIXED = re.compile(r"[?？]|886|拜拜.*谢|谢.*(再见|拜)|(再见|�
 # General questions that mention these are dropped: a shop's customer service owns orders, delivery, returns
 # and refunds, coupons, products and their prices, sizes and payment problems, so such a question must not be
 # taught as out_of_scope even when its source asked it about something else ("为什么次磷酸的购买…受到管制").
-ZH_SHOP_WORDS: tuple[str, ...] = (
-    "订单", "下单", "快递", "物流", "退货", "退款", "退换", "发货", "包邮", "运费", "优惠券", "优惠", "折扣",
-    "客服", "商品", "购买", "购物", "买", "价格", "多少钱", "尺码", "尺寸", "付款", "支付", "网购", "淘宝", "店铺",
-)
 # Reading-comprehension questions whose subject is only a pronoun or points back to the passage ("他在哪一年…",
 # "该公司…", "文中…") are not questions anyone would type; they are skipped.
 ZH_PASSAGE_REFERENCE = re.compile(r"他|她|它|牠|其|该|此|这|那|上述|文中|本文|前者|后者")
 CJK = re.compile(r"[\u4e00-\u9fff]")
-# The English counterpart of ZH_SHOP_WORDS (whole words, case-insensitive).
-EN_SHOP_WORDS = re.compile(
-    r"\b(orders?|ordered|deliver(y|ed|ies)?|ship(ping|ped|ment)?|refunds?|returns?|returned|exchange|buy|bought"
-    r"|purchased?|prices?|costs?|coupons?|discounts?|pay|paid|payments?|sizes?|stores?|shop(s|ping)?|sell|sells"
-    r"|sold|cheap|warranty|money back|customer service|package|parcel|tracking|account|password|log ?in)\b",
-    re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from gateway.clients import Dependencies, DependencyDown, DependencyError
 from gateway.fallback_intent import guess_intent
 from gateway.turn.model import IntentGuess, Resolved, Understanding
 from gateway.turn.understand import goals, orders, sentiment, shopping
-from gateway.turn.understand.vague import is_vague, unclear_payment
+from gateway.turn.understand.vague import is_vague, unclear_payment, unsure_about_shopping
 from kefu.contracts import Turn
 from kefu.tracing import traced
 from kefu.vocab import Intent, conversation_lang, order_ids, serves
@@ -61,7 +61,11 @@ def read_orders(u: Understanding, factor: str, expecting: str | None = None) -> 
     u.address = orders.new_address(u.text)
     u.reason = orders.return_reason(u.text)
     u.vague = is_vague(u.text, u.order_id) or unclear_payment(u.text, u.intent.label, u.order_id)
-    return goals.reread(u)
+    u = goals.reread(u)
+    top = u.intent.candidates[0].get("label") if u.intent.candidates else None
+    if not u.order_id and unsure_about_shopping(u.text, u.intent.name, u.intent.stage, top):
+        u.vague = True  # after the re-read: "Do u have delivery at kerala" is a shipping question by then
+    return u
 
 
 class Understander:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from gateway.templates import social
-from gateway.turn.understand.vague import is_vague, unclear_payment
+from gateway.turn.decide import Situation, decide
+from gateway.turn.model import IntentGuess, Understanding
+from gateway.turn.understand import read_orders
+from gateway.turn.understand.vague import is_vague, unclear_payment, unsure_about_shopping
 
 
 @pytest.mark.parametrize("text", ["it is about payment issue", "Order or Payment related query", "Product Quality",
@@ -40,3 +43,23 @@ def test_a_payment_message_without_what_went_wrong_is_unclear(text: str, unclear
     assert unclear_payment(text, "payment_issue", None) is unclear
     assert not unclear_payment(text, "payment_issue", "KF100001")  # with an order, the order answers
     assert not unclear_payment(text, "coupon", None)
+
+
+def test_an_unsure_out_of_scope_reading_about_shopping_gets_a_question() -> None:
+    """Out of scope only because no label was sure, in words about buying or orders: one question,
+    not "I can't help with that"; the model's own out_of_scope, the keyword fallback and words about
+    nothing here keep the plain answer."""
+    paid = "I just paid for some products but they are not visible in my orders"
+    assert unsure_about_shopping(paid, "out_of_scope", "rerank", "place_order")
+    assert unsure_about_shopping("这个多少钱", "out_of_scope", "rerank", "price_question")
+    assert not unsure_about_shopping(paid, "out_of_scope", "fasttext", "out_of_scope")
+    assert not unsure_about_shopping(paid, "out_of_scope", "fallback", "place_order")
+    assert not unsure_about_shopping("what is the capital of peru", "out_of_scope", "rerank", "international_shipping")
+    u = understood_oos(paid)
+    assert u.vague and decide(u, Situation()).clarify
+
+
+def understood_oos(text: str) -> Understanding:
+    guess = IntentGuess("out_of_scope", 0.45, "rerank", [{"label": "place_order", "score": 0.45}])
+    u = Understanding(text=text, standalone=text, lang="en", intent=guess)
+    return read_orders(u, "email")
