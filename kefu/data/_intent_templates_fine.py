@@ -84,6 +84,10 @@ EN_FINE: dict[str, list[str]] = {
         "confirmation email went to spam? not there either",
     ],
     "place_order": [
+        "unable to place an order on your website",
+        "can't order from the site, it gives an error",
+        "the website won't let me order",
+        "checkout not working, cannot place order",
         "i want to order the {product}", "how do i place an order", "i'd like to buy {a_product}",
         "can i order by phone", "how to buy from u", "i want 2 of the {product}, how do i order",
         "can you place the order for me", "i wanna buy this", "how do i checkout", "where's the buy button",
