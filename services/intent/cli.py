@@ -123,7 +123,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     tr.add_argument("--oos-reject-rate", type=float, default=0.0,
                     help="without OOS examples: share of least-confident validation rows to call OOS")
     tr.add_argument("--oos-min-threshold", type=float, default=0.0,
-                    help="call a message out of scope below this confidence, at least (a floor under the tuned one)")
+                    help="call a message out of scope when its two likeliest in-scope labels score under this "
+                         "in sum, at least (a floor under the tuned threshold)")
     tr.add_argument("--val-frac", type=float, default=0.1)
     tr.add_argument("--threads", type=int, default=1, help="fastText threads (1 = reproducible)")
     tr.add_argument("--activate", action="store_true", help="also point the data dir's 'current' at --out")
