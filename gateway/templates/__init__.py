@@ -41,15 +41,13 @@ def render(ctx: ReplyContext, *, handoff: bool = False, order_missing: bool = Fa
     return text
 
 
-def _ask_return_order(ctx: ReplyContext) -> str:
+def _with_return_step(ctx: ReplyContext, quoted: str) -> str:
     """A return or refund asked for with no order known: after the policy, the step that starts it
     (unless the quoted passage already asks for the order number)."""
-    if ctx.move != "ask" or ctx.intent != Intent.RETURN_REQUEST or ctx.order:
-        return ""
-    quoted = policy.answer(ctx)
-    if "order number" in quoted or "订单号" in quoted:
-        return ""
-    return ("" if ctx.lang == "zh" else " ") + orders.ask_id(ctx.lang)
+    if ctx.move != "ask" or ctx.intent != Intent.RETURN_REQUEST or ctx.order \
+            or "order number" in quoted or "订单号" in quoted:
+        return quoted
+    return quoted + ("" if ctx.lang == "zh" else " ") + orders.ask_id(ctx.lang)
 
 
 def _render(ctx: ReplyContext, order_missing: bool) -> str:
@@ -69,7 +67,7 @@ def _render(ctx: ReplyContext, order_missing: bool) -> str:
             return policy.shipping(ctx, title(ctx.products[0], ctx.lang))
         return products.reply(ctx)
     if ctx.policy:
-        return policy.reply(ctx) + _ask_return_order(ctx)
+        return _with_return_step(ctx, policy.reply(ctx))
     if ctx.move == "ask" and intent == Intent.RETURN_REQUEST:
         return orders.ask_return("other", ctx.lang)  # with no passage found, a return starts by finding the order
     if ctx.knowledge == "none" and intent not in (Intent.OUT_OF_SCOPE, Intent.COMPLAINT):

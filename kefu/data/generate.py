@@ -167,14 +167,14 @@ def build_intents(rng: random.Random) -> list[dict[str, str]]:
             # One stream per (language, intent): new phrasings for one intent leave every other
             # intent's rows as they were, so an experiment measures its own change (with one shared
             # stream, English edits redrew all the Chinese rows and moved the pass rate by ±0.02).
-            rng = random.Random(f"{SEED}/{lang}/{intent}")
+            draw = random.Random(f"{SEED}/{lang}/{intent}")
             pool = list(cores)
-            rng.shuffle(pool)
+            draw.shuffle(pool)
             made = 0
             misses = 0
             while made < quota:
-                core = pool[made % len(pool)] if misses == 0 else rng.choice(pool)
-                text = casual(_fill(core, slots, rng), intent, rng).strip()
+                core = pool[made % len(pool)] if misses == 0 else draw.choice(pool)
+                text = casual(_fill(core, slots, draw), intent, draw).strip()
                 text = re.sub(r"\s+", " ", text)
                 key = text.lower()
                 if key in seen or normalise(text) in forbidden:

@@ -160,21 +160,17 @@ class IntentModel:
         order = np.argsort(-probs)[:k]
         return [(self.labels[i], float(probs[i])) for i in order]
 
-    def _finish(self, pred: Prediction) -> Prediction:
+    def _finish(self, pred: Prediction, mass: float) -> Prediction:
+        """`mass`: the message's k likeliest in-scope labels' summed probability (rerank.in_scope_mass),
+        what the out-of-scope threshold is compared with."""
         if self.oos_label is not None and pred.intent == self.oos_label:
             pred.out_of_scope = True
-        elif self._in_scope_mass(pred) < self.oos_threshold and pred.reranker != "llm":  # the LLM decides OOS itself
+        elif mass < self.oos_threshold and pred.reranker != "llm":  # the LLM decides OOS itself
             pred.out_of_scope = True
             pred.extra["below_threshold"] = True
             pred.intent = self.oos_label or DEFAULT_OOS
         PREDICTIONS.labels(pred.stage, str(pred.out_of_scope).lower()).inc()
         return pred
-
-    def _in_scope_mass(self, pred: Prediction) -> float:
-        """The k likeliest in-scope labels' summed probability (services.intent.train.in_scope_mass)."""
-        if self.oos_mass_k <= 1:
-            return pred.confidence
-        return float(sum([p for lab, p in pred.candidates if lab != self.oos_label][:self.oos_mass_k]))
 
     def _ask_llm(self, pred: Prediction, text: str, probs: np.ndarray, k: int) -> None:
         """The LLM's structured reading replaces the embedding re-ranker's label when valid."""
@@ -214,11 +210,13 @@ class IntentModel:
             preds.append(Prediction(self.labels[top], float(p[top]), "fasttext", self._top(p, k),
                                     fasttext_intent=self.labels[top], fasttext_confidence=float(p[top])))
         idx = np.flatnonzero(go)
+        final = p_ft.astype(np.float64)  # each message's probabilities from the stage that decided it
         if len(idx):
             sub = [cleaned[i] for i in idx]
             with tracing.span("intent.rerank", {"kefu.batch": len(sub)}):
                 scores = self._rerank_scores(sub, p_ft[idx], embedding_only=(mode == "embedding"))
             probs = rerank.calibrated(scores, 1.0 if mode == "embedding" else self.temperature)
+            final[idx] = probs
             for j, i in enumerate(idx):
                 pred = preds[i]
                 best = int(probs[j].argmax())
@@ -234,7 +232,8 @@ class IntentModel:
                         "fasttext": pred.fasttext_intent, "fasttext_p": round(pred.fasttext_confidence, 3),
                         "reranked": pred.intent, "reranker": pred.reranker}})
         elapsed = (time.perf_counter() - t0) * 1000
-        for pred in preds:
+        mass = rerank.in_scope_mass(final, self.label_index.get(self.oos_label or ""), self.oos_mass_k)
+        for pred, m in zip(preds, mass, strict=True):
             pred.latency_ms = elapsed / max(1, len(preds))
-            self._finish(pred)
+            self._finish(pred, float(m))
         return preds

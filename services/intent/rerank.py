@@ -29,6 +29,17 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def in_scope_mass(proba: np.ndarray, oos_idx: int | None, k: int) -> np.ndarray:
+    """Per row, the summed probability of the k likeliest in-scope labels: what the out-of-scope
+    floor is compared with. Top-1 alone reads a split between two near-synonym labels ("do you have
+    running shoes?": product_search 0.49, stock_availability 0.47) as "unsure" and calls it out of
+    scope; a thin spread over many labels is what marks a message no label fits."""
+    p = np.array(proba, dtype=np.float64, copy=True)
+    if oos_idx is not None:
+        p[:, oos_idx] = 0.0
+    return np.sort(p, axis=1)[:, -k:].sum(axis=1)
+
+
 def make_vectorizers():
     from sklearn.feature_extraction.text import TfidfVectorizer
 

@@ -42,7 +42,7 @@ class TrainConfig:
     oos_reject_rate: float = 0.0  # without OOS examples: share of in-scope val rows to sacrifice
     # Below this confidence a message is out of scope whatever the validation split says: the split
     # is carved from the training data, whose in-scope rows are easier than real shoppers' words.
-    oos_min_threshold: float = 0.0  # of the top-2 in-scope mass (`in_scope_mass`)
+    oos_min_threshold: float = 0.0  # of the top-2 in-scope mass (`rerank.in_scope_mass`)
     threads: int = 1
     refit: bool = True
 
@@ -85,17 +85,6 @@ def choose_thresholds(p1: np.ndarray, margin: np.ndarray, ok_ft: np.ndarray, ok_
                                                   and rate < best["rerank_rate"]):
                 best = {"tau": float(tau), "delta": delta, "accuracy": acc, "rerank_rate": rate}
     return best
-
-
-def in_scope_mass(proba: np.ndarray, oos_idx: int | None, k: int = OOS_MASS_K) -> np.ndarray:
-    """Per row, the summed probability of the k likeliest in-scope labels: what the out-of-scope
-    floor is compared with. Top-1 alone reads a split between two near-synonym labels ("do you have
-    running shoes?": product_search 0.49, stock_availability 0.47) as "unsure" and calls it out of
-    scope; a thin spread over many labels is what marks a message no label fits."""
-    p = np.array(proba, dtype=np.float64, copy=True)
-    if oos_idx is not None:
-        p[:, oos_idx] = 0.0
-    return np.sort(p, axis=1)[:, -k:].sum(axis=1)
 
 
 def choose_oos_threshold(conf: np.ndarray, pred: np.ndarray, y: np.ndarray, oos_idx: int | None,
@@ -275,7 +264,7 @@ def tune_cascade(sp: Split, fit: FastTextFit, rr: Reranking, cfg: TrainConfig) -
     proba = np.where(go[:, None], rr.proba, p_ft)
     pred = proba.argmax(1)
     oos_idx = sp.oos_idx
-    conf = in_scope_mass(proba, oos_idx)
+    conf = rerank.in_scope_mass(proba, oos_idx, OOS_MASS_K)
     oos_threshold = max(choose_oos_threshold(conf, pred, y_va, oos_idx, cfg.oos_reject_rate), cfg.oos_min_threshold)
     final = np.where(conf < oos_threshold, oos_idx if oos_idx is not None else -1, pred)
     metrics = validation_metrics(final, y_va, oos_idx, fit, rr, th["rerank_rate"])

@@ -86,10 +86,10 @@ def test_meta_records_thresholds_and_provenance(intent_model) -> None:
 def test_the_out_of_scope_floor_reads_the_top_two_in_scope_labels() -> None:
     """A split between two near-synonym labels is not a thin spread: its top-2 mass clears the floor
     that a message no label fits (mass spread over many labels) does not; the OOS column never counts."""
-    from services.intent.train import in_scope_mass
+    from services.intent.rerank import in_scope_mass
 
     split = [0.49, 0.47, 0.02, 0.02, 0.0]  # product_search vs stock_availability
     thin = [0.25, 0.2, 0.2, 0.2, 0.15]
     oos_heavy = [0.3, 0.05, 0.05, 0.0, 0.6]  # column 4 is out_of_scope
-    mass = in_scope_mass(np.array([split, thin, oos_heavy]), oos_idx=4)
+    mass = in_scope_mass(np.array([split, thin, oos_heavy]), oos_idx=4, k=2)
     assert mass[0] > 0.9 and mass[1] < 0.5 and abs(mass[2] - 0.35) < 1e-9

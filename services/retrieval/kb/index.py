@@ -50,7 +50,7 @@ ANSWER_MARGIN = 0.03  # a second sentence joins the answer when it scores this c
 # and the re-ranked score does not separate them (1.376 for the verbatim FAQ, 1.39 for that one).
 OUT_OF_SCOPE = "out_of_scope"
 FAQ_MATCH = 0.975
-GENERIC_INTENTS = frozenset({"out_of_scope", "greeting", "goodbye", "thanks", "human_agent", "complaint"})
+GENERIC_INTENTS = frozenset({OUT_OF_SCOPE, "greeting", "goodbye", "thanks", "human_agent", "complaint"})
 
 
 @dataclass
